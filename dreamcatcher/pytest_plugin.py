@@ -1,0 +1,1 @@
+"""pytest collects ``*.test.yaml`` rule tests (filled in with the rule-test runner)."""

@@ -1,0 +1,83 @@
+"""The state store contract: every operation is atomic per key and bounded by TTL.
+
+The engine keeps windows, open expectations, dedup marks, inventory facts and
+timers here and nowhere else, so a Redis store can share them between workers.
+Values are plain JSON-able data (dicts, lists, str, numbers, bool, None) and
+are never mutated after they are handed to the store.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+#: ``update`` callbacks get the current value (or None) and return the new
+#: value (None deletes the key) and a result handed back to the caller.
+Updater = Callable[[Any], tuple[Any, R]]
+
+
+class StateStore(ABC):
+    """Key/value state with TTLs, sets for indexes, and once-only timers.
+
+    ``now`` is always event time (seconds since the epoch), never the wall
+    clock, so a replay expires and fires exactly like the live run did.
+    """
+
+    @abstractmethod
+    def add_once(self, key: str, ttl: float, now: float) -> bool:
+        """Mark ``key``; True the first time, False while the mark lives."""
+
+    @abstractmethod
+    def get(self, key: str) -> Any:
+        """The live value of ``key`` or None."""
+
+    @abstractmethod
+    def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
+        """Set ``key``; ``ttl=None`` keeps it until deleted (inventory facts)."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present."""
+
+    @abstractmethod
+    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float) -> R:
+        """Atomic read-modify-write of one key; returns what ``fn`` returned."""
+
+    @abstractmethod
+    def set_add(self, key: str, member: str) -> None:
+        """Add to a set (inventory indexes; no TTL, removed with the fact)."""
+
+    @abstractmethod
+    def set_remove(self, key: str, member: str) -> None:
+        """Remove from a set; an empty set disappears."""
+
+    @abstractmethod
+    def set_members(self, key: str) -> list[str]:
+        """The members, sorted, so joins are deterministic."""
+
+    @abstractmethod
+    def schedule(self, timer_id: str, due: float, payload: Any) -> None:
+        """Arm a timer; arming the same id again moves it."""
+
+    @abstractmethod
+    def cancel(self, timer_id: str) -> None:
+        """Disarm a timer if armed."""
+
+    @abstractmethod
+    def pop_due(self, now: float) -> list[tuple[str, Any]]:
+        """Claim every timer due at ``now``, in due order; each is handed out once."""
+
+    @abstractmethod
+    def next_due(self) -> float | None:
+        """When the earliest armed timer is due, for a live loop's sleep."""
+
+    @abstractmethod
+    def expire(self, now: float) -> int:
+        """Drop entries whose TTL has passed; returns how many were dropped."""
+
+    @abstractmethod
+    def size(self) -> dict[str, int]:
+        """Counts per kind of entry: ``keys``, ``sets``, ``timers``."""

@@ -1,0 +1,61 @@
+"""Shared fixtures: the corpus, and the real local RabbitMQ and Redis.
+
+A test that needs a service skips with the reason when the service is down,
+except under ``CI=true``, where a missing service fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+if not CORPUS.is_dir():  # a clean clone sits beside shared/ too, but allow an override
+    CORPUS = Path(os.environ.get("DREAMCATCHER_CORPUS", "../shared/corpus")).resolve()
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (or, in CI, fail) when a real service the test needs is down."""
+    if _reachable(host, port):
+        return
+    reason = f"{name} is not reachable at {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: service tests must run, not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        message = f"corpus not found at {CORPUS}; set DREAMCATCHER_CORPUS"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    url = os.environ.get("DREAMCATCHER_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672//")
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("DREAMCATCHER_TEST_REDIS", "redis://127.0.0.1:6379/15")
+    require_service("Redis", "127.0.0.1", 6379)
+    return url
