@@ -1,0 +1,1 @@
+"""All I/O: sources and parsers in, alert sinks and remediation hooks out."""
