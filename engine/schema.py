@@ -10,26 +10,43 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from engine.events import FactKind
 from engine.firing import Mode, Severity
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
-def parse_duration(value: Any) -> float:
-    """``90``, ``"90s"``, ``"15m"``, ``"1h"``, ``"2d"`` -> seconds."""
+def _seconds(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration is a number of seconds or a string like 15m")
     if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    else:
-        raise ValueError(f"{value!r} is not a duration (like 30s, 15m, 1h, 2d)")
+        return float(value)
+    if isinstance(value, str):
+        text = value.replace(" ", "")
+        if text.replace(".", "", 1).isdigit():
+            return float(text)
+        parts = _PART.findall(text)
+        if parts and "".join(n + u for n, u in parts) == text:
+            return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    raise ValueError(f"{value!r} is not a duration (like 30s, 15m, 1h30m, 2d)")
+
+
+def parse_duration(value: Any) -> float:
+    """``90``, ``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` -> seconds (positive)."""
+    seconds = _seconds(value)
     if seconds <= 0:
         raise ValueError("a duration must be positive")
     return seconds
 
 
+def parse_offset(value: Any) -> float:
+    """Like a duration, but zero is allowed (an offset from a test's start)."""
+    seconds = _seconds(value)
+    if seconds < 0:
+        raise ValueError("an offset cannot be negative")
+    return seconds
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Offset = Annotated[float, BeforeValidator(parse_offset)]
 EventTypes = Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
 
 
