@@ -55,7 +55,7 @@ def format_loc(loc: Loc) -> str:
 
 
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: str) -> None:
-    lines[loc] = node.start_mark.line + 1
+    lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
