@@ -125,11 +125,15 @@ def compile_spec(spec: Any, where: str) -> Extractor:
         options = [compile_spec(item, where) for item in spec]
 
         def first(root: Root) -> Any:
+            # first non-empty; an empty list only when no alternative has more
+            seen: Any = None
             for option in options:
                 value = option(root)
-                if not _empty(value):
+                if not _empty(value) and value != []:
                     return value
-            return None
+                if value is not None:
+                    seen = value
+            return None if seen == "" else seen
 
         return first
     if not isinstance(spec, dict):

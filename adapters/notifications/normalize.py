@@ -85,13 +85,14 @@ def normalize(
     data: dict[str, Any] = {}
     root["event"] = envelope
     root["data"] = data
+    # an empty string is "not known" for the envelope (boot-from-volume image_uuid "")
     for name, extract in mset.common_fields:
         value = extract(root)
-        if value is not None:
+        if value is not None and value != "":
             envelope[name] = value
     for name, extract in mapping.fields:
         value = extract(root)
-        if value is not None:
+        if value is not None and value != "":
             envelope[name] = value
     for name, extract in mapping.data:
         value = extract(root)
@@ -99,7 +100,7 @@ def normalize(
             data[name] = value
     for name, extract in mset.derived_fields:
         value = extract(root)
-        if value is not None:
+        if value is not None and value != "":
             envelope[name] = value
 
     time = envelope.pop("time", None) or fallback_time
