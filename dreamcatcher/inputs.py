@@ -40,7 +40,7 @@ def is_notification(obj: Any) -> bool:
 
 def event_from_notification(obj: Any, fallback_id: str | None = None) -> Event | None:
     """A raw notification (any shape, either envelope); None if deliberately ignored."""
-    from adapters import notifications
+    import adapters.notifications as notifications
 
     try:
         message = notifications.decode_body(obj)
@@ -52,7 +52,7 @@ def event_from_notification(obj: Any, fallback_id: str | None = None) -> Event |
 def events_from_log_lines(lines: list[str], origin: str, kind: str | None,
                           default_time: datetime | None = None,
                           year: int | None = None) -> list[Event]:
-    from adapters import logs
+    import adapters.logs as logs
 
     return list(logs.parse_lines(lines, origin, kind, year=year, default_time=default_time))
 
@@ -100,11 +100,11 @@ def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None) -> 
     if kind == "events":
         yield from events_from_jsonl(path, dead)
     elif kind == "notifications":
-        from adapters import notifications
+        import adapters.notifications as notifications
 
         yield from notifications.events_from_file(path, dead_letters=dead)
     else:
-        from adapters import logs
+        import adapters.logs as logs
 
         log_kind = None if kind == "logs" else kind
         yield from logs.events_from_file(path, log_kind)
