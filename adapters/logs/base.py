@@ -29,6 +29,9 @@ class _Ignored:
 IGNORED: Final = _Ignored()
 
 Result = Event | _Ignored | None
+#: Where a line sits in its stream: a byte offset, a sequence number, or a
+#: generation-qualified offset (``<inode>:<offset>``) for a followed file.
+Position = int | str
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Parser:
         #: Events completed as a side effect of a later line (multi-line records).
         self.ready: list[Event] = []
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         """An Event, ``IGNORED`` for known noise, or None for an unknown line."""
         raise NotImplementedError
 

@@ -29,7 +29,7 @@ SEVERITIES: dict[str, str] = {
 
 def make_event(
     origin: str,
-    position: int,
+    position: int | str,
     type_: str,
     time: datetime,
     raw: str,

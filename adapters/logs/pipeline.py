@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.deadletter import DeadLetters
-from adapters.logs.base import IGNORED, Parser, StreamContext
+from adapters.logs.base import IGNORED, Parser, Position, StreamContext
 from adapters.logs.header import split_header
 from adapters.logs.router import kind_for_origin, make_parser
 from adapters.logs.stats import UnparsedStats
 from engine.events import Event
 
 
-def run_parser(parser: Parser, numbered: Iterable[tuple[int, str]],
+def run_parser(parser: Parser, numbered: Iterable[tuple[Position, str]],
                flush: bool = True) -> Iterator[Event]:
     """Feed ``(position, line)`` pairs to one stream's parser, yielding its events."""
     ctx = parser.ctx

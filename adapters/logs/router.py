@@ -13,7 +13,7 @@ import fnmatch
 import re
 from collections.abc import Mapping
 
-from adapters.logs.base import Parser, Result, StreamContext
+from adapters.logs.base import Parser, Position, Result, StreamContext
 from adapters.logs.header import Header
 from adapters.logs.parsers.cinder import CinderApiParser, CinderVolumeParser
 from adapters.logs.parsers.dhcp import DhclientParser, DnsmasqParser
@@ -100,7 +100,7 @@ class SyslogParser(Parser):
             self._children[kind] = parser
         return parser
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         prog = head.program
         kind = kind_for_origin(prog, self._routes) if prog else None
         if kind is None or kind == "syslog":

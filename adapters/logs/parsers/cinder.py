@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Result
+from adapters.logs.base import IGNORED, Parser, Position, Result
 from adapters.logs.build import make_event
 from adapters.logs.header import Header
 from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
@@ -19,7 +19,9 @@ from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
 _REQUEST = re.compile(r"(?P<method>[A-Z]+) (?P<url>\S+)\Z")
 _RETURNED = re.compile(r"(?P<url>\S+) returned with HTTP (?P<status>\d+)")
 _CREATE = re.compile(r"Create volume of (?P<size>\d+) GB")
-_CREATED = re.compile(r"(?:Volume created|Created volume|Create volume request issued) successfully")
+_CREATED = re.compile(
+    r"(?:Volume created|Created volume|Create volume request issued) successfully"
+)
 _NOT_FOUND = re.compile(r"Volume (?:(?P<vid>[0-9a-f-]{36}) )?could not be found")
 _BEING_CREATED = re.compile(r"Volume (?P<vid>[0-9a-f-]{36}): being created as (?P<how>\w+)")
 _TASK = re.compile(r"Task '(?P<task>[^']+)' \([^)]*\) transitioned into state '(?P<state>\w+)'"
@@ -33,7 +35,7 @@ _VOLUME = re.compile(r"volumes?[-/](?P<vid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
 class _CinderParser(Parser):
     service = "cinder"
 
-    def _event(self, head: Header, line: OsloLine, raw: str, position: int, type_: str,
+    def _event(self, head: Header, line: OsloLine, raw: str, position: Position, type_: str,
                data: dict[str, Any], **envelope: Any) -> Result:
         envelope.setdefault("project_id", line.project_id)
         if "volume_id" not in envelope:
@@ -53,7 +55,7 @@ class CinderApiParser(_CinderParser):
     kind = "cinder-api"
     service = "cinder-api"
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         line = parse_oslo(head.message)
         if line is None:
             return None
@@ -76,7 +78,7 @@ class CinderApiParser(_CinderParser):
                                {"message": msg})
         return IGNORED if is_trace(line) else None
 
-    def _request(self, head: Header, line: OsloLine, raw: str, position: int,
+    def _request(self, head: Header, line: OsloLine, raw: str, position: Position,
                  method: str | None, url: str, status: int | None) -> Result:
         pm = _URL_PATH.match(url)
         path = pm.group("path") if pm else url
@@ -93,7 +95,7 @@ class CinderVolumeParser(_CinderParser):
     kind = "cinder-volume"
     service = "cinder-volume"
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         line = parse_oslo(head.message)
         if line is None:
             return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Result
+from adapters.logs.base import IGNORED, Parser, Position, Result
 from adapters.logs.build import make_event
 from adapters.logs.header import Header
 
@@ -30,7 +30,7 @@ class DnsmasqParser(Parser):
 
     kind = "dnsmasq"
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         m = _DNSMASQ.match(msg)
         if m is None:
@@ -62,7 +62,7 @@ class DhclientParser(Parser):
 
     kind = "dhclient"
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         prog = head.program
         if prog is not None and not prog.startswith("dhclient"):
             return None  # e.g. the ifup wrapper's sh echoing dhclient's output

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import Parser, Result
+from adapters.logs.base import Parser, Position, Result
 from adapters.logs.build import make_event
 from adapters.logs.header import Header
 from adapters.logs.timeparse import clf_time
@@ -34,7 +34,7 @@ class HaproxyParser(Parser):
 
     kind = "haproxy"
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         m = _HTTP.match(msg)
         mode = "http"
@@ -45,10 +45,10 @@ class HaproxyParser(Parser):
             e = _ERROR.match(msg)
             if e is None:
                 return None
-            data = {"client": e.group("client"), "frontend": e.group("fe"),
-                    "bind": e.group("bind"), "message": e.group("msg")}
+            err = {"client": e.group("client"), "frontend": e.group("fe"),
+                   "bind": e.group("bind"), "message": e.group("msg")}
             return self._event(head, raw, position, "haproxy.connection_error",
-                               clf_time(e.group("date")), data, "warning")
+                               clf_time(e.group("date")), err, "warning")
         g = m.group
         method = path = None
         if mode == "http":
@@ -69,7 +69,7 @@ class HaproxyParser(Parser):
         return self._event(head, raw, position, "haproxy.request", clf_time(g("date")), data,
                            severity)
 
-    def _event(self, head: Header, raw: str, position: int, type_: str, time: Any,
+    def _event(self, head: Header, raw: str, position: Position, type_: str, time: Any,
                data: dict[str, Any], severity: str) -> Result:
         return make_event(self.ctx.origin, position, type_, time, raw, data,
                           service="haproxy", host=head.host or self.ctx.host,

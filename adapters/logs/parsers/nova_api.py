@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Result
+from adapters.logs.base import IGNORED, Parser, Position, Result
 from adapters.logs.build import make_event
 from adapters.logs.header import Header
 from adapters.logs.oslo import is_trace, parse_oslo
@@ -85,7 +85,7 @@ class NovaApiParser(Parser):
 
     kind = "nova-api"
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         c = msg[:1]
         if c == "[":
@@ -118,7 +118,7 @@ class NovaApiParser(Parser):
         )
 
     def _request(
-        self, head: Header, raw: str, position: int, method: str, path: str, status: str,
+        self, head: Header, raw: str, position: Position, method: str, path: str, status: str,
         length: str, duration: float | None, remote: str, time: Any, layout: str,
     ) -> Result:
         action, project, instance = api_action(path)
@@ -134,7 +134,7 @@ class NovaApiParser(Parser):
             instance_id=instance, severity="info",
         )
 
-    def _uwsgi(self, head: Header, raw: str, position: int) -> Result:
+    def _uwsgi(self, head: Header, raw: str, position: Position) -> Result:
         m = _UWSGI.match(head.message)
         if m is None:
             return None
@@ -145,7 +145,7 @@ class NovaApiParser(Parser):
             m.group("len"), int(m.group("ms")) / 1000.0, m.group("remote"), time, "uwsgi",
         )
 
-    def _apache(self, head: Header, raw: str, position: int) -> Result:
+    def _apache(self, head: Header, raw: str, position: Position) -> Result:
         m = _APACHE.match(head.message)
         if m is None:
             return None

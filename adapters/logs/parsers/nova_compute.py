@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Result
+from adapters.logs.base import IGNORED, Parser, Position, Result
 from adapters.logs.build import make_event
 from adapters.logs.header import Header
 from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
@@ -25,7 +25,8 @@ _IN_USE = re.compile(r"in use: on this node (?P<local>\d+) local, (?P<remote>\d+
 _BASE_NAME = re.compile(r"(?P<hash>[0-9a-f]{40})(?:_(?P<size>\d+))?\Z")
 _NOT_CREATED = re.compile(
     r"Volume (?P<volume>\S+) did not finish being created even after we waited "
-    r"(?P<seconds>\d+) seconds or (?P<attempts>\d+) attempts\.(?: And its status is (?P<status>\w+))?"
+    r"(?P<seconds>\d+) seconds or (?P<attempts>\d+) attempts\."
+    r"(?: And its status is (?P<status>\w+))?"
 )
 _BUILD_OF = re.compile(r"Build of instance (?P<instance>\S+) aborted")
 _LISTS = (
@@ -50,7 +51,7 @@ class NovaComputeParser(Parser):
 
     kind = "nova-compute"
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         line = parse_oslo(head.message)
         if line is None:
             return self._bare(head, raw, position)
@@ -69,7 +70,7 @@ class NovaComputeParser(Parser):
                                "nova.compute.block_device_setup_failed", {"message": msg})
         return IGNORED if is_trace(line) else None
 
-    def _event(self, head: Header, line: OsloLine, raw: str, position: int, type_: str,
+    def _event(self, head: Header, line: OsloLine, raw: str, position: Position, type_: str,
                data: dict[str, Any], **envelope: Any) -> Result:
         envelope.setdefault("instance_id", line.instance_id)
         return make_event(
@@ -121,7 +122,7 @@ class NovaComputeParser(Parser):
         digest, size = base_file(path)
         return type_, {"path": path, "size_gb": size}, {"image_base_hash": digest}
 
-    def _not_created(self, head: Header, line: OsloLine, raw: str, position: int,
+    def _not_created(self, head: Header, line: OsloLine, raw: str, position: Position,
                      m: re.Match[str]) -> Result:
         data = {"seconds": int(m.group("seconds")), "attempts": int(m.group("attempts")),
                 "volume_status": m.group("status")}
@@ -132,7 +133,7 @@ class NovaComputeParser(Parser):
         return self._event(head, line, raw, position, "nova.compute.volume_not_created", data,
                            volume_id=m.group("volume"), instance_id=instance)
 
-    def _bare(self, head: Header, raw: str, position: int) -> Result:
+    def _bare(self, head: Header, raw: str, position: Position) -> Result:
         """A fault text without the oslo prefix (as the API shows it in an instance fault)."""
         msg = head.message
         m = _NOT_CREATED.search(msg) if "did not finish being created" in msg else None

@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Result, StreamContext
+from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
 from adapters.logs.build import SEVERITIES, make_event
 from adapters.logs.header import Header
 from adapters.logs.timeparse import bsd_time, iso_time
@@ -45,11 +45,11 @@ class RabbitmqParser(Parser):
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
-        self._pending: tuple[int, datetime, str, list[str]] | None = None
+        self._pending: tuple[Position, datetime, str, list[str]] | None = None
         self._used: int | None = None
         self._limit: int | None = None
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         if msg.startswith("="):
             r = _REPORT.match(msg)
@@ -91,7 +91,7 @@ class RabbitmqParser(Parser):
         elif result is None:
             self.ctx.stats.miss(self.ctx.origin, raw)
 
-    def _message(self, msg: str, raw: str, position: int, time: datetime,
+    def _message(self, msg: str, raw: str, position: Position, time: datetime,
                  severity: str | None, head: Header | None) -> Result:
         msg = msg.strip()
         if not msg or msg.startswith("***"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import Parser, Result
+from adapters.logs.base import Parser, Position, Result
 from adapters.logs.build import make_event
 from adapters.logs.header import Header
 
@@ -35,8 +35,8 @@ _SEV = ("critical", "critical", "critical", "error", "warning", "info", "info", 
 def _vendor(fac: str, text: str) -> str:
     if fac == "STP" or fac.startswith("ETHPORT"):
         return "cisco-nxos"
-    if "BPDU packet" in text or fac in ("ETH", "MLAG", "LINEPROTO") and "Interface" in text \
-            and "(" in text:
+    if "BPDU packet" in text or (fac in ("ETH", "MLAG", "LINEPROTO") and "Interface" in text \
+            and "(" in text):
         return "arista-eos"
     return "cisco-ios"
 
@@ -46,7 +46,7 @@ class SwitchParser(Parser):
 
     kind = "switch"
 
-    def parse(self, head: Header, raw: str, position: int) -> Result:
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         if msg.startswith("%"):
             m = _MNEMONIC.match(msg)
@@ -57,7 +57,7 @@ class SwitchParser(Parser):
             return self._junos(head, raw, position)
         return None
 
-    def _event(self, head: Header, raw: str, position: int, type_: str, data: dict[str, Any],
+    def _event(self, head: Header, raw: str, position: Position, type_: str, data: dict[str, Any],
                severity: str | None, mac: str | None = None) -> Result:
         switch = head.host or self.ctx.host
         data["switch"] = switch
@@ -67,7 +67,7 @@ class SwitchParser(Parser):
             mac=mac.lower() if mac else None,
         )
 
-    def _cisco_like(self, head: Header, raw: str, position: int, m: re.Match[str]) -> Result:
+    def _cisco_like(self, head: Header, raw: str, position: Position, m: re.Match[str]) -> Result:
         fac, sev, mnem, text = m.groups()
         severity = _SEV[int(sev)]
         vendor = _vendor(fac, text)
@@ -109,7 +109,7 @@ class SwitchParser(Parser):
                                     "instance": sm.group("inst")}, severity)
         return None
 
-    def _junos(self, head: Header, raw: str, position: int) -> Result:
+    def _junos(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         j = _JUNOS_BPDU.match(msg)
         if j is not None:
