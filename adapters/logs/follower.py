@@ -202,6 +202,14 @@ class FileFollower:
                 events += self._flush_parser()
         return events
 
+    def drain(self) -> list[Event]:
+        """Read to the end now, a last line without newline and held records included."""
+        if self._fh is None:
+            self._resume()
+            if self._fh is None:
+                return []
+        return self._read_complete_lines(final=True) + self._flush_parser()
+
     def _flush_parser(self) -> list[Event]:
         if self._parser is None:
             return []
