@@ -45,7 +45,7 @@ class RabbitmqParser(Parser):
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
-        self._pending: tuple[Position, datetime, str, list[str]] | None = None
+        self._pending: tuple[Position, datetime, str, list[str], list[str]] | None = None
         self._used: int | None = None
         self._limit: int | None = None
 
@@ -57,7 +57,8 @@ class RabbitmqParser(Parser):
                 self._complete()
                 g = r.group
                 time = bsd_time(g("mon"), g("day"), g("clock"), int(g("year")))
-                self._pending = (position, time, SEVERITIES.get(g("level"), "info"), [raw])
+                body = msg[r.end():].splitlines()  # a syslog message may carry the record
+                self._pending = (position, time, SEVERITIES.get(g("level"), "info"), [raw], body)
                 return IGNORED
         if msg[:1].isdigit():
             m = _LAGER.match(msg)
@@ -69,6 +70,7 @@ class RabbitmqParser(Parser):
                 return self._message(g("msg"), raw, position, time, severity, head)
         if self._pending is not None:
             self._pending[3].append(raw)
+            self._pending[4].append(msg)
             return IGNORED
         return self._message(msg, raw, position, self.time_of(head), head.severity, head)
 
@@ -81,9 +83,9 @@ class RabbitmqParser(Parser):
         """Turn the held-back 3.6 record into an event (or count it as unknown)."""
         if self._pending is None:
             return
-        position, time, severity, lines = self._pending
+        position, time, severity, lines, body = self._pending
         self._pending = None
-        text = next((ln.strip() for ln in lines[1:] if ln.strip()), "")
+        text = next((ln.strip() for ln in body if ln.strip()), "")
         raw = "\n".join(lines)
         result = self._message(text, raw, position, time, severity, None)
         if isinstance(result, Event):
