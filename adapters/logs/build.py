@@ -46,9 +46,13 @@ def make_event(
     values["raw"] = raw
     values["data"] = data
     values["facts"] = []
-    event = Event.__new__(Event)
-    object.__setattr__(event, "__dict__", values)
-    object.__setattr__(event, "__pydantic_fields_set__", set(_ALL_SET))
-    object.__setattr__(event, "__pydantic_extra__", None)
-    object.__setattr__(event, "__pydantic_private__", None)
+    event = _new(Event)
+    _set(event, "__dict__", values)
+    _set(event, "__pydantic_fields_set__", set(_ALL_SET))
+    _set(event, "__pydantic_extra__", None)
+    _set(event, "__pydantic_private__", None)
     return event
+
+
+_new = Event.__new__
+_set = object.__setattr__

@@ -45,7 +45,7 @@ def iso_seconds(stamp: str) -> datetime:
 
 def iso_time(stamp: str, frac: str | None = None, zone: str | None = None) -> datetime:
     """An ISO-like stamp split as seconds part, fraction digits and zone text."""
-    dt = iso_seconds(stamp)
+    dt = _iso_cache.get(stamp) or iso_seconds(stamp)
     if frac:
         dt = dt.replace(microsecond=_frac_us(frac))
     if zone and zone not in ("Z", "+00:00", "+0000", "z"):
