@@ -73,6 +73,20 @@ class ConsumerStats:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
+def kombu_url(transport_url: str) -> str:
+    """oslo.messaging ``rabbit://u:p@h1:5672,u:p@h2:5672/vhost`` → kombu failover URLs.
+
+    kombu knows ``amqp://`` and takes several brokers separated by ``;``.
+    """
+    scheme, sep, rest = transport_url.partition("://")
+    if not sep:
+        raise ValueError(f"not a transport URL: {transport_url!r}")
+    if scheme in ("rabbit", "kombu"):
+        scheme = "amqp"
+    hosts, slash, vhost = rest.partition("/")
+    return ";".join(f"{scheme}://{host}{slash}{vhost}" for host in hosts.split(","))
+
+
 def _message_id(message: dict[str, Any]) -> str | None:
     metadata = message.get("metadata")
     found = message.get("message_id") or (
@@ -117,7 +131,7 @@ class NotificationConsumer:
         remember_ids: int = 100_000,
         normalizer: Callable[[dict[str, Any], str], Event | None] | None = None,
     ) -> None:
-        self.url = url
+        self.url = kombu_url(url)
         self.handler = handler
         self.exchanges = tuple(exchanges)
         self.topics = tuple(topics)

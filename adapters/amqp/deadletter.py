@@ -15,7 +15,7 @@ import kombu
 
 # kombu ships without complete type hints: use it as Any in one place.
 _kombu: Any = kombu
-Connection = _kombu.Connection
+Exchange = _kombu.Exchange
 Producer = _kombu.Producer
 Queue = _kombu.Queue
 
@@ -37,7 +37,7 @@ class AmqpDeadLetters:
         """(Re)attach to a live connection (opened with ``confirm_publish``) and declare."""
         channel = connection.channel()
         Queue(self.queue, durable=True, channel=channel).declare()
-        self._producer = Producer(channel, exchange="", routing_key=self.queue)
+        self._producer = Producer(channel, exchange=Exchange(""), routing_key=self.queue)
 
     def put(self, origin: str, raw: Any, reason: str) -> None:
         """Publish the original body; returns once the broker confirmed it."""
