@@ -60,5 +60,11 @@ class DeadlineQueue(Generic[T]):
         out.sort(key=lambda entry: (entry[0], entry[1]))
         return [item for _, _, item in out]
 
+    def peek(self) -> float | None:
+        """The earliest due time queued (possibly of an item no longer wanted)."""
+        if not self._heap:
+            return None
+        return min(due for due, _ in self._buckets[self._heap[0]])
+
     def __len__(self) -> int:
         return sum(len(b) for b in self._buckets.values())
