@@ -107,17 +107,18 @@ def bare_kombu(queue: str, count: int) -> float:
     return count / elapsed
 
 
-def worker(exchange: str, prefix: str, count: int) -> tuple[float, int]:
+def worker(exchange: str, prefix: str, count: int, use_engine: bool = True) -> tuple[float, int]:
     """Messages per second through NotificationConsumer + Engine.process, and firings."""
-    engine = _engine()
+    engine = _engine() if use_engine else None
     state = {"done": 0, "firings": 0, "start": 0.0}
     consumer: NotificationConsumer
 
     def handler(batch: list[Event]) -> None:
         if not state["start"]:
             state["start"] = time.perf_counter()
-        for event in batch:
-            state["firings"] += len(engine.process(event))
+        if engine is not None:
+            for event in batch:
+                state["firings"] += len(engine.process(event))
         state["done"] += len(batch)
         if state["done"] >= count:
             state["end"] = time.perf_counter()
@@ -179,6 +180,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--no-engine", action="store_true",
+                        help="worker = decode + normalize only (no rules)")
     args = parser.parse_args()
     template = json.loads(SAMPLE.read_text())
     print(f"rules: {', '.join(str(p.relative_to(ROOT)) for p in _rule_paths())}")
@@ -191,7 +194,7 @@ def main() -> int:
         bare.append(bare_kombu(f"dcbench-{tag}.bare", args.messages))
         # the worker's queue must exist before publishing: declare it the same way
         _prepublish(exchange, f"dcbench-{tag}.notifications", args.messages, template)
-        rate, firings = worker(exchange, f"dcbench-{tag}", args.messages)
+        rate, firings = worker(exchange, f"dcbench-{tag}", args.messages, not args.no_engine)
         ours.append(rate)
         with Connection(URL) as conn:
             conn.channel().exchange_delete(exchange)
@@ -199,8 +202,11 @@ def main() -> int:
               f"({firings} firings)")
     b, w = statistics.median(bare), statistics.median(ours)
     print(f"messages {args.messages} x {args.runs} runs, body {size} bytes")
-    print(f"median bare kombu: {b:,.0f} msg/s; median worker (rules): {w:,.0f} msg/s; "
+    label = "decode+normalize only" if args.no_engine else "rules"
+    print(f"median bare kombu: {b:,.0f} msg/s; median worker ({label}): {w:,.0f} msg/s; "
           f"ratio {w / b:.2f}")
+    if args.no_engine:
+        return 0
     lat, total = latency(args.rate, args.seconds, template)
     lat_ms = sorted(x * 1000 for x in lat)
     p50 = lat_ms[len(lat_ms) // 2]
