@@ -63,6 +63,7 @@ class Engine:
         self.newest: float = _NEVER
         self._expired_at: float = _NEVER
         self.stats: Counter[str] = Counter()
+        self.events = 0  # a plain int: counted on the hot path
 
     @property
     def watermark(self) -> float:
@@ -81,14 +82,16 @@ class Engine:
         if not self.store.add_once("seen:" + event.id, self.dedup_ttl, ts):
             self.stats["duplicates"] += 1
             return []
-        self.stats["events"] += 1
         firings = self._advance(ts) if ts > self.newest else []
-        if ts < self.watermark:
+        if ts < self.newest - self.lateness:
             self.stats["late"] += 1
         facts = event.facts
         if facts:
             self._apply_facts(f for f in facts if not f.delete)
-        for compiled, matcher in self.routes(event.type):
+        routes = self._routes.get(event.type)
+        if routes is None:
+            routes = self.routes(event.type)
+        for compiled, matcher in routes:
             predicate = matcher.predicate
             if predicate is not None and not predicate(event):
                 continue
@@ -101,11 +104,12 @@ class Engine:
                 if firing is not None:
                     firings.append(firing)
                 continue
-            key_str = "\x1f".join(map(str, key))
+            key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
             for evidence in compiled.operator.on_event(matcher.role, event, ts, key, key_str):
                 self._emit(compiled, evidence, firings)
         if facts:
             self._apply_facts(f for f in facts if f.delete)
+        self.events += 1
         return firings
 
     def advance(self, now: float | datetime) -> list[Firing]:

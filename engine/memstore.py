@@ -79,6 +79,8 @@ class MemoryStore(StateStore):
         self._timers.pop(timer_id, None)
 
     def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
+        if not self._timer_queue.has_due(now):
+            return []
         timers = self._timers
 
         def armed_at(timer_id: str, due: float) -> bool:

@@ -165,6 +165,8 @@ class ExpectOp(Operator):
         super().__init__(rule_id, store, lateness)
         self.within = within
         self.once = once
+        # state must outlive its deadline timer, which reads it at the deadline itself
+        self.ttl = within + lateness + 60.0
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> list[Evidence]:
@@ -189,7 +191,7 @@ class ExpectOp(Operator):
                     break
             return (old or None), False
 
-        consumed = self.store.update(state_key, consume, within + self.lateness, ts)
+        consumed = self.store.update(state_key, consume, self.ttl, ts)
         if not consumed and self.lateness > 0:
             def hold(old: Any) -> tuple[Any, None]:
                 return [*(old or []), ts], None
@@ -224,7 +226,7 @@ class ExpectOp(Operator):
             at = bisect.bisect_right(times, ts)
             return [*pairs[: 2 * at], ts, snap, *pairs[2 * at:]], at == 0
 
-        is_head = self.store.update(state_key, open_first, within + self.lateness, ts)
+        is_head = self.store.update(state_key, open_first, self.ttl, ts)
         if is_head:
             self.store.schedule(state_key, ts + within, self.rule_id)
 
@@ -240,7 +242,7 @@ class ExpectOp(Operator):
             next_due = rest[0] + within if rest else None
             return (rest or None), (pairs[:cut], next_due)
 
-        expired, next_due = self.store.update(state_key, expire, within + self.lateness, now)
+        expired, next_due = self.store.update(state_key, expire, self.ttl, now)
         if next_due is not None:
             self.store.schedule(state_key, next_due, self.rule_id)
         out = []

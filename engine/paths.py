@@ -52,10 +52,17 @@ def event_getter(path: str) -> Getter:
         def get_field(ev: Any) -> Any:
             return getattr(ev, head, None) if isinstance(ev, Event) else step(ev, head)
         return get_field
-    if head in _ENVELOPE:
-        first: Getter = lambda ev: step(ev, head)  # noqa: E731
-    else:
+    if head == "data" and rest:
+        key, rest = rest[0], rest[1:]
+
         def first(ev: Any) -> Any:
+            if isinstance(ev, Event):
+                return ev.data.get(key)
+            return step(step(ev, "data"), key)
+    elif head in _ENVELOPE:
+        first = lambda ev: step(ev, head)  # noqa: E731
+    else:
+        def first(ev: Any) -> Any:  # not an envelope field: a key of data
             return ev.data.get(head) if isinstance(ev, Event) else step(ev, head)
     if not rest:
         return first

@@ -13,15 +13,14 @@ import orjson
 
 from engine.events import Event
 
-_SKIP = frozenset({"raw", "facts"})
+_FIELDS = tuple(name for name in Event.model_fields if name not in ("raw", "facts", "data"))
 
 
 def snapshot(event: Event) -> str:
-    fields = {
-        name: value
-        for name, value in event.__dict__.items()
-        if value is not None and value != {} and name not in _SKIP
-    }
+    values = event.__dict__
+    fields = {name: values[name] for name in _FIELDS if values[name] is not None}
+    if event.data:
+        fields["data"] = event.data
     return orjson.dumps(fields, default=str).decode()
 
 
