@@ -1,7 +1,9 @@
 """``dreamcatcher run --transport-url rabbit://...``: consume notifications live.
 
-The batch handler comes from ``build_handler`` (one function): for now it
-prints each event as a JSON line; the engine is plugged in there.
+The batch handler comes from ``build_handler`` (one function): each batch
+goes through the engine (its effects stored before the consumer acks) and
+the alerts are printed; a clock thread advances event time from the wall
+clock so an absence fires even when no further message arrives.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import logging
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -19,7 +23,12 @@ import orjson
 
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS, NotificationConsumer
 from adapters.deadletter import DeadLetters
+from dreamcatcher.commands.replay import DEFAULT_RULES, printer
+from dreamcatcher.pipeline import Pipeline
+from engine.engine import Engine
 from engine.events import Event
+from engine.loader import load_rules
+from engine.schema import parse_duration
 
 Handler = Callable[[list[Event]], None]
 
@@ -38,7 +47,25 @@ def build_handler(args: argparse.Namespace) -> Handler:
     It must return only once the batch's effects are stored: the consumer acks
     the batch right after it returns, and requeues it if it raises.
     """
-    return print_events
+    if args.print_events:
+        return print_events
+    engine = Engine(load_rules(args.rules or [DEFAULT_RULES]),
+                    lateness=parse_duration(args.lateness))
+    pipeline = Pipeline(engine, printer(args.format))
+    lock = threading.Lock()
+
+    def handle(batch: list[Event]) -> None:
+        with lock:
+            pipeline.handle_batch(batch)
+
+    def clock() -> None:
+        while True:
+            time.sleep(1.0)
+            with lock:
+                pipeline.tick(time.time())
+
+    threading.Thread(target=clock, name="dreamcatcher-clock", daemon=True).start()
+    return handle
 
 
 def build_consumer(args: argparse.Namespace, handler: Handler) -> NotificationConsumer:
@@ -97,4 +124,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--dead-letter-file", default=None,
                         help="write rejected messages to this JSON-lines file instead of "
                              "the <prefix>.dead queue")
+    parser.add_argument("--rules", type=Path, action="append",
+                        help=f"rule files or folders (default: {DEFAULT_RULES})")
+    parser.add_argument("--lateness", default="5s", help="out-of-order tolerance (default 5s)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--print-events", action="store_true",
+                        help="print normalized events instead of running the rules")
     parser.set_defaults(handler=run)
