@@ -51,6 +51,9 @@ class SinkWorker:
         self._queue: queue.Queue[Notice | None] = queue.Queue(maxsize=queue_size)
         self._closing = threading.Event()
         self._deadline = float("inf")
+        self._state = threading.Lock()
+        self._inflight: Notice | None = None
+        self._abandoned = False
         self._thread = threading.Thread(target=self._run, name=f"sink-{sink.name}", daemon=True)
         self._thread.start()
 
@@ -77,6 +80,17 @@ class SinkWorker:
         self._closing.set()
         self._queue.put(None)
         self._thread.join(timeout + 1.0)
+        with self._state:  # stuck in a send: keep that notice too (it may arrive twice)
+            if self._thread.is_alive() and self._inflight is not None:
+                self._give_up(self._inflight, "still sending at shutdown (outcome unknown)")
+            self._abandoned = True
+        while True:  # the thread is stuck in a send: keep what it never reached
+            try:
+                left = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if left is not None:
+                self._give_up(left, "not delivered before shutdown")
         self.sink.close()
 
     def _give_up(self, notice: Notice, reason: str) -> None:
@@ -92,9 +106,31 @@ class SinkWorker:
             if time.monotonic() >= self._deadline:
                 self._give_up(notice, "not delivered before shutdown")
                 continue
+            with self._state:
+                if self._abandoned:
+                    self._give_up(notice, "not delivered before shutdown")
+                    continue
+                self._inflight = notice
             self._deliver(notice)
 
     def _deliver(self, notice: Notice) -> None:
+        try:
+            self._attempts(notice)
+        finally:
+            with self._state:
+                self._inflight = None
+
+    def _settle(self, notice: Notice, reason: str | None) -> None:
+        """Count the outcome unless close() already dead-lettered this notice."""
+        with self._state:
+            if self._abandoned and self._inflight is notice:
+                return
+            if reason is None:
+                self.counts["sent"] += 1
+            else:
+                self._give_up(notice, reason)
+
+    def _attempts(self, notice: Notice) -> None:
         attempt = 0
         while True:
             attempt += 1
@@ -105,20 +141,20 @@ class SinkWorker:
             except Exception as exc:  # a sink bug must not kill the thread
                 error, retryable = f"{type(exc).__name__}: {exc}", True
             else:
-                self.counts["sent"] += 1
+                self._settle(notice, None)
                 return
             if not retryable or attempt >= self.retry.attempts:
                 why = "permanent error" if not retryable else f"gave up after {attempt} attempts"
-                self._give_up(notice, f"{why}: {error}")
+                self._settle(notice, f"{why}: {error}")
                 return
             pause = self.retry.delay(attempt)
             if time.monotonic() + pause >= self._deadline:
-                self._give_up(notice, f"not delivered before shutdown: {error}")
+                self._settle(notice, f"not delivered before shutdown: {error}")
                 return
             self.counts["retries"] += 1
             resume = time.monotonic() + pause
             if self._closing.wait(pause):  # woken by close(): is there time left?
                 if resume >= self._deadline:
-                    self._give_up(notice, f"not delivered before shutdown: {error}")
+                    self._settle(notice, f"not delivered before shutdown: {error}")
                     return
                 time.sleep(max(0.0, resume - time.monotonic()))

@@ -57,5 +57,5 @@ class Notice:
             parts.append(group)
         parts.append(f"since {self.first_time.isoformat()}")
         if self.folded:
-            parts.append(f"{self.folded} similar firing(s) since the last notice")
+            parts.append(f"{self.folded} more firings since the last notice")
         return " · ".join(parts)
