@@ -21,8 +21,10 @@ MARKER = "… [truncated {n} chars]"
 # C0/C1 controls (keeping tab and newline), DEL, and bidi overrides/isolates that
 # can make text display differently from what it says.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
-# '@' introducing a mention in Slack/Mattermost/Matrix/Discord/Teams.
+# '@' introducing a mention in Slack/Mattermost/Matrix/Discord/Teams, and Slack's
+# special mentions written as '<!channel>', '<!here>', '<!subteam^ID>'.
 _MENTION = re.compile(r"@(?=[\w.\-])")
+_SLACK_SPECIAL = re.compile(r"<!")
 # Clickable schemes and bare www. hosts that chat services auto-link.
 _URL_SCHEME = re.compile(r"(?i)\b(http|https|ftp|file|mailto|javascript|data)(:)")
 _WWW = re.compile(r"(?i)\bwww\.")
@@ -37,7 +39,7 @@ def clean(text: str) -> str:
 
 def break_mentions(text: str) -> str:
     """Insert a zero-width space after '@' so no service reads it as a mention."""
-    return _MENTION.sub("@" + ZWSP, text)
+    return _SLACK_SPECIAL.sub("<" + ZWSP + "!", _MENTION.sub("@" + ZWSP, text))
 
 
 def defang_links(text: str) -> str:
@@ -73,6 +75,8 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = max(0, limit - len(MARKER.format(n=len(text))))
+    while cut < limit and cut + 1 + len(MARKER.format(n=len(text) - cut - 1)) <= limit:
+        cut += 1  # the count got shorter than the first guess: use the room
     return text[:cut] + MARKER.format(n=len(text) - cut)
 
 
