@@ -50,6 +50,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall per reply
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
