@@ -22,13 +22,16 @@ class DeadlineQueue(Generic[T]):
     that (an entry refreshed with a later TTL, a cancelled timer) when popped.
     """
 
-    __slots__ = ("_buckets", "_heap")
+    __slots__ = ("_buckets", "_heap", "_next")
 
     def __init__(self) -> None:
         self._buckets: dict[int, list[tuple[float, T]]] = {}
         self._heap: list[int] = []
+        self._next = math.inf  # exact earliest due, so "nothing due" costs one compare
 
     def add(self, due: float, item: T) -> None:
+        if due < self._next:
+            self._next = due
         slot = math.floor(due)
         bucket = self._buckets.get(slot)
         if bucket is None:
@@ -39,9 +42,11 @@ class DeadlineQueue(Generic[T]):
 
     def pop_due(self, now: float, still_due: Callable[[T, float], bool] | None = None) -> list[T]:
         """Items due at or before ``now``, in due order (ties in insertion order)."""
+        if self._next > now:
+            return []
+        heap = self._heap
         out: list[tuple[float, int, T]] = []
         seq = 0
-        heap = self._heap
         while heap and heap[0] <= now:
             slot = heapq.heappop(heap)
             bucket = self._buckets.pop(slot)
@@ -57,8 +62,17 @@ class DeadlineQueue(Generic[T]):
                 self._buckets[slot] = keep
                 heapq.heappush(heap, slot)
                 break
+        self._next = min(due for due, _ in self._buckets[heap[0]]) if heap else math.inf
         out.sort(key=lambda entry: (entry[0], entry[1]))
         return [item for _, _, item in out]
+
+    def has_due(self, now: float) -> bool:
+        """Cheap test before ``pop_due``: is anything due at or before ``now``?"""
+        return self._next <= now
+
+    def peek(self) -> float | None:
+        """The earliest due time queued (possibly of an item no longer wanted)."""
+        return None if self._next == math.inf else self._next
 
     def __len__(self) -> int:
         return sum(len(b) for b in self._buckets.values())

@@ -78,7 +78,9 @@ class MemoryStore(StateStore):
     def cancel(self, timer_id: str) -> None:
         self._timers.pop(timer_id, None)
 
-    def pop_due(self, now: float) -> list[tuple[str, Any]]:
+    def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
+        if not self._timer_queue.has_due(now):
+            return []
         timers = self._timers
 
         def armed_at(timer_id: str, due: float) -> bool:
@@ -87,12 +89,12 @@ class MemoryStore(StateStore):
 
         out = []
         for timer_id in self._timer_queue.pop_due(now, armed_at):
-            _, payload = timers.pop(timer_id)
-            out.append((timer_id, payload))
+            due, payload = timers.pop(timer_id)
+            out.append((timer_id, due, payload))
         return out
 
     def next_due(self) -> float | None:
-        return min((due for due, _ in self._timers.values()), default=None)
+        return self._timer_queue.peek()
 
     def expire(self, now: float) -> int:
         data = self._data

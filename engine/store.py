@@ -67,8 +67,8 @@ class StateStore(ABC):
         """Disarm a timer if armed."""
 
     @abstractmethod
-    def pop_due(self, now: float) -> list[tuple[str, Any]]:
-        """Claim every timer due at ``now``, in due order; each is handed out once."""
+    def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
+        """Claim every timer due at ``now`` as (id, due, payload), in due order, once each."""
 
     @abstractmethod
     def next_due(self) -> float | None:

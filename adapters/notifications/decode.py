@@ -1,0 +1,114 @@
+"""Bytes on the bus to the inner notification dict, and a uniform view of its three shapes.
+
+oslo.messaging publishes either the bare message (driver ``messaging``, 1.0)
+or ``{"oslo.version": "2.0", "oslo.message": "<JSON string>"}`` (driver
+``messagingv2``). Once decoded, a notification still comes in three shapes
+(see corpus SOURCES.md): bus (flat ``_context_*``, ``message_id``,
+``timestamp``), listener (``ctxt`` + ``metadata``) and bare test samples.
+``message_view`` folds them into one dict so mappings need one set of paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+from adapters.notifications.errors import DecodeError
+
+ENVELOPE_KEY = "oslo.message"
+VERSION_KEY = "oslo.version"
+_CONTEXT_PREFIX = "_context_"
+_CONTEXT_PREFIX_LEN = len(_CONTEXT_PREFIX)
+
+
+def decode_body(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    """Return the inner notification dict of an AMQP body (either envelope version).
+
+    Raises ``DecodeError`` with a reason for anything that is not a JSON object
+    or whose 2.0 envelope does not hold a JSON object.
+    """
+    if isinstance(body, dict):
+        outer: Any = body
+    else:
+        if isinstance(body, memoryview | bytearray):
+            body = bytes(body)
+        if not isinstance(body, bytes | str):
+            raise DecodeError(f"body of type {type(body).__name__} is not JSON text")
+        if not body or not body.strip():
+            raise DecodeError("empty body")
+        try:
+            outer = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise DecodeError(f"body is not JSON: {exc}") from exc
+    if not isinstance(outer, dict):
+        raise DecodeError(f"body is a JSON {type(outer).__name__}, not an object")
+    if ENVELOPE_KEY not in outer:
+        return outer
+    version = outer.get(VERSION_KEY)
+    if version is not None and str(version).split(".", 1)[0] != "2":
+        raise DecodeError(f"unsupported envelope version {version!r}")
+    inner = outer[ENVELOPE_KEY]
+    if isinstance(inner, dict):  # tolerated: some bridges re-serialise the envelope
+        return inner
+    if not isinstance(inner, str | bytes):
+        raise DecodeError(f"{ENVELOPE_KEY} is a {type(inner).__name__}, not a JSON string")
+    try:
+        message = orjson.loads(inner)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError(f"{ENVELOPE_KEY} is not JSON: {exc}") from exc
+    if not isinstance(message, dict):
+        raise DecodeError(f"{ENVELOPE_KEY} is a JSON {type(message).__name__}, not an object")
+    return message
+
+
+def content_id(message: dict[str, Any]) -> str:
+    """A stable id for a message that has no ``message_id`` (bare test samples).
+
+    sha1 of the canonical JSON (sorted keys), so the same sample replayed twice
+    is recognised as the same message.
+    """
+    canonical = orjson.dumps(message, option=orjson.OPT_SORT_KEYS, default=str)
+    return "sha1:" + hashlib.sha1(canonical).hexdigest()
+
+
+def split_publisher(publisher_id: Any) -> tuple[str | None, str | None]:
+    """``compute.host1`` / ``volume.h@b#p`` (legacy) or ``nova-compute:host1`` (versioned)."""
+    if not isinstance(publisher_id, str) or not publisher_id:
+        return None, None
+    sep = ":" if ":" in publisher_id else "."
+    prefix, _, host = publisher_id.partition(sep)
+    return prefix or None, host or None
+
+
+def message_view(message: dict[str, Any]) -> dict[str, Any]:
+    """One shape for the three: the root that mapping paths are resolved against.
+
+    Keys: ``event_type``, ``publisher_id``, ``publisher`` (``prefix``, ``host``),
+    ``priority``, ``payload``, ``message_id``, ``timestamp``, ``context``.
+    """
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    context = message.get("ctxt")
+    if not isinstance(context, dict):
+        context = message.get("context")
+    if not isinstance(context, dict):
+        context = {
+            key[_CONTEXT_PREFIX_LEN:]: value
+            for key, value in message.items()
+            if key.startswith(_CONTEXT_PREFIX)
+        }
+    publisher_id = message.get("publisher_id")
+    prefix, host = split_publisher(publisher_id)
+    return {
+        "event_type": message.get("event_type"),
+        "publisher_id": publisher_id,
+        "publisher": {"prefix": prefix, "host": host},
+        "priority": message.get("priority") or metadata.get("priority"),
+        "payload": message.get("payload"),
+        "message_id": message.get("message_id") or metadata.get("message_id"),
+        "timestamp": message.get("timestamp") or metadata.get("timestamp"),
+        "context": context,
+    }

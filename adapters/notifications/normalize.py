@@ -1,0 +1,139 @@
+"""Apply the mappings to one decoded notification: the generic engine, no per-type code.
+
+Everything type-specific lives in ``mappings/*.yaml``; this module only walks
+the compiled mapping, checks the types the envelope needs and builds the
+``Event`` (with its inventory ``FactUpdate`` list).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.notifications.decode import content_id, message_view
+from adapters.notifications.errors import NormalizationError
+from adapters.notifications.mapping import MappingSet, load_mappings
+from engine.events import Event, FactUpdate
+
+#: Envelope fields a mapping may fill (``id``/``type`` come from the message itself).
+MAPPABLE_FIELDS = frozenset(
+    {"service", "host", "request_id", "global_request_id", "project_id", "user_id",
+     "severity", "instance_id", "volume_id", "port_id", "mac", "image_id",
+     "image_base_hash", "origin", "time"}
+)
+
+_default: MappingSet | None = None
+
+
+def default_mappings() -> MappingSet:
+    """The shipped mappings, compiled once per process."""
+    global _default
+    if _default is None:
+        _default = load_mappings()
+        _check_fields(_default)
+    return _default
+
+
+def _check_fields(mappings: MappingSet) -> None:
+    named = [(name, "common") for name, _ in (*mappings.common_fields, *mappings.derived_fields)]
+    for mapping in mappings.mappings:
+        named += [(name, f"{mapping.source}: {mapping.name}") for name, _ in mapping.fields]
+    for name, where in named:
+        if name not in MAPPABLE_FIELDS:
+            raise NormalizationError(f"{where}: {name!r} is not an event envelope field")
+
+
+def _as_text(name: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    raise NormalizationError(f"field {name} is a {type(value).__name__}, expected text")
+
+
+def normalize(
+    message: dict[str, Any],
+    *,
+    fallback_id: str | None = None,
+    fallback_time: datetime | None = None,
+    mappings: MappingSet | None = None,
+) -> Event | None:
+    """One decoded notification (any of the three shapes) → ``Event``, or None if ignored.
+
+    ``id`` is the message_id; without one, ``fallback_id``, else a sha1 of the
+    canonical body (bare test samples). ``time`` is the notification timestamp,
+    else a payload time, else ``fallback_time``. Raises ``NormalizationError``.
+    """
+    if not isinstance(message, dict):
+        raise NormalizationError(f"message is a {type(message).__name__}, not an object")
+    mset = mappings or default_mappings()
+    root = message_view(message)
+    event_type = root["event_type"]
+    if not isinstance(event_type, str) or not event_type:
+        raise NormalizationError("no event_type")
+    payload = root["payload"]
+    if payload is not None and not isinstance(payload, dict):
+        raise NormalizationError(f"payload is a {type(payload).__name__}, not an object")
+    publisher_id = root["publisher_id"]
+    mapping = mset.find(event_type, publisher_id if isinstance(publisher_id, str) else None)
+    if mapping is None:
+        raise NormalizationError(f"no mapping for event type {event_type!r}")
+    if mapping.ignore:
+        return None
+
+    envelope: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    root["event"] = envelope
+    root["data"] = data
+    # an empty string is "not known" for the envelope (boot-from-volume image_uuid "")
+    for name, extract in mset.common_fields:
+        value = extract(root)
+        if value is not None and value != "":
+            envelope[name] = value
+    for name, extract in mapping.fields:
+        value = extract(root)
+        if value is not None and value != "":
+            envelope[name] = value
+    for name, extract in mapping.data:
+        value = extract(root)
+        if value is not None:
+            data[name] = value
+    for name, extract in mset.derived_fields:
+        value = extract(root)
+        if value is not None and value != "":
+            envelope[name] = value
+
+    time = envelope.pop("time", None) or fallback_time
+    if not isinstance(time, datetime):
+        raise NormalizationError(f"{event_type}: no usable timestamp in message or payload")
+    if mapping.service:
+        envelope["service"] = mapping.service
+    for name, value in envelope.items():
+        envelope[name] = _as_text(name, value)
+    mac = envelope.get("mac")
+    if mac:
+        envelope["mac"] = mac.lower()
+
+    facts: list[FactUpdate] = []
+    for spec in mapping.facts:
+        fact_id = spec.id(root)
+        if fact_id is None or fact_id == "":
+            continue
+        fields = {}
+        for name, extract in spec.fields:
+            value = extract(root)
+            if value is not None:
+                fields[name] = value
+        facts.append(FactUpdate.model_construct(
+            kind=spec.kind, id=_as_text("fact id", fact_id), fields=fields,
+            delete=spec.deletes(event_type),
+        ))
+
+    message_id = root["message_id"]
+    event_id = str(message_id) if message_id else (fallback_id or content_id(message))
+    if time.tzinfo is None:  # parse_time already gives UTC; a fallback_time may be naive
+        time = time.replace(tzinfo=UTC)
+    return Event.model_construct(
+        id=event_id, type=event_type, time=time, data=data, raw=message, facts=facts,
+        **envelope,
+    )

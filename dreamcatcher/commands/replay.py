@@ -1,0 +1,91 @@
+"""``dreamcatcher replay FILE...``: run the rules over recorded events, logs or notifications."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from adapters.deadletter import DeadLetters
+from dreamcatcher import PROJECT_ROOT
+from dreamcatcher.inputs import events_from_path
+from dreamcatcher.pipeline import Pipeline, Progress, merge_by_time
+from dreamcatcher.render import format_firing
+from engine.engine import Engine
+from engine.firing import Firing
+from engine.loader import RuleErrors, load_rules
+from engine.schema import parse_duration
+
+DEFAULT_RULES = PROJECT_ROOT / "rules"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "replay", help="replay files (events JSONL, raw notifications, raw logs) through the rules"
+    )
+    add_replay_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="*", type=Path, help="input files, merged by event time")
+    parser.add_argument("--rules", type=Path, action="append",
+                        help=f"rule files or folders (default: {DEFAULT_RULES})")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text for people, json: one object per alert")
+    parser.add_argument("--kind", help="force the input kind (events, notifications, "
+                        "or a log kind such as nova-api, switch, dnsmasq)")
+    parser.add_argument("--lateness", default="5s", help="out-of-order tolerance (default 5s)")
+    parser.add_argument("--no-drain", action="store_true",
+                        help="stop the clock at the last event instead of firing open deadlines")
+    parser.add_argument("--dead-letter", type=Path,
+                        help="where rejected input goes (default: stderr summary + "
+                        "./dreamcatcher.deadletter.jsonl)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress on stderr (default: when stderr is a terminal)")
+
+
+def printer(fmt: str) -> Any:
+    def show(firing: Firing) -> None:
+        if fmt == "json":
+            sys.stdout.write(orjson.dumps(firing.summary_json()).decode() + "\n")
+        else:
+            sys.stdout.write(format_firing(firing, color=sys.stdout.isatty()) + "\n")
+        sys.stdout.flush()
+
+    return show
+
+
+def replay(args: argparse.Namespace, files: list[Path]) -> int:
+    try:
+        rules = load_rules(args.rules or [DEFAULT_RULES])
+    except RuleErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return 1
+    engine = Engine(rules, lateness=parse_duration(args.lateness))
+    dead_path = args.dead_letter or Path("dreamcatcher.deadletter.jsonl")
+    dead = DeadLetters(dead_path)
+    missing = [f for f in files if not f.exists()]
+    if missing:
+        print(f"no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    pipeline = Pipeline(engine, printer(args.format))
+    streams = [events_from_path(f, dead, args.kind) for f in files]
+    pipeline.run(merge_by_time(streams), Progress(enabled=args.progress), drain=not args.no_drain)
+    print(f"{pipeline.events:,} events, {pipeline.firings:,} alerts from {len(rules)} rules",
+          file=sys.stderr)
+    if dead.total:
+        print(f"{dead.total} input(s) rejected, kept with the reason in {dead_path}",
+              file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.files:
+        print("replay needs at least one file (or try `dreamcatcher demo`)", file=sys.stderr)
+        return 2
+    return replay(args, list(args.files))

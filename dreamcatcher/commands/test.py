@@ -1,0 +1,44 @@
+"""``dreamcatcher test PATH...``: run rule tests, print a diff, exit non-zero on failure."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from dreamcatcher.ruletest import find_test_files, run_file
+from engine.loader import RuleErrors
+from engine.yamlsource import SourceError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("test", help="run rule tests (*.test.yaml)")
+    parser.add_argument("paths", nargs="+", type=Path, help="test files or folders")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    files = find_test_files(args.paths)
+    if not files:
+        print("no *.test.yaml files found", file=sys.stderr)
+        return 2
+    passed = failed = 0
+    for path in files:
+        try:
+            results = run_file(path)
+        except (SourceError, RuleErrors) as exc:
+            print(f"ERROR {path}\n    {exc}")
+            failed += 1
+            continue
+        for result in results:
+            if result.ok:
+                passed += 1
+                if args.verbose:
+                    print(result.report())
+            else:
+                failed += 1
+                print(result.report())
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1

@@ -1,0 +1,110 @@
+"""Turning raw inputs (our JSON events, raw notifications, raw log lines) into Events.
+
+The app layer is the one place that knows every decoder, so the rule-test
+runner and replay share this instead of each sniffing formats on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from adapters.deadletter import DeadLetters
+from engine.events import Event
+
+
+class InputError(ValueError):
+    """One input that could not become an event (it goes to the dead letters)."""
+
+
+def event_from_json(obj: Any) -> Event:
+    """Our own envelope (``type`` + ``time``) as JSON."""
+    try:
+        return Event.model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "event"
+        raise InputError(f"{where}: {first['msg']}") from None
+
+
+def is_notification(obj: Any) -> bool:
+    return isinstance(obj, dict) and (
+        "event_type" in obj or "oslo.message" in obj or "oslo.version" in obj
+    )
+
+
+def event_from_notification(obj: Any, fallback_id: str | None = None) -> Event | None:
+    """A raw notification (any shape, either envelope); None if deliberately ignored."""
+    import adapters.notifications as notifications
+
+    try:
+        message = notifications.decode_body(obj)
+        return notifications.normalize(message, fallback_id=fallback_id)
+    except (notifications.DecodeError, notifications.NormalizationError) as exc:
+        raise InputError(str(exc)) from None
+
+
+def events_from_log_lines(lines: list[str], origin: str, kind: str | None,
+                          default_time: datetime | None = None,
+                          year: int | None = None) -> list[Event]:
+    import adapters.logs as logs
+
+    return list(logs.parse_lines(lines, origin, kind, year=year, default_time=default_time))
+
+
+def sniff(path: Path) -> str:
+    """``events`` (our JSONL), ``notifications`` or ``logs``, from the first line."""
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    text = head.lstrip()
+    if not text.startswith((b"{", b"[")):
+        return "logs"
+    first = text.split(b"\n", 1)[0]
+    try:
+        obj = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        try:
+            obj = orjson.loads(path.read_bytes())  # one JSON document spread over lines
+        except orjson.JSONDecodeError:
+            return "logs"
+    if isinstance(obj, list):
+        obj = obj[0] if obj else {}
+    if is_notification(obj) or (isinstance(obj, dict) and "payload" in obj):
+        return "notifications"
+    return "events"
+
+
+def events_from_jsonl(path: Path, dead: DeadLetters) -> Iterator[Event]:
+    """Our envelope, one JSON object per line; bad lines go to the dead letters."""
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            origin = f"{path}:{number}"
+            try:
+                yield event_from_json(orjson.loads(line))
+            except orjson.JSONDecodeError as exc:
+                dead.put(origin, line, f"not JSON: {exc}")
+            except InputError as exc:
+                dead.put(origin, line, str(exc))
+
+
+def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None) -> Iterator[Event]:
+    """Any replayable file, by its content (or an explicit kind)."""
+    kind = kind or sniff(path)
+    if kind == "events":
+        yield from events_from_jsonl(path, dead)
+    elif kind == "notifications":
+        import adapters.notifications as notifications
+
+        yield from notifications.events_from_file(path, dead_letters=dead)
+    else:
+        import adapters.logs as logs
+
+        log_kind = None if kind == "logs" else kind
+        yield from logs.events_from_file(path, log_kind)

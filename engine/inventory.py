@@ -1,0 +1,91 @@
+"""Inventory facts (instances, ports, volumes, services, hosts) kept in the store.
+
+Facts arrive as ``FactUpdate``s carried by events (or from a snapshot seed)
+and are merged field by field. Only the fields rules join on are indexed, so
+a join is one set lookup however many instances the cloud runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from engine.events import FactUpdate
+from engine.store import StateStore
+
+
+def _fact_key(kind: str, fact_id: str) -> str:
+    return f"fact:{kind}:{fact_id}"
+
+
+def _index_key(kind: str, field: str, value: Any) -> str:
+    return f"idx:{kind}:{field}:{value}"
+
+
+def _indexable(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple | set):
+        return [str(v) for v in value if v is not None and v != ""]
+    return [str(value)]
+
+
+class Inventory:
+    """Facts by kind and id, with secondary indexes on declared fields."""
+
+    def __init__(self, store: StateStore, indexed: Iterable[tuple[str, str]] = ()) -> None:
+        self.store = store
+        self._indexed: dict[str, set[str]] = {}
+        for kind, field in indexed:
+            self.index(kind, field)
+
+    def index(self, kind: str, field: str) -> None:
+        """Keep an index on ``kind.field`` (facts stored before are not back-filled)."""
+        if field != "id":
+            self._indexed.setdefault(kind, set()).add(field)
+
+    def apply(self, update: FactUpdate, now: float) -> None:
+        key = _fact_key(update.kind, update.id)
+        old: dict[str, Any] | None = self.store.get(key)
+        fields = self._indexed.get(update.kind, ())
+        if update.delete:
+            if old is not None:
+                for field in fields:
+                    for value in _indexable(old.get(field)):
+                        self.store.set_remove(_index_key(update.kind, field, value), update.id)
+                self.store.delete(key)
+            return
+        new = {**(old or {}), **update.fields, "id": update.id}
+        for field in fields:
+            before = set(_indexable(old.get(field))) if old else set()
+            after = set(_indexable(new.get(field)))
+            for value in before - after:
+                self.store.set_remove(_index_key(update.kind, field, value), update.id)
+            for value in after - before:
+                self.store.set_add(_index_key(update.kind, field, value), update.id)
+        self.store.put(key, new, None, now)
+
+    def get(self, kind: str, fact_id: str) -> dict[str, Any] | None:
+        fact: dict[str, Any] | None = self.store.get(_fact_key(kind, fact_id))
+        return fact
+
+    def find(self, kind: str, criteria: dict[str, Any]) -> list[dict[str, Any]]:
+        """Facts whose fields equal every criterion; sorted by id (deterministic)."""
+        if not criteria or any(v is None or v == "" for v in criteria.values()):
+            return []
+        if "id" in criteria:
+            fact = self.get(kind, str(criteria["id"]))
+            candidates = [fact] if fact is not None else []
+        else:
+            field, value = next(iter(criteria.items()))
+            if field not in self._indexed.get(kind, ()):
+                raise KeyError(f"{kind}.{field} is not indexed")
+            ids = self.store.set_members(_index_key(kind, field, value))
+            candidates = [f for f in (self.get(kind, i) for i in ids) if f is not None]
+        return [f for f in candidates if all(_matches(f.get(k), v) for k, v in criteria.items())]
+
+
+def _matches(have: Any, want: Any) -> bool:
+    if isinstance(have, list | tuple | set):
+        return str(want) in {str(h) for h in have}
+    return have == want or (have is not None and str(have) == str(want))

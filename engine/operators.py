@@ -1,0 +1,249 @@
+"""The stateful operators: single, count, sequence and expect (absence).
+
+Each keeps its per-key state in the StateStore through ``update`` (atomic per
+key) with a TTL, so the same code runs on memory and on a shared store. They
+return ``Evidence``: the events behind a firing and when it fired.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.events import Event
+from engine.snapshots import restore, snapshot, snapshot_id
+from engine.store import StateStore
+
+
+@dataclass
+class Evidence:
+    """What made a rule fire: its events (oldest first), key values and time."""
+
+    events: list[Event]
+    key: tuple[Any, ...]
+    time: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _restore_all(snaps: Sequence[str]) -> list[Event]:
+    return [restore(s) for s in snaps]
+
+
+class Operator:
+    """Base: operators are told about matching events and about their timers."""
+
+    kind = "single"
+
+    def __init__(self, rule_id: str, store: StateStore, lateness: float) -> None:
+        self.rule_id = rule_id
+        self.store = store
+        self.lateness = lateness
+
+    def state_key(self, key: str) -> str:
+        return f"{self.kind}:{self.rule_id}:{key}"
+
+    def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
+                 key_str: str) -> list[Evidence]:
+        return [Evidence([event], key, ts)]
+
+    def on_timer(self, state_key: str, now: float) -> list[Evidence]:
+        return []
+
+
+class CountOp(Operator):
+    """At least N matching events within a window, per key; fires once per N."""
+
+    kind = "count"
+
+    def __init__(self, rule_id: str, store: StateStore, lateness: float,
+                 at_least: int, within: float) -> None:
+        super().__init__(rule_id, store, lateness)
+        self.at_least = at_least
+        self.within = within
+
+    def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
+                 key_str: str) -> list[Evidence]:
+        n, within, horizon = self.at_least, self.within, self.within + self.lateness
+        snap = snapshot(event)
+
+        def add(old: Any) -> tuple[Any, list[Any] | None]:
+            pairs: list[Any] = old or []
+            times = pairs[0::2]
+            at = bisect.bisect_right(times, ts)
+            times.insert(at, ts)
+            pairs = [*pairs[: 2 * at], ts, snap, *pairs[2 * at:]]
+            cut = bisect.bisect_left(times, times[-1] - horizon)
+            if cut:
+                pairs, times, at = pairs[2 * cut:], times[cut:], at - cut
+            if at < 0:
+                return (pairs or None), None  # too late to count
+            for start in range(max(0, at - n + 1), min(at, len(times) - n) + 1):
+                if times[start + n - 1] - times[start] <= within:
+                    used = pairs[2 * start: 2 * (start + n)]
+                    rest = pairs[: 2 * start] + pairs[2 * (start + n):]
+                    return (rest or None), used
+            return pairs, None
+
+        used = self.store.update(self.state_key(key_str), add, horizon, ts)
+        if used is None:
+            return []
+        events = _restore_all(used[1::2])
+        return [Evidence(events, key, max(used[0::2]), {"count": len(events)})]
+
+
+class SequenceOp(Operator):
+    """Steps in time order within a window, correlated by key."""
+
+    kind = "sequence"
+
+    def __init__(self, rule_id: str, store: StateStore, lateness: float,
+                 steps: int, within: float) -> None:
+        super().__init__(rule_id, store, lateness)
+        self.steps = steps
+        self.within = within
+
+    def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
+                 key_str: str) -> list[Evidence]:
+        step_index = int(role.partition(":")[2])
+        snap = snapshot(event)
+        steps, within, horizon = self.steps, self.within, self.within + self.lateness
+
+        def add(old: Any) -> tuple[Any, list[Any] | None]:
+            entries: list[Any] = list(old or [])
+            entries.append([step_index, ts, event.id, snap])
+            entries.sort(key=lambda e: (e[1], e[0]))
+            newest = entries[-1][1]
+            entries = [e for e in entries if e[1] >= newest - horizon]
+            chain = _find_chain(entries, steps, within)
+            if chain is None:
+                return entries, None
+            rest = [e for i, e in enumerate(entries) if i not in chain]
+            return (rest or None), [entries[i] for i in chain]
+
+        chain = self.store.update(self.state_key(key_str), add, horizon, ts)
+        if chain is None:
+            return []
+        return [Evidence(_restore_all([e[3] for e in chain]), key, chain[-1][1])]
+
+
+def _find_chain(entries: list[Any], steps: int, within: float) -> list[int] | None:
+    """Indexes of the earliest complete chain step0 <= step1 <= ... within the window."""
+    for start, first in enumerate(entries):
+        if first[0] != 0:
+            continue
+        chain, used_ids, last = [start], {first[2]}, first[1]
+        for wanted in range(1, steps):
+            for i, entry in enumerate(entries):
+                if (entry[0] == wanted and entry[1] >= last and entry[2] not in used_ids
+                        and entry[1] - first[1] <= within):
+                    chain.append(i)
+                    used_ids.add(entry[2])
+                    last = entry[1]
+                    break
+            else:
+                break
+        if len(chain) == steps:
+            return chain
+    return None
+
+
+class ExpectOp(Operator):
+    """A ``first`` must be followed by a ``then`` with the same key within a window.
+
+    Each ``then`` consumes the oldest open ``first`` it can; every ``first``
+    left open fires at its deadline (the timer), even if no event comes. A
+    ``then`` that arrives before its ``first`` (out of order, within the
+    lateness tolerance) is held briefly so the late ``first`` still matches.
+    """
+
+    kind = "expect"
+
+    def __init__(self, rule_id: str, store: StateStore, lateness: float, within: float) -> None:
+        super().__init__(rule_id, store, lateness)
+        self.within = within
+        # state must outlive its deadline timer, which reads it at the deadline itself
+        self.ttl = within + lateness + 60.0
+
+    def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
+                 key_str: str) -> list[Evidence]:
+        state_key = self.state_key(key_str)
+        if role == "then":
+            self._then(state_key, ts)
+        else:
+            self._first(state_key, event, ts)
+        return []
+
+    def _then(self, state_key: str, ts: float) -> None:
+        within = self.within
+
+        def consume(old: Any) -> tuple[Any, bool]:
+            pairs: list[Any] = old or []
+            for i in range(0, len(pairs), 2):
+                opened = pairs[i]
+                if opened <= ts <= opened + within:
+                    rest = pairs[:i] + pairs[i + 2:]
+                    return (rest or None), True
+                if opened > ts:
+                    break
+            return (old or None), False
+
+        consumed = self.store.update(state_key, consume, self.ttl, ts)
+        if not consumed and self.lateness > 0:
+            def hold(old: Any) -> tuple[Any, None]:
+                return [*(old or []), ts], None
+
+            self.store.update("held:" + state_key, hold, 2 * self.lateness, ts)
+
+    def _first(self, state_key: str, event: Event, ts: float) -> None:
+        within = self.within
+        if self.lateness > 0:
+            def take_held(old: Any) -> tuple[Any, bool]:
+                held: list[float] = old or []
+                for i, then_ts in enumerate(held):
+                    if ts <= then_ts <= ts + within:
+                        rest = held[:i] + held[i + 1:]
+                        return (rest or None), True
+                return (old or None), False
+
+            held_key = "held:" + state_key
+            if self.store.get(held_key) is not None and self.store.update(
+                held_key, take_held, 2 * self.lateness, ts
+            ):
+                return
+        snap = snapshot(event)
+
+        def open_first(old: Any) -> tuple[Any, bool]:
+            pairs: list[Any] = old or []
+            times = pairs[0::2]
+            at = bisect.bisect_right(times, ts)
+            return [*pairs[: 2 * at], ts, snap, *pairs[2 * at:]], at == 0
+
+        is_head = self.store.update(state_key, open_first, self.ttl, ts)
+        if is_head:
+            self.store.schedule(state_key, ts + within, self.rule_id)
+
+    def on_timer(self, state_key: str, now: float) -> list[Evidence]:
+        within = self.within
+
+        def expire(old: Any) -> tuple[Any, tuple[list[Any], float | None]]:
+            pairs: list[Any] = old or []
+            cut = 0
+            while cut < len(pairs) and pairs[cut] + within <= now:
+                cut += 2
+            rest = pairs[cut:]
+            next_due = rest[0] + within if rest else None
+            return (rest or None), (pairs[:cut], next_due)
+
+        expired, next_due = self.store.update(state_key, expire, self.ttl, now)
+        if next_due is not None:
+            self.store.schedule(state_key, next_due, self.rule_id)
+        out = []
+        for i in range(0, len(expired), 2):
+            event = restore(expired[i + 1])
+            out.append(Evidence([event], (), expired[i] + within, {"deadline": True}))
+        return out
+
+
+__all__ = ["CountOp", "Evidence", "ExpectOp", "Operator", "SequenceOp", "snapshot_id"]

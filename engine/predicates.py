@@ -1,0 +1,183 @@
+"""``where`` conditions compiled once into plain predicates (never ``eval``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engine.paths import Getter
+
+Predicate = Callable[[Any], bool]
+PathCompiler = Callable[[str], Getter]
+Loc = tuple[str | int, ...]
+
+COMBINATORS = ("any", "all", "not")
+OPERATORS = (
+    "eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte",
+    "startswith", "endswith", "contains", "regex", "exists",
+)
+
+
+class CompileError(ValueError):
+    """A rule mistake found while compiling, with the field path it concerns."""
+
+    def __init__(self, loc: Loc, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _ordered(op: str, bound: Any) -> Callable[[Any], bool]:
+    limit = _number(bound)
+    if limit is None:
+        raise ValueError(f"`{op}` needs a number, got {bound!r}")
+    compare: Callable[[float, float], bool] = {
+        "gt": float.__gt__, "gte": float.__ge__, "lt": float.__lt__, "lte": float.__le__,
+    }[op]
+
+    def test(value: Any) -> bool:
+        number = _number(value)
+        return number is not None and compare(number, limit)
+
+    return test
+
+
+def _strings(op: str, arg: Any) -> tuple[str, ...]:
+    items = arg if isinstance(arg, list) else [arg]
+    if not items or not all(isinstance(i, str) for i in items):
+        raise ValueError(f"`{op}` needs a string or a list of strings")
+    return tuple(items)
+
+
+def _operator(op: str, arg: Any) -> Callable[[Any], bool]:
+    if op == "eq":
+        return lambda v: v == arg
+    if op == "ne":
+        return lambda v: v != arg
+    if op in ("in", "not_in"):
+        if not isinstance(arg, list):
+            raise ValueError(f"`{op}` needs a list")
+        try:
+            members: frozenset[Any] | list[Any] = frozenset(arg)
+        except TypeError:
+            members = arg
+        if op == "in":
+            return lambda v: _member(v, members)
+        return lambda v: not _member(v, members)
+    if op in ("gt", "gte", "lt", "lte"):
+        return _ordered(op, arg)
+    if op == "startswith":
+        prefixes = _strings(op, arg)
+        return lambda v: isinstance(v, str) and v.startswith(prefixes)
+    if op == "endswith":
+        suffixes = _strings(op, arg)
+        return lambda v: isinstance(v, str) and v.endswith(suffixes)
+    if op == "contains":
+        def contains(v: Any) -> bool:
+            if isinstance(v, str):
+                return isinstance(arg, str) and arg in v
+            if isinstance(v, list | tuple | set | frozenset):
+                return arg in v
+            if isinstance(v, Mapping):
+                return arg in v
+            return False
+        return contains
+    if op == "regex":
+        if not isinstance(arg, str):
+            raise ValueError("`regex` needs a string")
+        try:
+            pattern = re.compile(arg)
+        except re.error as exc:
+            raise ValueError(f"bad regex: {exc}") from None
+        return lambda v: isinstance(v, str) and pattern.search(v) is not None
+    if op == "exists":
+        if not isinstance(arg, bool):
+            raise ValueError("`exists` needs true or false")
+        return (lambda v: v is not None) if arg else (lambda v: v is None)
+    raise ValueError(f"unknown operator `{op}` (known: {', '.join(OPERATORS)})")
+
+
+def _member(value: Any, members: frozenset[Any] | list[Any]) -> bool:
+    try:
+        return value in members
+    except TypeError:  # unhashable value against a frozenset
+        return False
+
+
+def _condition(getter: Getter, spec: Any, loc: Loc) -> Predicate:
+    if not isinstance(spec, dict):
+        expected = spec
+        return lambda obj: getter(obj) == expected
+    if not spec:
+        raise CompileError(loc, "empty condition")
+    tests = []
+    for op, arg in spec.items():
+        try:
+            tests.append(_operator(str(op), arg))
+        except ValueError as exc:
+            raise CompileError((*loc, str(op)), str(exc)) from None
+    if len(tests) == 1:
+        only = tests[0]
+        return lambda obj: only(getter(obj))
+    return lambda obj: all(t(v) for v in (getter(obj),) for t in tests)
+
+
+def _any(subs: list[Predicate]) -> Predicate:
+    return lambda obj: any(p(obj) for p in subs)
+
+
+def _all(subs: list[Predicate]) -> Predicate:
+    return lambda obj: all(p(obj) for p in subs)
+
+
+def _not(sub: Predicate) -> Predicate:
+    return lambda obj: not sub(obj)
+
+
+def compile_where(where: Any, paths: PathCompiler, loc: Loc = ("where",)) -> Predicate | None:
+    """A predicate for a ``where`` mapping, or None when it is empty (always true)."""
+    if not where:
+        return None
+    if not isinstance(where, dict):
+        raise CompileError(loc, "`where` must be a mapping of path: condition")
+    parts: list[Predicate] = []
+    for key, spec in where.items():
+        key = str(key)
+        here = (*loc, key)
+        if key in ("any", "all"):
+            if not isinstance(spec, list) or not spec:
+                raise CompileError(here, f"`{key}` needs a non-empty list of conditions")
+            subs = [compile_where(s, paths, (*here, i)) or (lambda _o: True)
+                    for i, s in enumerate(spec)]
+            parts.append(_any(subs) if key == "any" else _all(subs))
+        elif key == "not":
+            sub = compile_where(spec, paths, here)
+            if sub is None:
+                raise CompileError(here, "`not` needs a condition")
+            parts.append(_not(sub))
+        else:
+            try:
+                getter = paths(key)
+            except ValueError as exc:
+                raise CompileError(here, str(exc)) from None
+            parts.append(_condition(getter, spec, here))
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        a, b = parts
+        return lambda obj: a(obj) and b(obj)
+    return _all(parts)

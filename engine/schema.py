@@ -1,0 +1,160 @@
+"""The rule language (v1) as a strict schema: unknown keys are errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from engine.events import FactKind
+from engine.firing import Mode, Severity
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a string like 15m")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.replace(" ", "")
+        if text.replace(".", "", 1).isdigit():
+            return float(text)
+        parts = _PART.findall(text)
+        if parts and "".join(n + u for n, u in parts) == text:
+            return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    raise ValueError(f"{value!r} is not a duration (like 30s, 15m, 1h30m, 2d)")
+
+
+def parse_duration(value: Any) -> float:
+    """``90``, ``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` -> seconds (positive)."""
+    seconds = _seconds(value)
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+def parse_offset(value: Any) -> float:
+    """Like a duration, but zero is allowed (an offset from a test's start)."""
+    seconds = _seconds(value)
+    if seconds < 0:
+        raise ValueError("an offset cannot be negative")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Offset = Annotated[float, BeforeValidator(parse_offset)]
+EventTypes = Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Match(Strict):
+    """One event matcher: a type (or glob, or list of them) and conditions."""
+
+    event: EventTypes = Field(min_length=1)
+    where: dict[str, Any] = Field(default_factory=dict)
+    by: list[str] | None = None  # per-step correlation paths, overriding the operator's
+
+
+class Count(Strict):
+    event: EventTypes = Field(min_length=1)
+    where: dict[str, Any] = Field(default_factory=dict)
+    at_least: int = Field(ge=1)
+    within: Duration
+    by: list[str] = Field(default_factory=list)
+
+
+class Sequence(Strict):
+    steps: list[Match] = Field(min_length=2)
+    within: Duration
+    by: list[str] = Field(default_factory=list)
+
+
+class Expect(Strict):
+    first: Match
+    then: Match
+    within: Duration
+    by: list[str] = Field(min_length=1)
+
+
+class When(Strict):
+    """Exactly one of: a single ``event`` (+ ``where``), ``count``, ``sequence``, ``expect``."""
+
+    event: EventTypes | None = None
+    where: dict[str, Any] = Field(default_factory=dict)
+    count: Count | None = None
+    sequence: Sequence | None = None
+    expect: Expect | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> When:
+        chosen = [n for n in ("event", "count", "sequence", "expect") if getattr(self, n)]
+        if len(chosen) != 1:
+            raise ValueError(
+                "`when` takes exactly one of event, count, sequence, expect"
+                f" (got {', '.join(chosen) or 'none'})"
+            )
+        if self.where and self.event is None:
+            raise ValueError("`where` at this level goes with `event`; put it inside the operator")
+        return self
+
+
+class Join(Strict):
+    """An inventory look-up: facts of ``kind`` whose fields equal the given paths."""
+
+    kind: FactKind
+    by: dict[str, str] = Field(min_length=1)
+    where: dict[str, Any] = Field(default_factory=dict)
+    many: bool = False
+    optional: bool = False
+
+
+class Alert(Strict):
+    title: str
+    text: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    group_by: list[str] = Field(default_factory=list)
+    repeat: Duration | None = None
+
+
+class Action(Strict):
+    hook: str = Field(pattern=r"^[a-z][a-z0-9_.-]*$")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    mode: Mode = "dry-run"
+
+
+class Resolve(Strict):
+    """An event that closes the alert group it names through ``group_by``."""
+
+    event: EventTypes = Field(min_length=1)
+    where: dict[str, Any] = Field(default_factory=dict)
+
+
+class Rule(Strict):
+    rule: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    summary: str = ""
+    severity: Severity
+    tags: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    when: When
+    join: dict[str, Join] = Field(default_factory=dict)
+    alert: Alert
+    actions: list[Action] = Field(default_factory=list)
+    resolve: Resolve | None = None
+
+    @model_validator(mode="after")
+    def _names(self) -> Rule:
+        reserved = {"event", "events", "key", "count", "rule", "first", "steps"}
+        for name in self.join:
+            if name in reserved:
+                raise ValueError(f"join name {name!r} is reserved")
+        return self
+
+
+Operator = Literal["single", "count", "sequence", "expect"]

@@ -1,0 +1,90 @@
+"""Alert and action templates: sandboxed Jinja2, compiled once per rule.
+
+The sandbox refuses attribute tricks that reach Python internals, so a rule
+file can format text but never run code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import ChainableUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+def _human_bytes(value: Any) -> str:
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(size) < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def _duration(value: Any) -> str:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _isotime(value: Any) -> str:
+    if isinstance(value, int | float):
+        value = datetime.fromtimestamp(value, UTC)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value)
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        undefined=ChainableUndefined, autoescape=False, keep_trailing_newline=False
+    )
+    env.filters["bytes"] = _human_bytes
+    env.filters["duration"] = _duration
+    env.filters["isotime"] = _isotime
+    return env
+
+
+ENV = _environment()
+Render = Callable[[dict[str, Any]], str]
+
+
+def compile_template(source: str) -> Render:
+    """Compile once; raises ``TemplateError`` for bad syntax (caught by the loader)."""
+    if "{" not in source:
+        return lambda _ctx: source
+    template = ENV.from_string(source)
+
+    def render(ctx: dict[str, Any]) -> str:
+        try:
+            return template.render(ctx).strip()
+        except TemplateError as exc:  # a runtime problem must not lose the alert
+            return f"{source} [template error: {exc}]"
+
+    return render
+
+
+def compile_value(value: Any) -> Callable[[dict[str, Any]], Any]:
+    """Templated action arguments: strings render, containers recurse, others stay."""
+    if isinstance(value, str):
+        return compile_template(value)
+    if isinstance(value, dict):
+        items = {k: compile_value(v) for k, v in value.items()}
+        return lambda ctx: {k: f(ctx) for k, f in items.items()}
+    if isinstance(value, list):
+        parts = [compile_value(v) for v in value]
+        return lambda ctx: [f(ctx) for f in parts]
+    return lambda _ctx: value

@@ -1,0 +1,96 @@
+"""YAML documents with the line of every field, so errors can point at it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SourceError(Exception):
+    """A mistake in a YAML file, located by file, line and field path."""
+
+    path: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f" {self.field}:" if self.field else ""
+        return f"{self.path}:{self.line}:{where} {self.message}"
+
+
+@dataclass
+class Document:
+    """One YAML document: its data and the line (1-based) of each field path."""
+
+    path: str
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+    start_line: int = 1
+
+    def line_of(self, loc: Loc) -> int:
+        """The line of the deepest known prefix of ``loc``."""
+        for cut in range(len(loc), 0, -1):
+            line = self.lines.get(tuple(loc[:cut]))
+            if line is not None:
+                return line
+        return self.start_line
+
+    def error(self, loc: Loc, message: str) -> SourceError:
+        return SourceError(self.path, self.line_of(loc), format_loc(loc), message)
+
+
+def format_loc(loc: Loc) -> str:
+    """``('when', 'count', 'by', 0)`` -> ``when.count.by[0]``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: str) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise SourceError(path, key_node.start_mark.line + 1, format_loc((*loc, key)),
+                                  f"duplicate key (first at line {seen[key]})")
+            seen[key] = key_node.start_mark.line + 1
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*loc, key), lines, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, index), lines, path)
+
+
+def load_documents(path: Path | str, text: str | None = None) -> list[Document]:
+    """Every document of a YAML file, safely loaded (no tags that run code)."""
+    name = str(path)
+    if text is None:
+        text = Path(path).read_text(encoding="utf-8")
+    loader = yaml.SafeLoader(text)
+    docs: list[Document] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            lines: dict[Loc, int] = {}
+            _walk(node, (), lines, name)
+            data = loader.construct_document(node)
+            docs.append(Document(name, data, lines, node.start_mark.line + 1))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise SourceError(name, line, "", f"invalid YAML: {exc.problem or exc}") from None
+    finally:
+        loader.dispose()
+    return docs

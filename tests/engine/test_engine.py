@@ -1,0 +1,72 @@
+"""Engine behaviour that rule-test files cannot express directly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from engine.engine import Engine
+from engine.events import Event
+from engine.schema import Rule
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+EXPECT = Rule.model_validate({
+    "rule": "x", "severity": "warning",
+    "when": {"expect": {"first": {"event": "a.start"}, "then": {"event": "a.end"},
+                        "within": "1m", "by": ["request_id"]}},
+    "alert": {"title": "{{ event.request_id }}"},
+})
+
+
+def ev(i: int, kind: str, key: str, seconds: float) -> Event:
+    return Event(id=f"e{i}", type=f"a.{kind}", time=T0 + timedelta(seconds=seconds),
+                 request_id=key)
+
+
+def test_zero_lateness_absence_still_fires_at_deadline() -> None:
+    engine = Engine([EXPECT], lateness=0.0)
+    assert engine.process(ev(1, "start", "r1", 0)) == []
+    [firing] = engine.advance(T0 + timedelta(minutes=5))
+    assert firing.time == T0 + timedelta(minutes=1)
+    assert firing.event_ids == ["e1"]
+
+
+def test_live_clock_fires_absence_without_any_further_event() -> None:
+    engine = Engine([EXPECT], lateness=5.0)
+    engine.process(ev(1, "start", "r1", 0))
+    assert engine.advance(T0 + timedelta(seconds=64)) == []  # watermark 59 s: not yet
+    assert [f.title for f in engine.advance(T0 + timedelta(seconds=65))] == ["r1"]
+
+
+def test_dedup_memory_is_exact_and_bounded_by_ttl() -> None:
+    engine = Engine([EXPECT], lateness=0.0, dedup_ttl=60.0)
+    engine.process(ev(1, "start", "r1", 0))
+    engine.process(ev(1, "start", "r1", 1))  # redelivery: same id
+    assert engine.stats["duplicates"] == 1
+    engine.process(ev(2, "end", "r1", 2))
+    engine.advance(T0 + timedelta(hours=1))
+    # every dedup mark and the consumed expectation are gone after their TTL
+    assert engine.store.size() == {"keys": 0, "sets": 0, "timers": 0}
+
+
+def test_an_event_meets_only_rules_indexed_under_its_type() -> None:
+    other = Rule.model_validate({
+        "rule": "y", "severity": "info", "when": {"event": "compute.instance.*"},
+        "alert": {"title": "t"},
+    })
+    engine = Engine([EXPECT, other])
+    assert [c.id for c, _ in engine.routes("compute.instance.create.end")] == ["y"]
+    assert [m.role for _, m in engine.routes("a.start")] == ["first"]
+    assert engine.routes("volume.create.end") == []
+
+
+def test_replayed_stream_gives_identical_firings() -> None:
+    events = [ev(i, "start", f"r{i}", i) for i in range(10)] + [ev(99, "end", "r3", 20)]
+
+    def run() -> list[tuple[str, str, datetime]]:
+        engine = Engine([EXPECT])
+        out = [f for e in events for f in engine.process(e)] + engine.drain()
+        return [(f.id, f.title, f.time) for f in out]
+
+    first = run()
+    assert len(first) == 9
+    assert first == run()

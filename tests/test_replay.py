@@ -1,0 +1,74 @@
+"""``dreamcatcher replay`` over JSON-lines events: alerts, JSON output, dead letters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dreamcatcher.cli import main
+
+RULES = Path(__file__).parent / "operator_rules"
+
+
+def write_events(path: Path, events: list[dict[str, object] | str]) -> Path:
+    path.write_text("\n".join(e if isinstance(e, str) else json.dumps(e) for e in events) + "\n")
+    return path
+
+
+def test_replay_merges_files_by_time_and_prints_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    starts = write_events(tmp_path / "a.jsonl", [
+        {"id": "s1", "type": "volume.create.start", "time": "2026-01-01T00:00:00Z",
+         "volume_id": "v1"},
+        {"id": "s2", "type": "volume.create.start", "time": "2026-01-01T00:02:00Z",
+         "volume_id": "v2"},
+    ])
+    ends = write_events(tmp_path / "b.jsonl", [
+        {"id": "e1", "type": "volume.create.end", "time": "2026-01-01T00:01:00Z",
+         "volume_id": "v1"},
+    ])
+    code = main(["replay", str(starts), str(ends), "--rules", str(RULES), "--format", "json",
+                 "--dead-letter", str(tmp_path / "dead.jsonl")])
+    assert code == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(a["rule"], a["time"], a["event_ids"]) for a in out] == [
+        ("expect-volume", "2026-01-01T00:07:00+00:00", ["s2"])
+    ]
+    assert out[0]["title"] == "volume v2 was never created"
+    assert set(out[0]) >= {"severity", "text", "labels", "fact_ids"}
+
+
+def test_malformed_lines_go_to_dead_letters_and_the_rest_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = write_events(tmp_path / "e.jsonl", [
+        {"id": "s1", "type": "volume.create.start", "time": "2026-01-01T00:00:00Z",
+         "volume_id": "v1"},
+        "{not json",
+        {"id": "bad", "type": "volume.create.start", "time": "yesterday"},
+        {"id": "odd", "type": "x", "time": "2026-01-01T00:00:01Z", "colour": "red"},
+    ])
+    dead = tmp_path / "dead.jsonl"
+    assert main(["replay", str(events), "--rules", str(RULES), "--dead-letter", str(dead)]) == 0
+    captured = capsys.readouterr()
+    assert "expect-volume" in captured.out and "volume v1 was never created" in captured.out
+    rejected = [json.loads(line) for line in dead.read_text().splitlines()]
+    assert [r["origin"].rsplit(":", 1)[1] for r in rejected] == ["2", "3", "4"]
+    assert rejected[0]["reason"].startswith("not JSON")
+    assert rejected[1]["reason"].startswith("time:")
+    assert rejected[2]["reason"].startswith("colour: Extra inputs are not permitted")
+    assert rejected[2]["raw"].startswith('{"id": "odd"')
+    assert "3 input(s) rejected" in captured.err
+
+
+def test_bad_rules_refuse_to_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text("rule: r\nseverity: info\nwhen: {event: x}\nalert: {titel: t}\n")
+    events = write_events(tmp_path / "e.jsonl", [])
+    assert main(["replay", str(events), "--rules", str(rules)]) == 1
+    err = capsys.readouterr().err
+    assert "r.yaml:4: alert.titel: unknown key" in err
+    assert "r.yaml:4: alert.title: required key is missing" in err
