@@ -67,9 +67,18 @@ def dreamcatcher_run(open_n: int, steady: int) -> dict[str, float]:
 
 
 def _durable_child(open_n: int, steady: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    from durable.engine import MessageObservedException
     from durable.lang import c, m, post, ruleset, when_all
 
     matched = [0]
+    refused = [0]
+
+    def send(message: dict[str, object]) -> None:
+        try:
+            post(name, message)
+        except MessageObservedException:  # a distinct event taken for a duplicate
+            refused[0] += 1
+
     name = f"corr{open_n}"
     with ruleset(name):
         @when_all(c.first << (m.t == "start"), c.second << ((m.t == "end") & (m.k == c.first.k)))
@@ -77,14 +86,14 @@ def _durable_child(open_n: int, steady: int, out: mp.Queue) -> None:  # type: ig
             matched[0] += 1
 
     for k in range(open_n):
-        post(name, {"t": "start", "k": k})
+        send({"t": "start", "k": k})
     start = time.perf_counter()
     for k in range(steady):
-        post(name, {"t": "end", "k": k})
-        post(name, {"t": "start", "k": open_n + k})
+        send({"t": "end", "k": k})
+        send({"t": "start", "k": open_n + k})
     elapsed = time.perf_counter() - start
     out.put({"rate": 2 * steady / elapsed, "us": elapsed / (2 * steady) * 1e6,
-             "lost": steady - matched[0], "rss_mb": rss_mb()})
+             "lost": steady - matched[0], "refused": refused[0], "rss_mb": rss_mb()})
 
 
 def durable_run(open_n: int, steady: int, timeout: float) -> dict[str, object]:
@@ -128,6 +137,7 @@ def main() -> None:
             continue
         print(f"durable-rules 2.0.28, {open_n:,} open: {result['rate']:,.0f} events/s "
               f"({result['us']:.2f} us/event), lost matches {result['lost']} of {steady:,}, "
+              f"distinct events refused as 'already observed' {result['refused']}, "
               f"RSS {result['rss_mb']:.0f} MB")
 
 

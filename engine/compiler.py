@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError
 
+from engine.baseline import BaselineOp
 from engine.events import Event
 from engine.firing import ActionRequest, Firing, Mode
 from engine.inventory import Inventory
@@ -138,6 +139,12 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
         operator = CountOp(rule.rule, store, lateness, c.at_least, c.within)
         match = Match(event=c.event, where=c.where)
         matchers.append(_matcher("count", match, c.by, ("when", "count")))
+    elif when.baseline is not None:
+        b = when.baseline
+        value = _key_fn([b.value], ("when", "baseline", "value"))
+        operator = BaselineOp(rule.rule, store, lateness, b, value)
+        match = Match(event=b.event, where=b.where)
+        matchers.append(_matcher("baseline", match, b.by, ("when", "baseline")))
     elif when.sequence is not None:
         s = when.sequence
         operator = SequenceOp(rule.rule, store, lateness, len(s.steps), s.within)
@@ -146,7 +153,7 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
     else:
         assert when.expect is not None
         x = when.expect
-        operator = ExpectOp(rule.rule, store, lateness, x.within)
+        operator = ExpectOp(rule.rule, store, lateness, x.within, x.once)
         # `then` before `first`: an event matching both closes the old one and opens anew
         matchers.append(_matcher("then", x.then, x.by, ("when", "expect", "then")))
         first = _matcher("first", x.first, x.by, ("when", "expect", "first"))
@@ -225,6 +232,7 @@ def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Invento
         "first": events[0].context(),
         "events": [e.context() for e in events],
         "count": evidence.extra.get("count", len(events)),
+        "stats": dict(evidence.extra),  # operator figures, e.g. baseline/value/ratio
         "key": list(key),
         "rule": {"id": rule.rule, "severity": rule.severity, "summary": rule.summary},
         "fired_at": datetime.fromtimestamp(evidence.time, UTC),

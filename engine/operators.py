@@ -160,9 +160,11 @@ class ExpectOp(Operator):
 
     kind = "expect"
 
-    def __init__(self, rule_id: str, store: StateStore, lateness: float, within: float) -> None:
+    def __init__(self, rule_id: str, store: StateStore, lateness: float, within: float,
+                 once: bool = False) -> None:
         super().__init__(rule_id, store, lateness)
         self.within = within
+        self.once = once
         # state must outlive its deadline timer, which reads it at the deadline itself
         self.ttl = within + lateness + 60.0
 
@@ -214,8 +216,12 @@ class ExpectOp(Operator):
                 return
         snap = snapshot(event)
 
+        once = self.once
+
         def open_first(old: Any) -> tuple[Any, bool]:
             pairs: list[Any] = old or []
+            if once and pairs and pairs[0] <= ts:
+                return pairs, False  # folded into the open expectation
             times = pairs[0::2]
             at = bisect.bisect_right(times, ts)
             return [*pairs[: 2 * at], ts, snap, *pairs[2 * at:]], at == 0

@@ -81,6 +81,29 @@ class Expect(Strict):
     then: Match
     within: Duration
     by: list[str] = Field(min_length=1)
+    # a retry loop is one absence: while a `first` is open for a key, later ones fold into it
+    once: bool = False
+
+
+class Baseline(Strict):
+    """A numeric field against its own per-key moving average (EWMA).
+
+    Fires when ``value`` exceeds ``factor`` x the key's baseline (and ``min``),
+    once ``min_samples`` normal values were seen; it stays quiet while the key
+    remains in breach and re-arms after a normal value. Breaching values do not
+    move the baseline, so a persistent slowdown is one alert, and a key that is
+    slow every day has a slow baseline and never fires.
+    """
+
+    event: EventTypes = Field(min_length=1)
+    where: dict[str, Any] = Field(default_factory=dict)
+    value: str
+    by: list[str] = Field(default_factory=list)
+    factor: float = Field(gt=1.0)
+    min: float = 0.0
+    min_samples: int = Field(default=10, ge=1)
+    alpha: float = Field(default=0.1, gt=0.0, le=1.0)
+    ttl: Duration = 7 * 86400.0
 
 
 class When(Strict):
@@ -91,13 +114,15 @@ class When(Strict):
     count: Count | None = None
     sequence: Sequence | None = None
     expect: Expect | None = None
+    baseline: Baseline | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> When:
-        chosen = [n for n in ("event", "count", "sequence", "expect") if getattr(self, n)]
+        kinds = ("event", "count", "sequence", "expect", "baseline")
+        chosen = [n for n in kinds if getattr(self, n)]
         if len(chosen) != 1:
             raise ValueError(
-                "`when` takes exactly one of event, count, sequence, expect"
+                "`when` takes exactly one of event, count, sequence, expect, baseline"
                 f" (got {', '.join(chosen) or 'none'})"
             )
         if self.where and self.event is None:
@@ -150,11 +175,11 @@ class Rule(Strict):
 
     @model_validator(mode="after")
     def _names(self) -> Rule:
-        reserved = {"event", "events", "key", "count", "rule", "first", "steps"}
+        reserved = {"event", "events", "key", "count", "rule", "first", "steps", "stats"}
         for name in self.join:
             if name in reserved:
                 raise ValueError(f"join name {name!r} is reserved")
         return self
 
 
-Operator = Literal["single", "count", "sequence", "expect"]
+Operator = Literal["single", "count", "sequence", "expect", "baseline"]

@@ -44,6 +44,8 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dead-letter", type=Path,
                         help="where rejected input goes (default: stderr summary + "
                         "./dreamcatcher.deadletter.jsonl)")
+    parser.add_argument("--inventory", type=Path, action="append", default=[],
+                        help="seed facts from `openstack server|port|volume list --long -f json`")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress on stderr (default: when stderr is a terminal)")
 
@@ -67,6 +69,14 @@ def replay(args: argparse.Namespace, files: list[Path]) -> int:
             print(error, file=sys.stderr)
         return 1
     engine = Engine(rules, lateness=parse_duration(args.lateness))
+    if args.inventory:
+        from adapters.inventory import SnapshotError, facts_from_files
+
+        try:
+            engine.load_facts(facts_from_files(args.inventory))
+        except (SnapshotError, OSError) as exc:
+            print(f"inventory: {exc}", file=sys.stderr)
+            return 1
     dead_path = args.dead_letter or Path("dreamcatcher.deadletter.jsonl")
     dead = DeadLetters(dead_path)
     missing = [f for f in files if not f.exists()]

@@ -254,3 +254,15 @@ def test_events_from_file_expands_refs(corpus: Path) -> None:
     assert data["uuid"] == "178b0921-8f85-4257-88b6-2e743b5a975c"  # from InstancePayload
     assert data["fault"] is None  # from InstanceActionPayload
     assert events[0].instance_id == data["uuid"]
+
+
+def test_fast_built_event_equals_a_validated_one(corpus: Path) -> None:
+    from engine.events import Event
+
+    for rel in ("notifications/nova-versioned/instance-create-end.json",
+                "notifications/legacy/neutron/searchlight__ports__port_attach.json"):
+        event = normalize(_load(corpus, rel))
+        assert event is not None
+        validated = Event.model_validate(event.model_dump())
+        assert validated == event
+        assert validated.model_dump_json() == event.model_dump_json()

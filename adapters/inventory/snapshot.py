@@ -1,0 +1,128 @@
+"""Inventory facts from ``openstack {server,port,volume} list --long -f json`` dumps.
+
+A cloud that already runs thousands of instances cannot wait for their
+notifications; a snapshot gives the engine the same facts the stream would.
+The dump kind is recognised from its columns. ``port list --long`` has no
+device id column, so a port is tied to its instance through its fixed IPs,
+matched against the servers' ``Networks`` (when servers are in the snapshot).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from engine.events import FactUpdate, image_base_hash
+
+
+class SnapshotError(ValueError):
+    """A dump that is not one of the three supported listings."""
+
+
+_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+")
+_ATTACHED = re.compile(r"Attached to (?P<server>\S+) on")
+
+
+def _kind(row: dict[str, Any]) -> str:
+    if "MAC Address" in row:
+        return "port"
+    if "Size" in row and "Attached to" in row:
+        return "volume"
+    if "Networks" in row or "Image ID" in row or "Flavor Name" in row:
+        return "instance"
+    raise SnapshotError(f"unknown listing (columns: {', '.join(sorted(row))})")
+
+
+def _ips(value: Any) -> list[str]:
+    """IPs from ``Networks`` / ``Fixed IP Addresses`` in any client version's shape."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [ip for v in value.values() for ip in _ips(v)]
+    if isinstance(value, list):
+        out: list[str] = []
+        for item in value:
+            out.extend(_ips(item.get("ip_address") if isinstance(item, dict) else item))
+        return out
+    return _IP.findall(str(value))
+
+
+def _attached(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(a["server_id"]) for a in value
+                if isinstance(a, dict) and a.get("server_id")]
+    return [m.group("server") for m in _ATTACHED.finditer(str(value or ""))]
+
+
+def _server(row: dict[str, Any]) -> FactUpdate:
+    image = row.get("Image ID") or None
+    if image in ("", "N/A (booted from volume)"):
+        image = None
+    fields: dict[str, Any] = {
+        "name": row.get("Name"), "state": str(row.get("Status") or "").lower() or None,
+        "host": row.get("Host"), "image_id": image,
+        "image_base_hash": image_base_hash(image) if image else None,
+        "flavor": row.get("Flavor Name") or row.get("Flavor"),
+        "project_id": row.get("Project ID"), "user_id": row.get("User ID"),
+        "boot_from_volume": image is None, "fixed_ips": _ips(row.get("Networks")),
+    }
+    return FactUpdate(kind="instance", id=str(row["ID"]),
+                      fields={k: v for k, v in fields.items() if v is not None})
+
+
+def _port(row: dict[str, Any], owner_by_ip: dict[str, str]) -> FactUpdate:
+    ips = _ips(row.get("Fixed IP Addresses"))
+    fields: dict[str, Any] = {
+        "mac": str(row["MAC Address"]).lower(), "device_owner": row.get("Device Owner"),
+        "status": row.get("Status"), "fixed_ips": ips, "name": row.get("Name") or None,
+        "device_id": row.get("Device ID") or next(
+            (owner_by_ip[ip] for ip in ips if ip in owner_by_ip), None),
+        "project_id": row.get("Project") or row.get("Project ID"),
+    }
+    return FactUpdate(kind="port", id=str(row["ID"]),
+                      fields={k: v for k, v in fields.items() if v is not None})
+
+
+def _volume(row: dict[str, Any]) -> FactUpdate:
+    size = row.get("Size")
+    fields: dict[str, Any] = {
+        "name": row.get("Name") or None, "status": row.get("Status"),
+        "size": int(str(size)) if str(size or "").isdigit() else size,
+        "instance_ids": _attached(row.get("Attached to")),
+        "project_id": row.get("Project ID") or row.get("Project"),
+    }
+    return FactUpdate(kind="volume", id=str(row["ID"]),
+                      fields={k: v for k, v in fields.items() if v is not None})
+
+
+def facts_from_rows(listings: Iterable[list[dict[str, Any]]]) -> list[FactUpdate]:
+    """Facts from parsed listings (any order); servers first so ports find their owner."""
+    by_kind: dict[str, list[dict[str, Any]]] = {"instance": [], "port": [], "volume": []}
+    for rows in listings:
+        if not isinstance(rows, list):
+            raise SnapshotError("a listing is a JSON array of rows (use -f json)")
+        for row in rows:
+            if not isinstance(row, dict) or "ID" not in row:
+                raise SnapshotError(f"a row without an ID column: {str(row)[:80]}")
+            by_kind[_kind(row)].append(row)
+    servers = [_server(r) for r in by_kind["instance"]]
+    owner_by_ip = {ip: s.id for s in servers for ip in s.fields.get("fixed_ips", [])}
+    ports = [_port(r, owner_by_ip) for r in by_kind["port"]]
+    return [*servers, *ports, *(_volume(r) for r in by_kind["volume"])]
+
+
+def facts_from_files(paths: Iterable[Path]) -> list[FactUpdate]:
+    listings = []
+    for path in paths:
+        try:
+            listings.append(orjson.loads(path.read_bytes()))
+        except orjson.JSONDecodeError as exc:
+            raise SnapshotError(f"{path}: not JSON ({exc})") from None
+    try:
+        return facts_from_rows(listings)
+    except SnapshotError as exc:
+        raise SnapshotError(f"{', '.join(map(str, paths))}: {exc}") from None

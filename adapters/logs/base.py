@@ -1,0 +1,68 @@
+"""What every line parser shares: the stream context and the parse contract.
+
+A parser instance belongs to one stream (one file, one syslog sender), so a
+parser that needs memory across lines (RabbitMQ's multi-line reports) keeps it
+on itself and nothing leaks between streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+from adapters.deadletter import DeadLetters
+from adapters.logs.header import Header
+from adapters.logs.stats import UnparsedStats
+from engine.events import Event
+
+
+class _Ignored:
+    """Marker: the line is known and carries nothing (a traceback frame, a banner)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "IGNORED"
+
+
+IGNORED: Final = _Ignored()
+
+Result = Event | _Ignored | None
+#: Where a line sits in its stream: a byte offset, a sequence number, or a
+#: generation-qualified offset (``<inode>:<offset>``) for a followed file.
+Position = int | str
+
+
+@dataclass
+class StreamContext:
+    """Where lines come from and what fills in what they leave out."""
+
+    origin: str
+    year: int = field(default_factory=lambda: datetime.now(UTC).year)
+    default_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    host: str | None = None  # e.g. the syslog sender when the line names no host
+    stats: UnparsedStats = field(default_factory=UnparsedStats)
+    dead_letters: DeadLetters | None = None
+
+
+class Parser:
+    """One parser family; ``parse`` gets the line already split from its prefix."""
+
+    kind: str = ""
+
+    def __init__(self, ctx: StreamContext) -> None:
+        self.ctx = ctx
+        #: Events completed as a side effect of a later line (multi-line records).
+        self.ready: list[Event] = []
+
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
+        """An Event, ``IGNORED`` for known noise, or None for an unknown line."""
+        raise NotImplementedError
+
+    def flush(self) -> list[Event]:
+        """Records still held back (multi-line formats) at end of input or idle."""
+        return []
+
+    def time_of(self, head: Header) -> datetime:
+        return head.time if head.time is not None else self.ctx.default_time

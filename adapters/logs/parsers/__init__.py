@@ -1,0 +1,1 @@
+"""One module per parser family; ``adapters.logs.router`` maps kinds to them."""

@@ -1,0 +1,119 @@
+"""cinder-api and cinder-volume lines that show a volume's way in.
+
+These are what incidents volume-post-lost and volume-create-lost-in-db need:
+the POST reaching cinder-api, ``Create volume of N GB``, the success line
+(which names no volume, only its request ids), and cinder-volume's
+``VolumeNotFound`` for the same request.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from adapters.logs.base import IGNORED, Parser, Position, Result
+from adapters.logs.build import make_event
+from adapters.logs.header import Header
+from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
+
+_REQUEST = re.compile(r"(?P<method>[A-Z]+) (?P<url>\S+)\Z")
+_RETURNED = re.compile(r"(?P<url>\S+) returned with HTTP (?P<status>\d+)")
+_CREATE = re.compile(r"Create volume of (?P<size>\d+) GB")
+_CREATED = re.compile(
+    r"(?:Volume created|Created volume|Create volume request issued) successfully"
+)
+_NOT_FOUND = re.compile(r"Volume (?:(?P<vid>[0-9a-f-]{36}) )?could not be found")
+_BEING_CREATED = re.compile(r"Volume (?P<vid>[0-9a-f-]{36}): being created as (?P<how>\w+)")
+_TASK = re.compile(r"Task '(?P<task>[^']+)' \([^)]*\) transitioned into state '(?P<state>\w+)'"
+                   r" from state '(?P<prev>\w+)'")
+_URL_PATH = re.compile(r"(?:https?://[^/]+)?(?P<path>/\S*)")
+_PROJECT = re.compile(r"/v[123](?:\.\d+)?/(?P<project>[0-9a-f]{32})(?:/|\Z)")
+_VOLUME = re.compile(r"volumes?[-/](?P<vid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                     r"[0-9a-f]{12})")
+
+
+class _CinderParser(Parser):
+    service = "cinder"
+
+    def _event(self, head: Header, line: OsloLine, raw: str, position: Position, type_: str,
+               data: dict[str, Any], **envelope: Any) -> Result:
+        envelope.setdefault("project_id", line.project_id)
+        if "volume_id" not in envelope:
+            m = _VOLUME.search(line.message)
+            envelope["volume_id"] = m.group("vid") if m else None
+        return make_event(
+            self.ctx.origin, position, type_, line.time or self.time_of(head), raw, data,
+            service=self.service, host=head.host or self.ctx.host,
+            request_id=line.request_id, global_request_id=line.global_request_id,
+            user_id=line.user_id, severity=line.severity, **envelope,
+        )
+
+
+class CinderApiParser(_CinderParser):
+    """cinder-api: request lines, ``Create volume of N GB``, the success line."""
+
+    kind = "cinder-api"
+    service = "cinder-api"
+
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
+        line = parse_oslo(head.message)
+        if line is None:
+            return None
+        msg = line.message
+        if line.module.endswith("wsgi") and not msg.startswith("Exception"):
+            m = _REQUEST.match(msg)
+            if m is not None:
+                return self._request(head, line, raw, position, m.group("method"),
+                                     m.group("url"), None)
+            m = _RETURNED.match(msg)
+            if m is not None:
+                return self._request(head, line, raw, position, None, m.group("url"),
+                                     int(m.group("status")))
+        m = _CREATE.match(msg)
+        if m is not None:
+            return self._event(head, line, raw, position, "cinder.api.volume_create",
+                               {"size_gb": int(m.group("size"))})
+        if _CREATED.match(msg):
+            return self._event(head, line, raw, position, "cinder.api.volume_created",
+                               {"message": msg})
+        return IGNORED if is_trace(line) else None
+
+    def _request(self, head: Header, line: OsloLine, raw: str, position: Position,
+                 method: str | None, url: str, status: int | None) -> Result:
+        pm = _URL_PATH.match(url)
+        path = pm.group("path") if pm else url
+        proj = _PROJECT.search(path)
+        data = {"method": method, "path": path, "url": url, "status": status,
+                "phase": "returned" if status is not None else "received"}
+        return self._event(head, line, raw, position, "cinder.api.request", data,
+                           project_id=proj.group("project") if proj else line.project_id)
+
+
+class CinderVolumeParser(_CinderParser):
+    """cinder-volume: VolumeNotFound, a volume being created, create-flow task states."""
+
+    kind = "cinder-volume"
+    service = "cinder-volume"
+
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
+        line = parse_oslo(head.message)
+        if line is None:
+            return None
+        msg = line.message
+        m = _NOT_FOUND.search(msg) if "could not be found" in msg else None
+        if m is not None:
+            data = {"message": msg}
+            if m.group("vid"):
+                return self._event(head, line, raw, position, "cinder.volume.volume_not_found",
+                                   data, volume_id=m.group("vid"))
+            return self._event(head, line, raw, position, "cinder.volume.volume_not_found", data)
+        m = _BEING_CREATED.match(msg)
+        if m is not None:
+            return self._event(head, line, raw, position, "cinder.volume.volume_creating",
+                               {"source": m.group("how")}, volume_id=m.group("vid"))
+        m = _TASK.match(msg)
+        if m is not None:
+            data = {"task": m.group("task"), "state": m.group("state"),
+                    "from_state": m.group("prev")}
+            return self._event(head, line, raw, position, "cinder.volume.task_state", data)
+        return IGNORED if is_trace(line) else None

@@ -1,0 +1,157 @@
+"""nova-api access lines in every layout the corpus shows.
+
+The oslo wsgi line (``"GET /p HTTP/1.1" status: 200 len: 1893 time: 0.24``),
+the requestlog middleware line (``"GET /p" status: 302 len: None microversion:
+- time: 0.016``), uwsgi's request log and Apache's combined log all become
+``nova.api.request`` so one rule covers a cloud whichever way it serves nova.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from adapters.logs.base import IGNORED, Parser, Position, Result
+from adapters.logs.build import make_event
+from adapters.logs.header import Header
+from adapters.logs.oslo import is_trace, parse_oslo
+from adapters.logs.timeparse import MONTHS, bsd_time, clf_time
+
+_ACCESS = re.compile(
+    r'(?P<remote>[^"]*?) ?"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
+    r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+))? "
+    r"time: (?P<dur>[\d.]+)"
+)
+_UWSGI = re.compile(
+    r"\[pid: \d+\|app: \d+\|req: [\d/]+\] (?P<remote>\S+) \(.*?\) \{.*?\} "
+    r"\[(?P<date>[^\]]+)\] (?P<method>[A-Z]+) (?P<path>\S+) => generated (?P<len>\d+) bytes "
+    r"in (?P<ms>\d+) msecs \(HTTP/[\d.]+ (?P<status>\d+)\)"
+)
+_APACHE = re.compile(
+    r'(?P<remote>\S+) \S+ \S+ \[(?P<date>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+)'
+    r'(?: HTTP/[\d.]+)?" (?P<status>\d+) (?P<len>\d+|-)(?: "[^"]*" "[^"]*")?(?: (?P<us>\d+))?'
+)
+_HEX32 = re.compile(r"[0-9a-f]{32}\Z")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_VERSION = re.compile(r"v\d+(?:\.\d+)?\Z")
+_EC2_ACTION = re.compile(r"[?&]Action=([A-Za-z]+)")
+#: Path words that name an operation although they sit where an id would.
+_VERBS = frozenset({"detail", "action", "statistics", "defaults", "search", "uptime"})
+
+_action_cache: dict[str, tuple[str, str | None, str | None]] = {}
+
+
+def api_action(path: str) -> tuple[str, str | None, str | None]:
+    """(action, project_id, instance_id) from a request path; ids and versions dropped.
+
+    The action joins the resource words of the path: ``/v2/<p>/servers/detail``
+    is ``servers.detail``, ``/v2/<p>/servers/<id>/action`` is ``servers.action``.
+    """
+    hit = _action_cache.get(path)
+    if hit is not None:
+        return hit
+    bare = path.split("?", 1)[0]
+    segs = [s for s in bare.split("/") if s]
+    project = instance = None
+    if segs and segs[0] == "compute":  # devstack mounts nova under /compute
+        segs = segs[1:]
+    if bare.startswith("/services/Cloud"):
+        m = _EC2_ACTION.search(path)
+        action = "ec2." + m.group(1) if m else "ec2"
+    elif segs and (segs[0] in ("openstack", "latest") or segs[0][:2] in ("19", "20")):
+        action = "metadata"
+    else:
+        if segs and _VERSION.match(segs[0]):
+            version = segs.pop(0)
+            if segs and (version in ("v2", "v1.1") or _HEX32.match(segs[0])
+                         or _UUID.match(segs[0])):
+                project = segs.pop(0)
+        names: list[str] = []
+        for i, seg in enumerate(segs):
+            if i % 2 == 0 or seg in _VERBS:
+                names.append(seg)
+            elif i == 1 and names[0] == "servers" and _UUID.match(seg):
+                instance = seg
+        action = ".".join(names) or "root"
+    result = (action, project, instance)
+    if len(_action_cache) > 8192:
+        _action_cache.clear()
+    _action_cache[path] = result
+    return result
+
+
+class NovaApiParser(Parser):
+    """nova-api logs: access lines become events; everything else is not ours."""
+
+    kind = "nova-api"
+
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
+        msg = head.message
+        c = msg[:1]
+        if c == "[":
+            return self._uwsgi(head, raw, position)
+        if c.isdigit() and msg[4:5] != "-":
+            return self._apache(head, raw, position)
+        line = parse_oslo(msg)
+        if line is None:
+            return None
+        m = _ACCESS.match(line.message)
+        if m is None:
+            return IGNORED if is_trace(line) else None
+        remote, method, path, status, length, mv, dur = m.groups()
+        action, project, instance = api_action(path)
+        api = line.module.split(".", 2)[1]
+        data: dict[str, Any] = {
+            "method": method, "path": path, "status": int(status),
+            "length": None if length == "None" else int(length), "duration": float(dur),
+            "action": action, "remote_addr": remote or None,
+            "microversion": None if mv in (None, "-") else mv,
+            "api": "compute" if api in ("osapi_compute", "api") else api,
+        }
+        return make_event(
+            self.ctx.origin, position, "nova.api.request",
+            line.time or self.time_of(head), raw, data,
+            service="nova-api", host=head.host or self.ctx.host,
+            request_id=line.request_id, global_request_id=line.global_request_id,
+            user_id=line.user_id, project_id=project or line.project_id,
+            instance_id=instance, severity=line.severity,
+        )
+
+    def _request(
+        self, head: Header, raw: str, position: Position, method: str, path: str, status: str,
+        length: str, duration: float | None, remote: str, time: Any, layout: str,
+    ) -> Result:
+        action, project, instance = api_action(path)
+        data: dict[str, Any] = {
+            "method": method, "path": path, "status": int(status),
+            "length": None if length == "-" else int(length), "duration": duration,
+            "action": action, "remote_addr": remote, "microversion": None,
+            "api": "metadata" if action == "metadata" else "compute", "layout": layout,
+        }
+        return make_event(
+            self.ctx.origin, position, "nova.api.request", time, raw, data,
+            service="nova-api", host=head.host or self.ctx.host, project_id=project,
+            instance_id=instance, severity="info",
+        )
+
+    def _uwsgi(self, head: Header, raw: str, position: Position) -> Result:
+        m = _UWSGI.match(head.message)
+        if m is None:
+            return None
+        _wd, mon, day, clock, year = m.group("date").split()
+        time = bsd_time(mon, day, clock, int(year)) if mon in MONTHS else self.time_of(head)
+        return self._request(
+            head, raw, position, m.group("method"), m.group("path"), m.group("status"),
+            m.group("len"), int(m.group("ms")) / 1000.0, m.group("remote"), time, "uwsgi",
+        )
+
+    def _apache(self, head: Header, raw: str, position: Position) -> Result:
+        m = _APACHE.match(head.message)
+        if m is None:
+            return None
+        us = m.group("us")
+        return self._request(
+            head, raw, position, m.group("method"), m.group("path"), m.group("status"),
+            m.group("len"), int(us) / 1e6 if us else None, m.group("remote"),
+            clf_time(m.group("date")), "apache",
+        )

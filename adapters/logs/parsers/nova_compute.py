@@ -1,0 +1,145 @@
+"""nova-compute: the image cache manager and block-device setup failures.
+
+The removal message was reworded twice (``Removing base file:`` until 2014,
+``Removing base or swap file:`` until 2020, ``Removing base, swap or ephemeral
+file:`` since); all three, and the matching "too young" wordings, map to one
+event type each. A base file is ``_base/<sha1(image id)>[_<size GB>]``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from adapters.logs.base import IGNORED, Parser, Position, Result
+from adapters.logs.build import make_event
+from adapters.logs.header import Header
+from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
+
+_FILE_WORDS = r"(?:base|base or swap|base, swap or ephemeral) file"
+_REMOVING = re.compile(r"Removing " + _FILE_WORDS + r": (?P<path>\S+)")
+_TOO_YOUNG = re.compile(r"(?:Base|Base or swap|Base, swap or ephemeral) file too young to remove: "
+                        r"(?P<path>\S+)")
+_IMAGE = re.compile(r"image (?P<image>\S+) at \((?P<path>[^)]*)\): (?P<what>.*)")
+_IN_USE = re.compile(r"in use: on this node (?P<local>\d+) local, (?P<remote>\d+) on other nodes")
+_BASE_NAME = re.compile(r"(?P<hash>[0-9a-f]{40})(?:_(?P<size>\d+))?\Z")
+_NOT_CREATED = re.compile(
+    r"Volume (?P<volume>\S+) did not finish being created even after we waited "
+    r"(?P<seconds>\d+) seconds or (?P<attempts>\d+) attempts\."
+    r"(?: And its status is (?P<status>\w+))?"
+)
+_BUILD_OF = re.compile(r"Build of instance (?P<instance>\S+) aborted")
+_LISTS = (
+    ("Active base files:", "nova.imagecache.base_file_active"),
+    ("Removable base files:", "nova.imagecache.base_files_removable"),
+    ("Unknown base file:", "nova.imagecache.base_file_unknown"),
+    ("Unknown base files:", "nova.imagecache.base_file_unknown"),
+)
+
+
+def base_file(path: str) -> tuple[str | None, int | None]:
+    """(sha1 hash, size in GB or None) from a ``_base`` file path."""
+    m = _BASE_NAME.match(path.rsplit("/", 1)[-1])
+    if m is None:
+        return None, None
+    size = m.group("size")
+    return m.group("hash"), int(size) if size else None
+
+
+class NovaComputeParser(Parser):
+    """nova-compute logs: image cache lines and volume/block-device failures."""
+
+    kind = "nova-compute"
+
+    def parse(self, head: Header, raw: str, position: Position) -> Result:
+        line = parse_oslo(head.message)
+        if line is None:
+            return self._bare(head, raw, position)
+        msg = line.message
+        if line.module.endswith("imagecache"):
+            found = self._imagecache(msg)
+            if found is not None:
+                type_, data, envelope = found
+                return self._event(head, line, raw, position, type_, data, **envelope)
+        elif "did not finish being created" in msg:
+            m = _NOT_CREATED.search(msg)
+            if m is not None:
+                return self._not_created(head, line, raw, position, m)
+        elif msg.startswith("Instance failed block device setup"):
+            return self._event(head, line, raw, position,
+                               "nova.compute.block_device_setup_failed", {"message": msg})
+        return IGNORED if is_trace(line) else None
+
+    def _event(self, head: Header, line: OsloLine, raw: str, position: Position, type_: str,
+               data: dict[str, Any], **envelope: Any) -> Result:
+        envelope.setdefault("instance_id", line.instance_id)
+        return make_event(
+            self.ctx.origin, position, type_, line.time or self.time_of(head), raw, data,
+            service="nova-compute", host=head.host or self.ctx.host,
+            request_id=line.request_id, global_request_id=line.global_request_id,
+            user_id=line.user_id, project_id=line.project_id, severity=line.severity,
+            **envelope,
+        )
+
+    def _imagecache(self, msg: str) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+        m = _IMAGE.match(msg)
+        if m is not None:
+            image, path, what = m.groups()
+            digest, size = base_file(path)
+            envelope = {"image_id": image, "image_base_hash": digest}
+            if what == "checking":
+                return "nova.imagecache.image_checking", {"path": path, "size_gb": size}, envelope
+            used = _IN_USE.match(what)
+            if used is not None:
+                data = {"path": path, "size_gb": size, "local": int(used.group("local")),
+                        "remote": int(used.group("remote"))}
+                return "nova.imagecache.image_in_use", data, envelope
+            if what.startswith("image is in use"):  # DEBUG wording since 2017
+                data = {"path": path, "size_gb": size, "local": None, "remote": None}
+                return "nova.imagecache.image_in_use", data, envelope
+            return None
+        if msg.startswith("Removing "):
+            m = _REMOVING.match(msg)
+            if m is not None:
+                return self._one_file("nova.imagecache.base_file_removed", m.group("path"))
+        elif "too young to remove" in msg:
+            m = _TOO_YOUNG.match(msg)
+            if m is not None:
+                return self._one_file("nova.imagecache.base_file_too_young", m.group("path"))
+        for prefix, type_ in _LISTS:
+            if msg.startswith(prefix):
+                paths = msg[len(prefix):].split()
+                files = [base_file(p) for p in paths]
+                hashes = [h for h, _ in files]
+                data = {"paths": paths, "hashes": hashes, "path": paths[0] if paths else None,
+                        "size_gb": files[0][1] if files else None}
+                return type_, data, {"image_base_hash": hashes[0] if len(set(hashes)) == 1
+                                     else None}
+        return None
+
+    @staticmethod
+    def _one_file(type_: str, path: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        digest, size = base_file(path)
+        return type_, {"path": path, "size_gb": size}, {"image_base_hash": digest}
+
+    def _not_created(self, head: Header, line: OsloLine, raw: str, position: Position,
+                     m: re.Match[str]) -> Result:
+        data = {"seconds": int(m.group("seconds")), "attempts": int(m.group("attempts")),
+                "volume_status": m.group("status")}
+        instance = line.instance_id
+        built = _BUILD_OF.search(line.message)
+        if built is not None:
+            instance = built.group("instance")
+        return self._event(head, line, raw, position, "nova.compute.volume_not_created", data,
+                           volume_id=m.group("volume"), instance_id=instance)
+
+    def _bare(self, head: Header, raw: str, position: Position) -> Result:
+        """A fault text without the oslo prefix (as the API shows it in an instance fault)."""
+        msg = head.message
+        m = _NOT_CREATED.search(msg) if "did not finish being created" in msg else None
+        if m is None:
+            return None
+        line = OsloLine()
+        line.message = msg
+        line.severity = head.severity
+        return self._not_created(head, line, raw, position, m)

@@ -1,0 +1,303 @@
+"""A syslog receiver on UDP and TCP: RFC 3164 and RFC 5424, both TCP framings.
+
+Bound to loopback unless told otherwise: a syslog port open to the network
+lets anyone inject lines. TCP frames are octet-counted (``<len> <msg>``, RFC
+6587 3.4.1) when they start with a digit and newline-terminated otherwise,
+decided frame by frame as rsyslog does. Each sender is one stream
+(``syslog:<address>``) whose lines are routed by program name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from adapters.deadletter import DeadLetters
+from adapters.logs.base import IGNORED, Parser, StreamContext
+from adapters.logs.header import PRI_SEVERITY, Header, split_header
+from adapters.logs.router import make_parser
+from adapters.logs.stats import UnparsedStats
+from adapters.logs.timeparse import iso_time
+from engine.events import Event
+
+_RFC5424 = re.compile(
+    r"1 (?P<ts>-|(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+))?"
+    r"(?P<zone>Z|[+-]\d\d:\d\d)) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
+    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(?P<msg>.*)\Z",
+    re.DOTALL,
+)
+
+
+def parse_syslog(message: str, year: int) -> Header:
+    """One received syslog message (RFC 5424, RFC 3164, or bare text) as a Header."""
+    severity = None
+    rest = message
+    if message.startswith("<"):
+        end = message.find(">", 1, 5)
+        if end > 0 and message[1:end].isdigit():
+            severity = PRI_SEVERITY[int(message[1:end]) & 7]
+            rest = message[end + 1:]
+    if rest.startswith("1 "):
+        m = _RFC5424.match(rest)
+        if m is not None:
+            g = m.group
+            msg = g("msg").removeprefix("\ufeff")
+            t = iso_time(g("stamp"), g("frac"), g("zone")) if g("stamp") else None
+            nil = (None, "-")
+            return Header(msg, t, None if g("host") in nil else g("host"),
+                          None if g("app") in nil else g("app"), severity)
+    head = split_header(rest, year)
+    if head.severity is None:
+        head.severity = severity
+    return head
+
+
+@dataclass
+class SyslogCounters:
+    """What the server saw: messages, events, and what it had to drop (with why)."""
+
+    received: int = 0
+    events: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+
+
+class _Stream:
+    __slots__ = ("lock", "parser", "seq")
+
+    def __init__(self, parser: Parser) -> None:
+        self.parser = parser
+        self.seq = 0
+        self.lock = threading.Lock()
+
+
+class SyslogServer:
+    """Receive syslog on UDP and/or TCP and hand each parsed Event to ``callback``.
+
+    ``port=0`` picks a free port (see ``udp_address`` / ``tcp_address``).
+    Event ids are ``syslog:<sender>#<boot>:<seq>``: the boot stamp keeps ids of
+    a restarted server from colliding with the previous run's.
+    """
+
+    def __init__(
+        self,
+        callback: Callable[[Event], None],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 5514,
+        udp: bool = True,
+        tcp: bool = True,
+        routes: Mapping[str, str] | None = None,
+        senders: Mapping[str, str] | None = None,
+        stats: UnparsedStats | None = None,
+        dead_letters: DeadLetters | None = None,
+        max_message: int = 65536,
+        rcvbuf: int = 8 * 1024 * 1024,
+    ) -> None:
+        self.callback = callback
+        self.routes = routes
+        self.senders = dict(senders or {})  # sender address -> kind, e.g. a switch
+        self.stats = stats if stats is not None else UnparsedStats()
+        self.dead_letters = dead_letters
+        self.max_message = max_message
+        self.counters = SyslogCounters()
+        self._count_lock = threading.Lock()
+        self._boot = int(time.time())
+        self._streams: dict[str, _Stream] = {}
+        self._streams_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._udp: socket.socket | None = None
+        self._tcp: socket.socket | None = None
+        if udp:
+            self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            with contextlib.suppress(OSError):
+                self._udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self._udp.bind((host, port))
+            self._udp.settimeout(0.2)
+        if tcp:
+            self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._tcp.bind((host, port if not udp or port else 0))
+            self._tcp.listen(64)
+            self._tcp.settimeout(0.2)
+
+    @property
+    def udp_address(self) -> tuple[str, int] | None:
+        return self._udp.getsockname() if self._udp else None
+
+    @property
+    def tcp_address(self) -> tuple[str, int] | None:
+        return self._tcp.getsockname() if self._tcp else None
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self) -> SyslogServer:
+        if self._udp is not None:
+            self._spawn(self._udp_loop)
+        if self._tcp is not None:
+            self._spawn(self._accept_loop)
+        return self
+
+    def _spawn(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop receiving, then flush held-back multi-line records."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        for sock in (self._udp, self._tcp):
+            if sock is not None:
+                sock.close()
+        for stream in list(self._streams.values()):
+            with stream.lock:
+                self._emit(stream.parser.flush())
+
+    def __enter__(self) -> SyslogServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- receiving -------------------------------------------------------
+    def _udp_loop(self) -> None:
+        assert self._udp is not None
+        sock = self._udp
+        while not self._stop.is_set():
+            try:
+                data, addr = sock.recvfrom(self.max_message)
+            except (TimeoutError, OSError):
+                continue
+            self.handle(data, addr[0])
+
+    def _accept_loop(self) -> None:
+        assert self._tcp is not None
+        while not self._stop.is_set():
+            try:
+                conn, addr = self._tcp.accept()
+            except (TimeoutError, OSError):
+                continue
+            self._spawn(self._tcp_conn, conn, addr[0])
+
+    def _tcp_conn(self, conn: socket.socket, sender: str) -> None:
+        conn.settimeout(0.5)
+        buf = b""
+        with conn:
+            while not self._stop.is_set():
+                try:
+                    chunk = conn.recv(262144)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                buf = self._frames(buf + chunk, sender)
+            if buf.strip():
+                self.handle(buf, sender)  # a last frame without its newline
+
+    def _frames(self, buf: bytes, sender: str) -> bytes:
+        """Handle every complete frame in ``buf``; return the incomplete rest."""
+        pos, n = 0, len(buf)
+        while pos < n:
+            first = buf[pos:pos + 1]
+            if first.isdigit():  # octet counting: "<len> <msg>"
+                sp = buf.find(b" ", pos, pos + 12)
+                if sp < 0:
+                    if n - pos >= 12:
+                        return self._bad_frame(buf, pos, sender)
+                    break
+                length = int(buf[pos:sp]) if buf[pos:sp].isdigit() else -1
+                if length < 0 or length > self.max_message:
+                    return self._bad_frame(buf, pos, sender)
+                end = sp + 1 + length
+                if end > n:
+                    break
+                self.handle(buf[sp + 1:end], sender)
+                pos = end
+            else:
+                nl = buf.find(b"\n", pos)
+                if nl < 0:
+                    if n - pos > self.max_message:
+                        self._drop("oversized frame", sender, buf[pos:pos + 200])
+                        return b""
+                    break
+                if nl > pos:
+                    self.handle(buf[pos:nl], sender)
+                pos = nl + 1
+        return buf[pos:]
+
+    def _bad_frame(self, buf: bytes, pos: int, sender: str) -> bytes:
+        """A frame that is neither: dead-letter up to the next newline and resync."""
+        nl = buf.find(b"\n", pos)
+        bad = buf[pos:nl if nl >= 0 else len(buf)]
+        self._drop("bad octet-count frame", sender, bad[:1000])
+        return b"" if nl < 0 else buf[nl + 1:]
+
+    def _drop(self, reason: str, sender: str, raw: bytes) -> None:
+        with self._count_lock:
+            self.counters.dropped[reason] += 1
+        if self.dead_letters is not None:
+            self.dead_letters.put(f"syslog:{sender}", raw, reason)
+
+    def _stream(self, sender: str) -> _Stream:
+        origin = f"syslog:{sender}"
+        stream = self._streams.get(origin)
+        if stream is None:
+            with self._streams_lock:
+                stream = self._streams.get(origin)
+                if stream is None:
+                    now = datetime.now(UTC)
+                    ctx = StreamContext(origin, now.year, now, host=sender, stats=self.stats,
+                                        dead_letters=self.dead_letters)
+                    stream = _Stream(make_parser(self.senders.get(sender), ctx, self.routes))
+                    self._streams[origin] = stream
+        return stream
+
+    def handle(self, data: bytes, sender: str) -> None:
+        """Parse one syslog message from ``sender`` and deliver its event(s)."""
+        text = data.decode("utf-8", errors="replace").rstrip("\r\n\x00")
+        with self._count_lock:
+            self.counters.received += 1
+        stream = self._stream(sender)
+        parser, ctx = stream.parser, stream.parser.ctx
+        with stream.lock:
+            stream.seq += 1
+            position = f"{self._boot}:{stream.seq}"
+            try:
+                head = parse_syslog(text, ctx.year)
+                if head.time is None:
+                    ctx.default_time = datetime.now(UTC)
+                result = parser.parse(head, text, position)
+            except Exception as exc:  # a parser bug must not kill the receiver
+                self.stats.miss(ctx.origin, text)
+                if self.dead_letters is not None:
+                    self.dead_letters.put(ctx.origin, text, f"syslog parse failed: {exc!r}")
+                return
+            out: list[Event] = []
+            if result is None:
+                self.stats.miss(ctx.origin, text)
+            elif result is IGNORED:
+                self.stats.ignore(ctx.origin)
+            else:
+                out.append(result)  # type: ignore[arg-type]
+            if parser.ready:
+                out.extend(parser.ready)
+                parser.ready.clear()
+            self._emit(out)
+
+    def _emit(self, events: list[Event]) -> None:
+        if not events:
+            return
+        with self._count_lock:
+            self.counters.events += len(events)
+        for event in events:
+            self.callback(event)

@@ -1,0 +1,95 @@
+"""Timestamp helpers tuned for log volume: caching per second, no strptime.
+
+Every log format here has its own clock layout; parsing the second-resolution
+part once per distinct second and adding the fraction keeps this off the
+profile. Times without a zone are taken as UTC; times without a year take
+the stream's year hint (RFC 3164 has none).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+MONTHS: dict[str, int] = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
+
+_CACHE_MAX = 4096
+_iso_cache: dict[str, datetime] = {}
+_bsd_cache: dict[tuple[int, str], datetime] = {}
+
+
+def _frac_us(frac: str | None) -> int:
+    if not frac:
+        return 0
+    return int((frac + "000000")[:6])
+
+
+def iso_seconds(stamp: str) -> datetime:
+    """``YYYY-MM-DD HH:MM:SS`` (or ``T`` separator), cached per distinct second."""
+    dt = _iso_cache.get(stamp)
+    if dt is None:
+        dt = datetime(
+            int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10]),
+            int(stamp[11:13]), int(stamp[14:16]), int(stamp[17:19]), tzinfo=UTC,
+        )
+        if len(_iso_cache) >= _CACHE_MAX:
+            _iso_cache.clear()
+        _iso_cache[stamp] = dt
+    return dt
+
+
+def iso_time(stamp: str, frac: str | None = None, zone: str | None = None) -> datetime:
+    """An ISO-like stamp split as seconds part, fraction digits and zone text."""
+    dt = _iso_cache.get(stamp) or iso_seconds(stamp)
+    if frac:
+        dt = dt.replace(microsecond=_frac_us(frac))
+    if zone and zone not in ("Z", "+00:00", "+0000", "z"):
+        dt = dt.replace(tzinfo=parse_zone(zone)).astimezone(UTC)
+    return dt
+
+
+def parse_zone(zone: str) -> timezone:
+    """``+HH:MM`` / ``+HHMM`` / ``Z`` as a fixed offset."""
+    if zone in ("Z", "z"):
+        return UTC
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
+
+
+def bsd_time(month: str, day: str, clock: str, year: int, frac: str | None = None) -> datetime:
+    """RFC 3164 ``Mmm dd HH:MM:SS``: the year is not on the line, it is a hint."""
+    key = (year, f"{month} {day} {clock}")
+    dt = _bsd_cache.get(key)
+    if dt is None:
+        dt = datetime(
+            year, MONTHS[month], int(day),
+            int(clock[0:2]), int(clock[3:5]), int(clock[6:8]), tzinfo=UTC,
+        )
+        if len(_bsd_cache) >= _CACHE_MAX:
+            _bsd_cache.clear()
+        _bsd_cache[key] = dt
+    if frac:
+        dt = dt.replace(microsecond=_frac_us(frac))
+    return dt
+
+
+def clf_time(stamp: str) -> datetime:
+    """Apache/haproxy ``06/Feb/2009:12:14:14.655`` with an optional `` +0000`` zone."""
+    zone = None
+    if " " in stamp:
+        stamp, zone = stamp.split(" ", 1)
+    day, month, rest = stamp.split("/", 2)
+    year, clock = rest.split(":", 1)
+    frac = None
+    if "." in clock:
+        clock, frac = clock.split(".", 1)
+    dt = bsd_time(month, day, clock, int(year), frac)
+    if zone:
+        dt = dt.replace(tzinfo=parse_zone(zone)).astimezone(UTC)
+    return dt

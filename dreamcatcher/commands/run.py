@@ -1,0 +1,133 @@
+"""``dreamcatcher run --transport-url rabbit://...``: consume notifications live.
+
+The batch handler comes from ``build_handler`` (one function): each batch
+goes through the engine (its effects stored before the consumer acks) and
+the alerts are printed; a clock thread advances event time from the wall
+clock so an absence fires even when no further message arrives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import orjson
+
+from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS, NotificationConsumer
+from adapters.deadletter import DeadLetters
+from dreamcatcher.commands.replay import DEFAULT_RULES, printer
+from dreamcatcher.pipeline import Pipeline
+from engine.engine import Engine
+from engine.events import Event
+from engine.loader import load_rules
+from engine.schema import parse_duration
+
+Handler = Callable[[list[Event]], None]
+
+
+def print_events(batch: list[Event]) -> None:
+    """Default handler: one JSON object per event on stdout (``raw`` left out)."""
+    out = sys.stdout
+    for event in batch:
+        out.write(orjson.dumps(event.model_dump(mode="json", exclude={"raw"})).decode() + "\n")
+    out.flush()
+
+
+def build_handler(args: argparse.Namespace) -> Handler:
+    """The one place the engine is wired in: return what receives each batch.
+
+    It must return only once the batch's effects are stored: the consumer acks
+    the batch right after it returns, and requeues it if it raises.
+    """
+    if args.print_events:
+        return print_events
+    engine = Engine(load_rules(args.rules or [DEFAULT_RULES]),
+                    lateness=parse_duration(args.lateness))
+    pipeline = Pipeline(engine, printer(args.format))
+    lock = threading.Lock()
+
+    def handle(batch: list[Event]) -> None:
+        with lock:
+            pipeline.handle_batch(batch)
+
+    def clock() -> None:
+        while True:
+            time.sleep(1.0)
+            with lock:
+                pipeline.tick(time.time())
+
+    threading.Thread(target=clock, name="dreamcatcher-clock", daemon=True).start()
+    return handle
+
+
+def build_consumer(args: argparse.Namespace, handler: Handler) -> NotificationConsumer:
+    dead_letters: Any = DeadLetters(Path(args.dead_letter_file)) if args.dead_letter_file else None
+    return NotificationConsumer(
+        args.transport_url,
+        handler,
+        exchanges=args.exchanges,
+        topics=args.topics,
+        queue_prefix=args.queue_prefix,
+        batch_size=args.batch_size,
+        flush_interval=args.flush_interval,
+        dead_letters=dead_letters,
+    )
+
+
+def _csv(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    consumer = build_consumer(args, build_handler(args))
+
+    def _graceful(signum: int, frame: FrameType | None) -> None:
+        logging.getLogger(__name__).info("signal %d: finishing the batch in flight", signum)
+        consumer.stop()
+
+    signal.signal(signal.SIGTERM, _graceful)
+    signal.signal(signal.SIGINT, _graceful)
+    consumer.run()
+    stats = consumer.stats
+    logging.getLogger(__name__).info(
+        "stopped: %d received, %d events, %d ignored, %d dead-lettered, %d reconnects",
+        stats.received, stats.events, stats.ignored, stats.dead_lettered, stats.reconnects)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run", help="consume OpenStack notifications from RabbitMQ",
+        description="Bind a durable queue to the service exchanges and process notifications.")
+    parser.add_argument("--transport-url", required=True,
+                        help="oslo.messaging style URL, e.g. rabbit://user:pass@host:5672/")
+    parser.add_argument("--exchanges", type=_csv, default=list(DEFAULT_EXCHANGES),
+                        help="comma-separated service exchanges (default: %(default)s)")
+    parser.add_argument("--topics", type=_csv, default=list(DEFAULT_TOPICS),
+                        help="comma-separated notification topics, all priorities "
+                             "(default: %(default)s)")
+    parser.add_argument("--queue-prefix", default="dreamcatcher",
+                        help="our queue is <prefix>.notifications, dead letters <prefix>.dead")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--flush-interval", type=float, default=0.05,
+                        help="seconds a partial batch may wait while messages keep coming")
+    parser.add_argument("--dead-letter-file", default=None,
+                        help="write rejected messages to this JSON-lines file instead of "
+                             "the <prefix>.dead queue")
+    parser.add_argument("--rules", type=Path, action="append",
+                        help=f"rule files or folders (default: {DEFAULT_RULES})")
+    parser.add_argument("--lateness", default="5s", help="out-of-order tolerance (default 5s)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--print-events", action="store_true",
+                        help="print normalized events instead of running the rules")
+    parser.set_defaults(handler=run)
