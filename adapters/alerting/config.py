@@ -1,0 +1,121 @@
+"""The deployment's alerting section: sinks by type and URL, repeat, silences, dead letters."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from adapters.alerting.delivery import RetryPolicy
+from adapters.alerting.durations import parse_duration
+from adapters.alerting.router import Router
+from adapters.alerting.silences import SilenceFile
+from adapters.alerting.sinks.alertmanager import AlertmanagerSink
+from adapters.alerting.sinks.base import Sink
+from adapters.alerting.sinks.chat import ChatSink
+from adapters.alerting.sinks.jsonl import JsonLinesSink
+from adapters.alerting.sinks.terminal import TerminalSink
+from adapters.alerting.sinks.webhook import WebhookSink
+
+SinkType = Literal["chat", "alertmanager", "webhook", "jsonl", "terminal"]
+
+
+def _seconds(value: Any) -> float:
+    return parse_duration(value)
+
+
+class SinkConfig(BaseModel):
+    """One sink. ``url``: apprise URL (chat), Alertmanager base URL, webhook URL, or a
+    file path / ``-`` (jsonl). ``options`` are passed to the sink (see docs/actions.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: SinkType
+    name: str = ""
+    url: str = ""
+    min_severity: Literal["info", "warning", "critical"] = "info"
+    timeout: float = 10.0
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    _check_timeout = field_validator("timeout", mode="before")(_seconds)
+
+    def label(self) -> str:
+        return self.name or self.type
+
+
+class RetryConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int = Field(default=5, ge=1)
+    initial: float = 0.5
+    factor: float = Field(default=2.0, ge=1.0)
+    maximum: float = 30.0
+
+    _check = field_validator("initial", "maximum", mode="before")(_seconds)
+
+
+class AlertingConfig(BaseModel):
+    """Defaults give the embedded setup: alerts on the terminal, nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sinks: list[SinkConfig] = Field(default_factory=lambda: [SinkConfig(type="terminal")])
+    default_repeat: float = 4 * 3600
+    silences_path: Path | None = None
+    dead_letter_path: Path | None = None
+    queue_size: int = Field(default=1000, ge=1)
+    retry: RetryConfig = Field(default_factory=lambda: RetryConfig())
+
+    _check_repeat = field_validator("default_repeat", mode="before")(_seconds)
+
+    @field_validator("sinks")
+    @classmethod
+    def _unique_names(cls, sinks: list[SinkConfig]) -> list[SinkConfig]:
+        names = [s.label() for s in sinks]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"sink names must be unique; give each a name: {sorted(dupes)}")
+        return sinks
+
+
+def build_sink(cfg: SinkConfig) -> Sink:
+    """Instantiate one configured sink; raises ValueError on a bad URL or option."""
+    opts = dict(cfg.options)
+    name = cfg.label()
+    if cfg.type in ("chat", "alertmanager", "webhook") and not cfg.url:
+        raise ValueError(f"sink {name}: url is required for type {cfg.type}")
+    try:
+        if cfg.type == "chat":
+            return ChatSink(cfg.url, name=name, timeout=cfg.timeout, **opts)
+        if cfg.type == "alertmanager":
+            return AlertmanagerSink(cfg.url, name=name, timeout=cfg.timeout, **opts)
+        if cfg.type == "webhook":
+            env = opts.pop("secret_env", None)
+            if env:
+                if env not in os.environ:
+                    raise ValueError(f"sink {name}: environment variable {env} is not set")
+                opts["secret"] = os.environ[env]
+            return WebhookSink(cfg.url, name=name, timeout=cfg.timeout, **opts)
+        if cfg.type == "jsonl":
+            return JsonLinesSink(cfg.url or "-", name=name, **opts)
+        return TerminalSink(name=name, **opts)
+    except TypeError as exc:  # unknown option keyword
+        raise ValueError(f"sink {name}: bad option: {exc}") from exc
+
+
+def build_router(config: AlertingConfig) -> Router:
+    """The router with every configured sink started."""
+    sinks = [build_sink(s) for s in config.sinks]
+    retry = RetryPolicy(config.retry.attempts, config.retry.initial, config.retry.factor,
+                        config.retry.maximum)
+    return Router(
+        sinks,
+        silences=SilenceFile(config.silences_path),
+        default_repeat=config.default_repeat,
+        dead_letter_path=config.dead_letter_path,
+        queue_size=config.queue_size,
+        retry=retry,
+        min_severity={s.label(): s.min_severity for s in config.sinks},
+    )

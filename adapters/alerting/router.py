@@ -1,0 +1,152 @@
+"""The alert router: one message per incident group, repeats on schedule, resolves, silences.
+
+Decisions use the firing's event time, so a replay makes the same ones as the
+live run did; only delivery (retries, back-off) looks at the wall clock, and
+that happens on the sinks' own threads, never in ``submit``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from adapters.alerting.delivery import RetryPolicy, SinkWorker
+from adapters.alerting.notice import Notice
+from adapters.alerting.silences import SilenceFile
+from adapters.alerting.sinks.base import Sink
+from adapters.deadletter import DeadLetters
+from engine.firing import Firing
+
+SEVERITY_LEVEL = {"info": 0, "warning": 1, "critical": 2}
+
+
+@dataclass
+class _Group:
+    first_time: datetime
+    last_notice: datetime
+    folded: int = 0
+    total: int = 1
+
+
+def group_key_of(firing: Firing) -> str:
+    """The engine's group key, or rule plus labels when a firing comes without one."""
+    if firing.group_key:
+        return firing.group_key
+    labels = ",".join(f"{k}={v}" for k, v in sorted(firing.labels.items()))
+    return f"{firing.rule}|{labels}"
+
+
+class Router:
+    """Fans firings out to sinks as notices; ``submit`` never blocks on and never raises for sinks.
+
+    ``min_severity`` maps a sink name to the lowest severity it receives.
+    Memory is bounded: at most ``max_ids`` firing ids are remembered for
+    de-duplication and ``max_groups`` open groups (least recently seen go first).
+    """
+
+    def __init__(
+        self,
+        sinks: list[Sink],
+        *,
+        silences: SilenceFile | None = None,
+        default_repeat: float = 4 * 3600,
+        dead_letter_path: Path | None = None,
+        queue_size: int = 1000,
+        retry: RetryPolicy | None = None,
+        min_severity: dict[str, str] | None = None,
+        max_ids: int = 200_000,
+        max_groups: int = 100_000,
+    ) -> None:
+        self.dead = DeadLetters(dead_letter_path)
+        self.silences = silences or SilenceFile(None)
+        self.default_repeat = default_repeat
+        self.max_ids = max_ids
+        self.max_groups = max_groups
+        levels = min_severity or {}
+        self._workers = [
+            (SinkWorker(sink, self.dead, queue_size=queue_size, retry=retry),
+             SEVERITY_LEVEL[levels.get(sink.name, "info")])
+            for sink in sinks
+        ]
+        self.counts: Counter[str] = Counter()
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._groups: OrderedDict[str, _Group] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def submit(self, firing: Firing) -> None:
+        """Decide what, if anything, this firing tells the sinks, and queue it."""
+        with self._lock:
+            notice = self._decide(firing)
+        if notice is None:
+            return
+        level = SEVERITY_LEVEL[notice.firing.severity]
+        for worker, min_level in self._workers:
+            if notice.kind == "resolved" or level >= min_level:
+                worker.offer(notice)
+
+    def _decide(self, firing: Firing) -> Notice | None:
+        self.counts["submitted"] += 1
+        if firing.id in self._ids:
+            self.counts["duplicate"] += 1
+            return None
+        self._ids[firing.id] = None
+        if len(self._ids) > self.max_ids:
+            self._ids.popitem(last=False)
+        key = group_key_of(firing)
+        if firing.resolves:
+            group = self._groups.pop(key, None)
+            if group is None:
+                self.counts["resolve_without_group"] += 1
+                return None
+            self.counts["resolved"] += 1
+            return Notice("resolved", firing, key, group.first_time, group.folded, group.total)
+        if self.silences.matching(firing) is not None:
+            self.counts["silenced"] += 1
+            return None
+        group = self._groups.get(key)
+        if group is None:
+            self._groups[key] = _Group(first_time=firing.time, last_notice=firing.time)
+            if len(self._groups) > self.max_groups:
+                self._groups.popitem(last=False)
+                self.counts["groups_evicted"] += 1
+            self.counts["notified"] += 1
+            return Notice("firing", firing, key, firing.time, 0, 1)
+        self._groups.move_to_end(key)
+        group.total += 1
+        repeat = firing.repeat_seconds if firing.repeat_seconds is not None else (
+            self.default_repeat)
+        if (firing.time - group.last_notice).total_seconds() < repeat:
+            group.folded += 1
+            self.counts["suppressed"] += 1
+            return None
+        notice = Notice("repeat", firing, key, group.first_time, group.folded, group.total)
+        group.folded = 0
+        group.last_notice = firing.time
+        self.counts["repeated"] += 1
+        return notice
+
+    def stats(self) -> dict[str, Any]:
+        """Router decisions, per-sink delivery counts and queue depths, dead letters."""
+        with self._lock:
+            out: dict[str, Any] = dict(self.counts)
+            out["open_groups"] = len(self._groups)
+        out["sinks"] = {
+            worker.sink.name: {**worker.counts, "pending": worker.pending()}
+            for worker, _ in self._workers
+        }
+        out["dead_lettered"] = self.dead.total
+        out["silence_file_errors"] = self.silences.errors
+        return out
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Drain every sink's queue for up to ``timeout`` seconds (in parallel), then stop."""
+        threads = [threading.Thread(target=worker.close, args=(timeout,))
+                   for worker, _ in self._workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
