@@ -72,3 +72,31 @@ def test_bad_rules_refuse_to_replay(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert "r.yaml:4: alert.titel: unknown key" in err
     assert "r.yaml:4: alert.title: required key is missing" in err
+
+
+def test_config_routes_alerts_to_sinks_and_audits_dry_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a deployment config the demo's alerts go through the router, hooks run dry."""
+    alerts, audit = tmp_path / "alerts.jsonl", tmp_path / "audit.jsonl"
+    config = tmp_path / "dreamcatcher.yaml"
+    config.write_text(
+        f"alerting:\n  sinks:\n    - {{type: jsonl, url: '{alerts}'}}\n"
+        f"audit_log: '{audit}'\n"
+    )
+    assert main(["demo", "--config", str(config)]) == 0
+    sent = [json.loads(line) for line in alerts.read_text().splitlines()]
+    assert len(sent) == 9
+    assert len({a["firing"]["rule"] for a in sent}) == 9
+    assert {a["kind"] for a in sent} == {"firing"}
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(r["hook"], r["enforced"]) for r in records] == [("port.disable", False)]
+
+
+def test_bad_config_is_refused_with_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "dreamcatcher.yaml"
+    config.write_text("alerting:\n  sinks:\n    - {type: pager}\n")
+    assert main(["demo", "--config", str(config)]) == 1
+    assert "dreamcatcher.yaml:3: alerting.sinks[0].type" in capsys.readouterr().err

@@ -7,17 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from adapters.deadletter import DeadLetters
 from dreamcatcher import PROJECT_ROOT
 from dreamcatcher.inputs import events_from_path
+from dreamcatcher.outputs import build_outputs
 from dreamcatcher.pipeline import Pipeline, Progress, merge_by_time
-from dreamcatcher.render import format_firing
 from engine.engine import Engine
-from engine.firing import Firing
 from engine.loader import RuleErrors, load_rules
 from engine.schema import parse_duration
+from engine.yamlsource import SourceError
 
 DEFAULT_RULES = PROJECT_ROOT / "rules"
 
@@ -46,19 +44,11 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                         "./dreamcatcher.deadletter.jsonl)")
     parser.add_argument("--inventory", type=Path, action="append", default=[],
                         help="seed facts from `openstack server|port|volume list --long -f json`")
+    parser.add_argument("--config", type=Path,
+                        help="deployment config (alert sinks, remediation); default: "
+                        "alerts on the terminal, remediation dry-run")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress on stderr (default: when stderr is a terminal)")
-
-
-def printer(fmt: str) -> Any:
-    def show(firing: Firing) -> None:
-        if fmt == "json":
-            sys.stdout.write(orjson.dumps(firing.summary_json()).decode() + "\n")
-        else:
-            sys.stdout.write(format_firing(firing, color=sys.stdout.isatty()) + "\n")
-        sys.stdout.flush()
-
-    return show
 
 
 def replay(args: argparse.Namespace, files: list[Path]) -> int:
@@ -83,9 +73,18 @@ def replay(args: argparse.Namespace, files: list[Path]) -> int:
     if missing:
         print(f"no such file: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    pipeline = Pipeline(engine, printer(args.format))
+    try:
+        on_firing, close = build_outputs(args.config, args.format)
+    except (SourceError, OSError) as exc:
+        print(f"config: {exc}", file=sys.stderr)
+        return 1
+    pipeline = Pipeline(engine, on_firing)
     streams = [events_from_path(f, dead, args.kind) for f in files]
-    pipeline.run(merge_by_time(streams), Progress(enabled=args.progress), drain=not args.no_drain)
+    try:
+        pipeline.run(merge_by_time(streams), Progress(enabled=args.progress),
+                     drain=not args.no_drain)
+    finally:
+        close()
     print(f"{pipeline.events:,} events, {pipeline.firings:,} alerts from {len(rules)} rules",
           file=sys.stderr)
     if dead.total:

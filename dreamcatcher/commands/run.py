@@ -23,7 +23,8 @@ import orjson
 
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS, NotificationConsumer
 from adapters.deadletter import DeadLetters
-from dreamcatcher.commands.replay import DEFAULT_RULES, printer
+from dreamcatcher.commands.replay import DEFAULT_RULES
+from dreamcatcher.outputs import build_outputs
 from dreamcatcher.pipeline import Pipeline
 from engine.engine import Engine
 from engine.events import Event
@@ -51,7 +52,8 @@ def build_handler(args: argparse.Namespace) -> Handler:
         return print_events
     engine = Engine(load_rules(args.rules or [DEFAULT_RULES]),
                     lateness=parse_duration(args.lateness))
-    pipeline = Pipeline(engine, printer(args.format))
+    on_firing, _close = build_outputs(args.config, args.format)
+    pipeline = Pipeline(engine, on_firing)
     lock = threading.Lock()
 
     def handle(batch: list[Event]) -> None:
@@ -128,6 +130,8 @@ def register(subparsers: Any) -> None:
                         help=f"rule files or folders (default: {DEFAULT_RULES})")
     parser.add_argument("--lateness", default="5s", help="out-of-order tolerance (default 5s)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--config", type=Path,
+                        help="deployment config (alert sinks, remediation)")
     parser.add_argument("--print-events", action="store_true",
                         help="print normalized events instead of running the rules")
     parser.set_defaults(handler=run)
