@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.alerting.config import AlertingConfig
 from adapters.remediation.config import RemediationConfig
-from engine.yamlsource import SourceError, load_documents
+from engine.yamlsource import load_model
 
 
 class DeploymentConfig(BaseModel):
@@ -25,13 +25,4 @@ class DeploymentConfig(BaseModel):
 
 def load_config(path: Path) -> DeploymentConfig:
     """Validate the file; a mistake raises ``SourceError`` with its line and field."""
-    docs = load_documents(path)
-    if len(docs) != 1:
-        raise SourceError(str(path), 1, "", "the configuration is one YAML document")
-    doc = docs[0]
-    try:
-        return DeploymentConfig.model_validate(doc.data or {})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        raise doc.error(loc, err["msg"]) from None
+    return load_model(path, DeploymentConfig, "configuration")

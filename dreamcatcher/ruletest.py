@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from dreamcatcher.inputs import (
     InputError,
@@ -25,7 +25,7 @@ from engine.events import Event, FactKind, FactUpdate
 from engine.firing import Firing
 from engine.loader import RULE_TEST_SUFFIX, load_rules
 from engine.schema import Duration, Offset
-from engine.yamlsource import SourceError, load_documents
+from engine.yamlsource import load_model
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -97,16 +97,7 @@ class CaseResult:
 
 
 def load_test_file(path: Path) -> RuleTestFile:
-    docs = load_documents(path)
-    if len(docs) != 1:
-        raise SourceError(str(path), 1, "", "a rule test file holds one YAML document")
-    doc = docs[0]
-    try:
-        return RuleTestFile.model_validate(doc.data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        raise doc.error(loc, err["msg"]) from None
+    return load_model(path, RuleTestFile, "rule test file")
 
 
 def _rule_paths(path: Path, spec: RuleTestFile) -> list[Path]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 Loc = tuple[str | int, ...]
 
@@ -94,3 +97,18 @@ def load_documents(path: Path | str, text: str | None = None) -> list[Document]:
     finally:
         loader.dispose()
     return docs
+
+
+def load_model(path: Path | str, model: type[M], what: str = "file") -> M:
+    """A one-document YAML file validated as ``model``; the first mistake raises
+    ``SourceError`` with its line and field."""
+    docs = load_documents(path)
+    if len(docs) != 1:
+        raise SourceError(str(path), 1, "", f"a {what} holds one YAML document")
+    doc = docs[0]
+    try:
+        return model.model_validate(doc.data or {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        raise doc.error(loc, err["msg"]) from None

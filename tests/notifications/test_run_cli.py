@@ -19,6 +19,19 @@ from adapters.amqp.consumer import kombu_url
 LEGACY = "notifications/legacy/nova/designate__compute.instance.create.end.json"
 
 
+def wait_for_queue(conn: Connection, queue: str, timeout: float = 15.0) -> None:
+    """Wait until the worker under test has declared and bound its queue."""
+    channel = conn.channel()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if channel.queue_declare(queue, passive=True):
+                return
+        except conn.channel_errors:
+            channel = conn.channel()
+        time.sleep(0.1)
+
+
 def test_kombu_url() -> None:
     assert kombu_url("rabbit://u:p@h1:5672/") == "amqp://u:p@h1:5672/"
     assert kombu_url("rabbit://u:p@h1:5672,u:p@h2:5672/nova") == (
@@ -41,15 +54,7 @@ def test_run_prints_events_and_stops_on_sigterm(rabbitmq_url: str, corpus: Path)
     )
     try:
         with Connection(rabbitmq_url) as conn:
-            channel = conn.channel()
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:  # wait for the worker to bind its queue
-                try:
-                    if channel.queue_declare(f"{prefix}.notifications", passive=True):
-                        break
-                except conn.channel_errors:
-                    channel = conn.channel()
-                time.sleep(0.1)
+            wait_for_queue(conn, f"{prefix}.notifications")
             time.sleep(0.3)
             legacy = json.loads((corpus / LEGACY).read_text())
             producer = Producer(conn.channel(),
@@ -98,15 +103,7 @@ def test_run_turns_live_notifications_into_alerts(
     )
     try:
         with Connection(rabbitmq_url) as conn:
-            channel = conn.channel()
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                try:
-                    if channel.queue_declare(f"{prefix}.notifications", passive=True):
-                        break
-                except conn.channel_errors:
-                    channel = conn.channel()
-                time.sleep(0.1)
+            wait_for_queue(conn, f"{prefix}.notifications")
             legacy = json.loads((corpus / LEGACY).read_text())
             producer = Producer(conn.channel(),
                                 exchange=Exchange(exchange, type="topic", durable=False))
