@@ -7,14 +7,27 @@ true; unlock and start).
 from __future__ import annotations
 
 import threading
-from typing import Any
-
-import openstack
-import openstack.connection
-import openstack.exceptions
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from adapters.remediation.config import RemediationConfig
 from adapters.remediation.hooks.base import Hook, HookError, require_id
+
+if TYPE_CHECKING:
+    import openstack.connection
+
+
+def _sdk() -> ModuleType:
+    """openstacksdk, imported on first use: it is an extra, and a deployment without it
+    must still load the engine, dry-run these hooks and run every other hook."""
+    try:
+        import openstack
+        import openstack.exceptions
+    except ImportError as exc:
+        raise HookError(
+            "openstacksdk is not installed: pip install 'dreamcatcher[openstack]'"
+        ) from exc
+    return openstack
 
 
 class _OpenStackHook(Hook):
@@ -28,6 +41,7 @@ class _OpenStackHook(Hook):
     def connection(self, timeout: float) -> openstack.connection.Connection:
         with self._lock:
             if self._conn is None:
+                openstack = _sdk()
                 cfg = self.config.openstack
                 kwargs: dict[str, Any] = {"api_timeout": timeout, "verify": cfg.verify}
                 if cfg.region_name:
@@ -58,10 +72,11 @@ class PortDisable(_OpenStackHook):
         return f"would set admin_state_up=false on neutron port {args['port_id']}"
 
     def run(self, args: dict[str, Any], timeout: float) -> dict[str, Any]:
+        errors = _sdk().exceptions
         try:
             port = self.connection(timeout).network.update_port(
                 args["port_id"], admin_state_up=False)
-        except openstack.exceptions.SDKException as exc:
+        except errors.SDKException as exc:
             raise HookError(f"neutron refused: {exc}") from exc
         return {"port_id": port.id, "admin_state_up": port.is_admin_state_up,
                 "mac_address": port.mac_address, "device_id": port.device_id}
@@ -84,17 +99,18 @@ class InstanceLockStop(_OpenStackHook):
                 "and stop it")
 
     def run(self, args: dict[str, Any], timeout: float) -> dict[str, Any]:
+        errors = _sdk().exceptions
         compute = self.connection(timeout).compute
         server = args["instance_id"]
         try:
             compute.lock_server(server, locked_reason=args["reason"])
-        except openstack.exceptions.SDKException as exc:
+        except errors.SDKException as exc:
             raise HookError(f"nova refused to lock: {exc}") from exc
         try:
             compute.stop_server(server)
             stopped = "stopped"
-        except openstack.exceptions.ConflictException as exc:
+        except errors.ConflictException as exc:
             stopped = f"not stopped (nova: {exc.details or exc})"  # e.g. already stopped
-        except openstack.exceptions.SDKException as exc:
+        except errors.SDKException as exc:
             raise HookError(f"locked, but nova refused to stop: {exc}") from exc
         return {"instance_id": server, "locked": True, "stop": stopped}
