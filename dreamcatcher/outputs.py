@@ -9,25 +9,30 @@ from pathlib import Path
 import orjson
 
 from adapters.alerting.config import build_router
+from adapters.alerting.notice import Notice
+from adapters.alerting.sinks.terminal import TerminalSink
 from adapters.remediation import Remediator
 from dreamcatcher.config import load_config
-from dreamcatcher.render import format_firing
 from engine.firing import Firing
 
 FiringHandler = Callable[[Firing], None]
 
 
 def printer(fmt: str) -> FiringHandler:
-    """Alerts on stdout: readable text, or one JSON object per alert."""
+    """Alerts on stdout: readable text (the router's terminal sink, every firing
+    shown, nothing folded), or one JSON object per alert."""
+    terminal = TerminalSink(sys.stdout)
 
-    def show(firing: Firing) -> None:
-        if fmt == "json":
-            sys.stdout.write(orjson.dumps(firing.summary_json()).decode() + "\n")
-        else:
-            sys.stdout.write(format_firing(firing, color=sys.stdout.isatty()) + "\n")
+    def show_json(firing: Firing) -> None:
+        sys.stdout.write(orjson.dumps(firing.summary_json()).decode() + "\n")
         sys.stdout.flush()
 
-    return show
+    def show_text(firing: Firing) -> None:
+        terminal.send(Notice(kind="resolved" if firing.resolves else "firing",
+                             firing=firing, group_key=firing.group_key,
+                             first_time=firing.time, folded=0, total=1))
+
+    return show_json if fmt == "json" else show_text
 
 
 def build_outputs(config_path: Path | None, fmt: str) -> tuple[FiringHandler, Callable[[], None]]:

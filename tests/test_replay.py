@@ -100,3 +100,19 @@ def test_bad_config_is_refused_with_line_and_field(
     config.write_text("alerting:\n  sinks:\n    - {type: pager}\n")
     assert main(["demo", "--config", str(config)]) == 1
     assert "dreamcatcher.yaml:3: alerting.sinks[0].type" in capsys.readouterr().err
+
+
+def test_text_output_strips_terminal_control_sequences_from_tenant_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text("rule: r\nseverity: info\nwhen: {event: x}\n"
+                     "alert: {title: 'instance {{ event.data.name }}'}\n")
+    events = write_events(tmp_path / "e.jsonl", [
+        {"id": "a", "type": "x", "time": "2026-01-01T00:00:00Z",
+         "data": {"name": "web\x1b[2J\x1b]0;owned\x07-1"}},
+    ])
+    assert main(["replay", str(events), "--rules", str(rules)]) == 0
+    out = capsys.readouterr().out
+    assert "instance web" in out and "-1" in out
+    assert "\x1b[2J" not in out and "\x07" not in out

@@ -39,6 +39,11 @@ class TerminalSink(Sink):
         if firing.text and notice.kind != "resolved":
             text = escape_limited(firing.text, "terminal", self.max_text)
             lines.extend("    " + line for line in text.splitlines())
+        for action in firing.actions:  # the remediation the rule offers, and its mode
+            args = " ".join(f"{k}={v}" for k, v in action.args.items())
+            offer = escape_limited(f"-> {action.hook} ({action.mode}) {args}".rstrip(),
+                                   "terminal", 600, single_line=True)
+            lines.append("    " + offer)
         lines.append(f"    {_DIM}{footer}{_RESET}" if self.colour else f"    {footer}")
         return "\n".join(lines) + "\n"
 
