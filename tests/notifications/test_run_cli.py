@@ -19,6 +19,17 @@ from adapters.amqp.consumer import kombu_url
 LEGACY = "notifications/legacy/nova/designate__compute.instance.create.end.json"
 
 
+def start_worker(exchange: str, prefix: str, *extra: str) -> subprocess.Popen[str]:
+    """``dreamcatcher run`` as a real process on its own exchange and queue prefix."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dreamcatcher.cli", "run",
+         "--transport-url", "rabbit://guest:guest@127.0.0.1:5672/",
+         "--exchanges", exchange, "--queue-prefix", prefix, *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONPATH": "."},
+    )
+
+
 def wait_for_queue(conn: Connection, queue: str, timeout: float = 15.0) -> None:
     """Wait until the worker under test has declared and bound its queue."""
     channel = conn.channel()
@@ -45,13 +56,7 @@ def test_kombu_url() -> None:
 def test_run_prints_events_and_stops_on_sigterm(rabbitmq_url: str, corpus: Path) -> None:
     tag = uuid.uuid4().hex[:8]
     exchange, prefix = f"dctest-{tag}-nova", f"dctest-{tag}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dreamcatcher.cli", "run",
-         "--transport-url", "rabbit://guest:guest@127.0.0.1:5672/",
-         "--exchanges", exchange, "--queue-prefix", prefix, "--print-events"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONPATH": "."},
-    )
+    proc = start_worker(exchange, prefix, "--print-events")
     try:
         with Connection(rabbitmq_url) as conn:
             wait_for_queue(conn, f"{prefix}.notifications")
@@ -93,14 +98,7 @@ def test_run_turns_live_notifications_into_alerts(
     )
     tag = uuid.uuid4().hex[:8]
     exchange, prefix = f"dctest-{tag}-nova", f"dctest-{tag}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dreamcatcher.cli", "run",
-         "--transport-url", "rabbit://guest:guest@127.0.0.1:5672/",
-         "--exchanges", exchange, "--queue-prefix", prefix,
-         "--rules", str(rule), "--format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONPATH": "."},
-    )
+    proc = start_worker(exchange, prefix, "--rules", str(rule), "--format", "json")
     try:
         with Connection(rabbitmq_url) as conn:
             wait_for_queue(conn, f"{prefix}.notifications")
