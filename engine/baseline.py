@@ -45,12 +45,12 @@ class BaselineOp(Operator):
             mean, samples, breached = old if old else (value, 0, False)
             if samples >= spec.min_samples and value > spec.min and value > spec.factor * mean:
                 if breached:
-                    return [mean, samples, True], None
-                return [mean, samples, True], {"baseline": mean, "value": value,
+                    return (mean, samples, True), None
+                return (mean, samples, True), {"baseline": mean, "value": value,
                                                "ratio": value / mean if mean else None,
                                                "samples": samples}
             mean = value if samples == 0 else mean + spec.alpha * (value - mean)
-            return [mean, samples + 1, False], None
+            return (mean, samples + 1, False), None
 
         extra = self.store.update(self.state_key(key_str), observe, spec.ttl, ts)
         if extra is None:

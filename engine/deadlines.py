@@ -22,16 +22,17 @@ class DeadlineQueue(Generic[T]):
     that (an entry refreshed with a later TTL, a cancelled timer) when popped.
     """
 
-    __slots__ = ("_buckets", "_heap", "_next")
+    __slots__ = ("_buckets", "_heap", "next_due")
 
     def __init__(self) -> None:
         self._buckets: dict[int, list[tuple[float, T]]] = {}
         self._heap: list[int] = []
-        self._next = math.inf  # exact earliest due, so "nothing due" costs one compare
+        #: the exact earliest due time (inf when empty): "nothing due" is one compare
+        self.next_due = math.inf
 
     def add(self, due: float, item: T) -> None:
-        if due < self._next:
-            self._next = due
+        if due < self.next_due:
+            self.next_due = due
         slot = math.floor(due)
         bucket = self._buckets.get(slot)
         if bucket is None:
@@ -42,7 +43,7 @@ class DeadlineQueue(Generic[T]):
 
     def pop_due(self, now: float, still_due: Callable[[T, float], bool] | None = None) -> list[T]:
         """Items due at or before ``now``, in due order (ties in insertion order)."""
-        if self._next > now:
+        if self.next_due > now:
             return []
         heap = self._heap
         out: list[tuple[float, int, T]] = []
@@ -62,17 +63,17 @@ class DeadlineQueue(Generic[T]):
                 self._buckets[slot] = keep
                 heapq.heappush(heap, slot)
                 break
-        self._next = min(due for due, _ in self._buckets[heap[0]]) if heap else math.inf
+        self.next_due = min(due for due, _ in self._buckets[heap[0]]) if heap else math.inf
         out.sort(key=lambda entry: (entry[0], entry[1]))
         return [item for _, _, item in out]
 
     def has_due(self, now: float) -> bool:
         """Cheap test before ``pop_due``: is anything due at or before ``now``?"""
-        return self._next <= now
+        return self.next_due <= now
 
     def peek(self) -> float | None:
         """The earliest due time queued (possibly of an item no longer wanted)."""
-        return None if self._next == math.inf else self._next
+        return None if self.next_due == math.inf else self.next_due
 
     def __len__(self) -> int:
         return sum(len(b) for b in self._buckets.values())

@@ -1,4 +1,10 @@
-"""The in-memory state store: the default, and the reference for the contract."""
+"""The in-memory state store: the default, and the reference for the contract.
+
+Values, expiry times and dedup marks sit in flat dicts, with no wrapper
+object per entry: a worker holds a million open expectations for hours, and
+every container kept per entry costs memory and makes each full garbage
+collection walk it again.
+"""
 
 from __future__ import annotations
 
@@ -7,55 +13,68 @@ from typing import Any
 from engine.deadlines import DeadlineQueue
 from engine.store import R, StateStore, Updater
 
-_FOREVER = float("inf")
+_NEVER = float("-inf")
 
 
 class MemoryStore(StateStore):
     """Dicts and deadline queues; single-threaded, so every op is atomic."""
 
     def __init__(self) -> None:
-        # key -> [value, expires_at]; a list so a refresh needs no new object
-        self._data: dict[str, list[Any]] = {}
+        self._values: dict[str, Any] = {}
+        self._expires: dict[str, float] = {}  # only keys that have a TTL
+        self._marks: dict[str, float] = {}  # add_once marks -> when they lapse
         self._ttl: DeadlineQueue[str] = DeadlineQueue()
         self._sets: dict[str, set[str]] = {}
         self._timers: dict[str, tuple[float, Any]] = {}
         self._timer_queue: DeadlineQueue[str] = DeadlineQueue()
 
-    def _arm_ttl(self, key: str, ttl: float | None, now: float) -> float:
-        if ttl is None:
-            return _FOREVER
-        expires = now + ttl
-        self._ttl.add(expires, key)
-        return expires
-
     def add_once(self, key: str, ttl: float, now: float) -> bool:
-        entry = self._data.get(key)
-        if entry is not None and entry[1] > now:
+        marks = self._marks
+        lapses = marks.get(key)
+        if lapses is not None and lapses > now:
             return False
-        self._data[key] = [True, self._arm_ttl(key, ttl, now)]
+        lapses = now + ttl
+        marks[key] = lapses
+        self._ttl.add(lapses, key)
         return True
 
     def get(self, key: str) -> Any:
-        entry = self._data.get(key)
-        return None if entry is None else entry[0]
+        return self._values.get(key)
 
     def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
-        self._data[key] = [value, self._arm_ttl(key, ttl, now)]
+        self._values[key] = value
+        if ttl is None:
+            self._expires.pop(key, None)
+        else:
+            expires = now + ttl
+            self._expires[key] = expires
+            self._ttl.add(expires, key)
 
     def delete(self, key: str) -> None:
-        self._data.pop(key, None)
+        self._values.pop(key, None)
+        self._expires.pop(key, None)
 
     def update(self, key: str, fn: Updater[R], ttl: float | None, now: float) -> R:
-        entry = self._data.get(key)
-        old = None if entry is None or entry[1] <= now else entry[0]
+        values = self._values
+        old = values.get(key)
+        if old is not None:
+            expires = self._expires.get(key)
+            if expires is not None and expires <= now:
+                old = None
         new, result = fn(old)
         if new is None:
-            if entry is not None:
-                del self._data[key]
-        elif entry is not None and ttl is not None and entry[1] >= now + ttl:
-            entry[0] = new  # TTL already reaches as far: skip re-arming
+            if key in values:
+                del values[key]
+                self._expires.pop(key, None)
+            return result
+        values[key] = new
+        if ttl is None:
+            self._expires.pop(key, None)
         else:
-            self._data[key] = [new, self._arm_ttl(key, ttl, now)]
+            expires = now + ttl
+            if self._expires.get(key, _NEVER) < expires:  # a TTL only ever moves later here
+                self._expires[key] = expires
+                self._ttl.add(expires, key)
         return result
 
     def set_add(self, key: str, member: str) -> None:
@@ -79,7 +98,7 @@ class MemoryStore(StateStore):
         self._timers.pop(timer_id, None)
 
     def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
-        if not self._timer_queue.has_due(now):
+        if self._timer_queue.next_due > now:
             return []
         timers = self._timers
 
@@ -97,16 +116,22 @@ class MemoryStore(StateStore):
         return self._timer_queue.peek()
 
     def expire(self, now: float) -> int:
-        data = self._data
+        values, expires, marks = self._values, self._expires, self._marks
 
-        def expired(key: str, due: float) -> bool:
-            entry = data.get(key)
-            return entry is not None and entry[1] == due
+        def drop_if_lapsed(key: str, due: float) -> bool:
+            # the queue may hold an older deadline of a key refreshed since
+            dropped = False
+            if expires.get(key) == due:
+                del expires[key]
+                values.pop(key, None)
+                dropped = True
+            if marks.get(key) == due:
+                del marks[key]
+                dropped = True
+            return dropped
 
-        dropped = self._ttl.pop_due(now, expired)
-        for key in dropped:
-            del data[key]
-        return len(dropped)
+        return len(self._ttl.pop_due(now, drop_if_lapsed))
 
     def size(self) -> dict[str, int]:
-        return {"keys": len(self._data), "sets": len(self._sets), "timers": len(self._timers)}
+        return {"keys": len(self._values) + len(self._marks), "sets": len(self._sets),
+                "timers": len(self._timers)}

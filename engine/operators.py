@@ -68,12 +68,13 @@ class CountOp(Operator):
         n, within, horizon = self.at_least, self.within, self.within + self.lateness
         snap = snapshot(event)
 
-        def add(old: Any) -> tuple[Any, list[Any] | None]:
-            pairs: list[Any] = old or []
-            times = pairs[0::2]
+        def add(old: Any) -> tuple[Any, tuple[Any, ...] | None]:
+            # state: (ts, snapshot, ts, snapshot, ...) in time order, a flat tuple
+            pairs: tuple[Any, ...] = old or ()
+            times = list(pairs[0::2])
             at = bisect.bisect_right(times, ts)
             times.insert(at, ts)
-            pairs = [*pairs[: 2 * at], ts, snap, *pairs[2 * at:]]
+            pairs = (*pairs[: 2 * at], ts, snap, *pairs[2 * at:])
             cut = bisect.bisect_left(times, times[-1] - horizon)
             if cut:
                 pairs, times, at = pairs[2 * cut:], times[cut:], at - cut
@@ -111,15 +112,15 @@ class SequenceOp(Operator):
         steps, within, horizon = self.steps, self.within, self.within + self.lateness
 
         def add(old: Any) -> tuple[Any, list[Any] | None]:
-            entries: list[Any] = list(old or [])
-            entries.append([step_index, ts, event.id, snap])
-            entries.sort(key=lambda e: (e[1], e[0]))
+            # state: ((step, ts, event id, snapshot), ...) sorted by time, then step
+            entries = sorted((*(old or ()), (step_index, ts, event.id, snap)),
+                             key=lambda e: (e[1], e[0]))
             newest = entries[-1][1]
             entries = [e for e in entries if e[1] >= newest - horizon]
             chain = _find_chain(entries, steps, within)
             if chain is None:
-                return entries, None
-            rest = [e for i, e in enumerate(entries) if i not in chain]
+                return tuple(entries), None
+            rest = tuple(e for i, e in enumerate(entries) if i not in chain)
             return (rest or None), [entries[i] for i in chain]
 
         chain = self.store.update(self.state_key(key_str), add, horizon, ts)
@@ -181,7 +182,7 @@ class ExpectOp(Operator):
         within = self.within
 
         def consume(old: Any) -> tuple[Any, bool]:
-            pairs: list[Any] = old or []
+            pairs: tuple[Any, ...] = old or ()
             for i in range(0, len(pairs), 2):
                 opened = pairs[i]
                 if opened <= ts <= opened + within:
@@ -194,7 +195,7 @@ class ExpectOp(Operator):
         consumed = self.store.update(state_key, consume, self.ttl, ts)
         if not consumed and self.lateness > 0:
             def hold(old: Any) -> tuple[Any, None]:
-                return [*(old or []), ts], None
+                return (*(old or ()), ts), None
 
             self.store.update("held:" + state_key, hold, 2 * self.lateness, ts)
 
@@ -202,7 +203,7 @@ class ExpectOp(Operator):
         within = self.within
         if self.lateness > 0:
             def take_held(old: Any) -> tuple[Any, bool]:
-                held: list[float] = old or []
+                held: tuple[float, ...] = old or ()
                 for i, then_ts in enumerate(held):
                     if ts <= then_ts <= ts + within:
                         rest = held[:i] + held[i + 1:]
@@ -219,12 +220,12 @@ class ExpectOp(Operator):
         once = self.once
 
         def open_first(old: Any) -> tuple[Any, bool]:
-            pairs: list[Any] = old or []
+            # state: (opened at, snapshot, opened at, snapshot, ...), oldest first
+            pairs: tuple[Any, ...] = old or ()
             if once and pairs and pairs[0] <= ts:
                 return pairs, False  # folded into the open expectation
-            times = pairs[0::2]
-            at = bisect.bisect_right(times, ts)
-            return [*pairs[: 2 * at], ts, snap, *pairs[2 * at:]], at == 0
+            at = bisect.bisect_right(pairs[0::2], ts)
+            return (*pairs[: 2 * at], ts, snap, *pairs[2 * at:]), at == 0
 
         is_head = self.store.update(state_key, open_first, self.ttl, ts)
         if is_head:
@@ -233,8 +234,8 @@ class ExpectOp(Operator):
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
         within = self.within
 
-        def expire(old: Any) -> tuple[Any, tuple[list[Any], float | None]]:
-            pairs: list[Any] = old or []
+        def expire(old: Any) -> tuple[Any, tuple[tuple[Any, ...], float | None]]:
+            pairs: tuple[Any, ...] = old or ()
             cut = 0
             while cut < len(pairs) and pairs[cut] + within <= now:
                 cut += 2
