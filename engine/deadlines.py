@@ -7,12 +7,16 @@ million open expectations; the bucket heap stays tiny.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Callable, Hashable
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 T = TypeVar("T", bound=Hashable)
+_due = itemgetter(0)
+_floor = math.floor
 
 
 class DeadlineQueue(Generic[T]):
@@ -33,7 +37,7 @@ class DeadlineQueue(Generic[T]):
     def add(self, due: float, item: T) -> None:
         if due < self.next_due:
             self.next_due = due
-        slot = math.floor(due)
+        slot = _floor(due)
         bucket = self._buckets.get(slot)
         if bucket is None:
             self._buckets[slot] = [(due, item)]
@@ -45,27 +49,28 @@ class DeadlineQueue(Generic[T]):
         """Items due at or before ``now``, in due order (ties in insertion order)."""
         if self.next_due > now:
             return []
-        heap = self._heap
-        out: list[tuple[float, int, T]] = []
-        seq = 0
+        heap, buckets = self._heap, self._buckets
+        ready: list[tuple[float, T]] = []
         while heap and heap[0] <= now:
-            slot = heapq.heappop(heap)
-            bucket = self._buckets.pop(slot)
-            keep: list[tuple[float, T]] = []
-            for due, item in bucket:
-                if due <= now:
-                    if still_due is None or still_due(item, due):
-                        out.append((due, seq, item))
-                        seq += 1
-                else:
-                    keep.append((due, item))
-            if keep:
-                self._buckets[slot] = keep
-                heapq.heappush(heap, slot)
+            bucket = buckets[heap[0]]
+            bucket.sort(key=_due)  # stable, and nearly sorted after the first time
+            if bucket[-1][0] <= now:
+                ready.extend(bucket)
+                del buckets[heapq.heappop(heap)]
+            else:
+                cut = bisect.bisect_right(bucket, now, key=_due)
+                ready.extend(bucket[:cut])
+                del bucket[:cut]
                 break
-        self.next_due = min(due for due, _ in self._buckets[heap[0]]) if heap else math.inf
-        out.sort(key=lambda entry: (entry[0], entry[1]))
-        return [item for _, _, item in out]
+        if heap:
+            head = buckets[heap[0]]
+            head.sort(key=_due)
+            self.next_due = head[0][0]
+        else:
+            self.next_due = math.inf
+        if still_due is None:
+            return [item for _, item in ready]
+        return [item for due, item in ready if still_due(item, due)]
 
     def has_due(self, now: float) -> bool:
         """Cheap test before ``pop_due``: is anything due at or before ``now``?"""

@@ -181,19 +181,22 @@ class ExpectOp(Operator):
     def _then(self, state_key: str, ts: float) -> None:
         within = self.within
 
-        def consume(old: Any) -> tuple[Any, bool]:
+        def consume(old: Any) -> tuple[Any, bool | None]:
+            """True: consumed one; None: consumed the last one; False: none open."""
             pairs: tuple[Any, ...] = old or ()
             for i in range(0, len(pairs), 2):
                 opened = pairs[i]
                 if opened <= ts <= opened + within:
                     rest = pairs[:i] + pairs[i + 2:]
-                    return (rest or None), True
+                    return (rest, True) if rest else (None, None)
                 if opened > ts:
                     break
             return (old or None), False
 
         consumed = self.store.update(state_key, consume, self.ttl, ts)
-        if not consumed and self.lateness > 0:
+        if consumed is None:
+            self.store.cancel(state_key)  # nothing left open: the deadline has nothing to do
+        elif not consumed and self.lateness > 0:
             def hold(old: Any) -> tuple[Any, None]:
                 return (*(old or ()), ts), None
 
