@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from engine.compiler import CompiledRule, Matcher, compile_rule, render_firing
 from engine.events import Event, FactUpdate
@@ -82,9 +83,12 @@ class Engine:
         if not self.store.add_once("seen:" + event.id, self.dedup_ttl, ts):
             self.stats["duplicates"] += 1
             return []
-        firings = self._advance(ts) if ts > self.newest else []
-        if ts < self.newest - self.lateness:
-            self.stats["late"] += 1
+        if ts > self.newest:
+            firings = self._advance(ts)
+        else:
+            firings = []
+            if ts < self.newest - self.lateness:
+                self.stats["late"] += 1
         facts = event.facts
         if facts:
             self._apply_facts(f for f in facts if not f.delete)
@@ -105,7 +109,8 @@ class Engine:
                     firings.append(firing)
                 continue
             key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
-            for evidence in compiled.operator.on_event(matcher.role, event, ts, key, key_str):
+            evidences = compiled.operator.on_event(matcher.role, event, ts, key, key_str)
+            for evidence in evidences:
                 self._emit(compiled, evidence, firings)
         if facts:
             self._apply_facts(f for f in facts if f.delete)
@@ -137,15 +142,18 @@ class Engine:
     def _advance(self, ts: float) -> list[Firing]:
         self.newest = ts
         watermark = ts - self.lateness
-        firings = self._fire_due(watermark)
+        due = self.store.pop_due(watermark)
+        firings = self._fire(due, watermark) if due else []
         if watermark >= self._expired_at + 1.0:
             self.stats["expired"] += self.store.expire(watermark)
             self._expired_at = watermark
         return firings
 
     def _fire_due(self, now: float) -> list[Firing]:
+        return self._fire(self.store.pop_due(now), now)
+
+    def _fire(self, due: list[tuple[str, float, Any]], now: float) -> list[Firing]:
         firings: list[Firing] = []
-        due = self.store.pop_due(now)
         while due:
             for state_key, at, rule_id in due:
                 compiled = self.rules.get(rule_id)

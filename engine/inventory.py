@@ -57,8 +57,11 @@ class Inventory:
             return
         new = {**(old or {}), **update.fields, "id": update.id}
         for field in fields:
-            before = set(_indexable(old.get(field))) if old else set()
-            after = set(_indexable(new.get(field)))
+            old_value, new_value = (old.get(field) if old else None), new.get(field)
+            if old_value == new_value:
+                continue  # most updates leave the indexed fields alone
+            before = set(_indexable(old_value))
+            after = set(_indexable(new_value))
             for value in before - after:
                 self.store.set_remove(_index_key(update.kind, field, value), update.id)
             for value in after - before:

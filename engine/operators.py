@@ -40,9 +40,10 @@ class Operator:
         self.rule_id = rule_id
         self.store = store
         self.lateness = lateness
+        self._key_prefix = f"{self.kind}:{rule_id}:"
 
     def state_key(self, key: str) -> str:
-        return f"{self.kind}:{self.rule_id}:{key}"
+        return self._key_prefix + key
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> list[Evidence]:

@@ -7,6 +7,7 @@ event costs an attribute or dict lookup per step, never string parsing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import Any
 
 from engine.events import Event
@@ -41,29 +42,28 @@ def _walk(parts: tuple[str, ...]) -> Getter:
 
 
 def event_getter(path: str) -> Getter:
-    """A getter on an Event; ``event.`` in front is allowed and ignored."""
+    """A getter on an Event; ``event.`` in front is allowed and ignored.
+
+    Envelope fields are read with ``attrgetter`` and ``data.x`` with one dict
+    lookup: these run for every event a rule sees.
+    """
     parts = tuple(path.split("."))
     if parts[0] == "event" and len(parts) > 1:
         parts = parts[1:]
     if any(not p for p in parts):
         raise ValueError(f"bad path {path!r}")
     head, rest = parts[0], parts[1:]
-    if head in _ENVELOPE and not rest:
-        def get_field(ev: Any) -> Any:
-            return getattr(ev, head, None) if isinstance(ev, Event) else step(ev, head)
-        return get_field
+    first: Getter
     if head == "data" and rest:
         key, rest = rest[0], rest[1:]
 
-        def first(ev: Any) -> Any:
-            if isinstance(ev, Event):
-                return ev.data.get(key)
-            return step(step(ev, "data"), key)
+        def first(ev: Event) -> Any:
+            return ev.data.get(key)
     elif head in _ENVELOPE:
-        first = lambda ev: step(ev, head)  # noqa: E731
+        first = attrgetter(head)
     else:
-        def first(ev: Any) -> Any:  # not an envelope field: a key of data
-            return ev.data.get(head) if isinstance(ev, Event) else step(ev, head)
+        def first(ev: Event) -> Any:  # not an envelope field: a key of data
+            return ev.data.get(head)
     if not rest:
         return first
     tail = _walk(rest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,6 +18,9 @@ OPERATORS = (
     "eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte",
     "startswith", "endswith", "contains", "regex", "exists",
 )
+
+
+_PLAIN_NUMBERS = (int, float)
 
 
 class CompileError(ValueError):
@@ -45,11 +49,13 @@ def _ordered(op: str, bound: Any) -> Callable[[Any], bool]:
     limit = _number(bound)
     if limit is None:
         raise ValueError(f"`{op}` needs a number, got {bound!r}")
-    compare: Callable[[float, float], bool] = {
-        "gt": float.__gt__, "gte": float.__ge__, "lt": float.__lt__, "lte": float.__le__,
+    compare: Callable[[Any, Any], bool] = {
+        "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
     }[op]
 
     def test(value: Any) -> bool:
+        if type(value) in _PLAIN_NUMBERS:  # the usual case, and never a bool
+            return compare(value, limit)
         number = _number(value)
         return number is not None and compare(number, limit)
 
