@@ -8,7 +8,7 @@ and lives in the StateStore with a TTL, like every other operator's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.events import Event
@@ -31,7 +31,7 @@ class BaselineOp(Operator):
         self.value = value
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
-                 key_str: str) -> list[Evidence]:
+                 key_str: str) -> Sequence[Evidence]:
         got = self.value(event)
         if got is None:
             return []

@@ -13,16 +13,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from engine.compiler import CompiledRule, Matcher, compile_rule, render_firing
+from engine.compiler import CompiledRule, KeyFn, Matcher, compile_rule, render_firing
 from engine.events import Event, FactUpdate
 from engine.firing import Firing
 from engine.inventory import Inventory
 from engine.memstore import MemoryStore
-from engine.operators import Evidence
+from engine.operators import Evidence, Handler
+from engine.predicates import Predicate
 from engine.schema import Rule
 from engine.store import StateStore
 
 Route = tuple[CompiledRule, Matcher]
+#: a route as the hot path wants it: rule, role, predicate, key function, handler
+_Step = tuple[CompiledRule, str, Predicate | None, KeyFn, Handler]
 _NEVER = float("-inf")
 
 
@@ -60,7 +63,7 @@ class Engine:
             for kind, field in compiled.index_fields:
                 self.inventory.index(kind, field)
         self._matchers: list[Route] = [(c, m) for c in self.rules.values() for m in c.matchers]
-        self._routes: dict[str, list[Route]] = {}
+        self._steps: dict[str, list[_Step]] = {}
         self.newest: float = _NEVER
         self._expired_at: float = _NEVER
         self.stats: Counter[str] = Counter()
@@ -71,12 +74,14 @@ class Engine:
         return self.newest - self.lateness
 
     def routes(self, event_type: str) -> list[Route]:
-        """The matchers that can see this type (cached per type)."""
-        routes = self._routes.get(event_type)
-        if routes is None:
-            routes = [(c, m) for c, m in self._matchers if m.accepts_type(event_type)]
-            self._routes[event_type] = routes
-        return routes
+        """The matchers that can see this type."""
+        return [(c, m) for c, m in self._matchers if m.accepts_type(event_type)]
+
+    def _steps_for(self, event_type: str) -> list[_Step]:
+        steps = [(c, m.role, m.predicate, m.key, c.operator.handler(m.role))
+                 for c, m in self.routes(event_type)]
+        self._steps[event_type] = steps
+        return steps
 
     def process(self, event: Event) -> list[Firing]:
         ts = event.time.timestamp()
@@ -92,25 +97,23 @@ class Engine:
         facts = event.facts
         if facts:
             self._apply_facts(f for f in facts if not f.delete)
-        routes = self._routes.get(event.type)
-        if routes is None:
-            routes = self.routes(event.type)
-        for compiled, matcher in routes:
-            predicate = matcher.predicate
+        steps = self._steps.get(event.type)
+        if steps is None:
+            steps = self._steps_for(event.type)
+        for compiled, role, predicate, key_of, handler in steps:
             if predicate is not None and not predicate(event):
                 continue
-            key = matcher.key(event)
+            key = key_of(event)
             if key is None:
                 continue
-            if matcher.role == "resolve":
+            if role == "resolve":
                 firing = render_firing(compiled, Evidence([event], (), ts), self.inventory,
                                        resolves=True)
                 if firing is not None:
                     firings.append(firing)
                 continue
             key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
-            evidences = compiled.operator.on_event(matcher.role, event, ts, key, key_str)
-            for evidence in evidences:
+            for evidence in handler(event, ts, key, key_str):
                 self._emit(compiled, evidence, firings)
         if facts:
             self._apply_facts(f for f in facts if f.delete)

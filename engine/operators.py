@@ -8,8 +8,9 @@ return ``Evidence``: the events behind a firing and when it fired.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from engine.events import Event
@@ -25,6 +26,11 @@ class Evidence:
     key: tuple[Any, ...]
     time: float
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: what a route calls per matching event: (event, ts, key, key string) -> evidence
+Handler = Callable[[Event, float, tuple[Any, ...], str], Sequence[Evidence]]
+_NONE: tuple[Evidence, ...] = ()
 
 
 def _restore_all(snaps: Sequence[str]) -> list[Event]:
@@ -46,8 +52,12 @@ class Operator:
         return self._key_prefix + key
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
-                 key_str: str) -> list[Evidence]:
+                 key_str: str) -> Sequence[Evidence]:
         return [Evidence([event], key, ts)]
+
+    def handler(self, role: str) -> Handler:
+        """``on_event`` with its role bound, looked up once per route, not per event."""
+        return partial(self.on_event, role)
 
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
         return []
@@ -65,7 +75,7 @@ class CountOp(Operator):
         self.within = within
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
-                 key_str: str) -> list[Evidence]:
+                 key_str: str) -> Sequence[Evidence]:
         n, within, horizon = self.at_least, self.within, self.within + self.lateness
         snap = snapshot(event)
 
@@ -90,7 +100,7 @@ class CountOp(Operator):
 
         used = self.store.update(self.state_key(key_str), add, horizon, ts)
         if used is None:
-            return []
+            return _NONE
         events = _restore_all(used[1::2])
         return [Evidence(events, key, max(used[0::2]), {"count": len(events)})]
 
@@ -107,7 +117,7 @@ class SequenceOp(Operator):
         self.within = within
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
-                 key_str: str) -> list[Evidence]:
+                 key_str: str) -> Sequence[Evidence]:
         step_index = int(role.partition(":")[2])
         snap = snapshot(event)
         steps, within, horizon = self.steps, self.within, self.within + self.lateness
@@ -126,7 +136,7 @@ class SequenceOp(Operator):
 
         chain = self.store.update(self.state_key(key_str), add, horizon, ts)
         if chain is None:
-            return []
+            return _NONE
         return [Evidence(_restore_all([e[3] for e in chain]), key, chain[-1][1])]
 
 
@@ -171,13 +181,21 @@ class ExpectOp(Operator):
         self.ttl = within + lateness + 60.0
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
-                 key_str: str) -> list[Evidence]:
-        state_key = self.state_key(key_str)
-        if role == "then":
-            self._then(state_key, ts)
-        else:
-            self._first(state_key, event, ts)
-        return []
+                 key_str: str) -> Sequence[Evidence]:
+        return self.handler(role)(event, ts, key, key_str)
+
+    def handler(self, role: str) -> Handler:
+        return self._on_then if role == "then" else self._on_first
+
+    def _on_then(self, event: Event, ts: float, key: tuple[Any, ...],
+                 key_str: str) -> Sequence[Evidence]:
+        self._then(self._key_prefix + key_str, ts)
+        return _NONE
+
+    def _on_first(self, event: Event, ts: float, key: tuple[Any, ...],
+                  key_str: str) -> Sequence[Evidence]:
+        self._first(self._key_prefix + key_str, event, ts)
+        return _NONE
 
     def _then(self, state_key: str, ts: float) -> None:
         within = self.within
