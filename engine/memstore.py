@@ -1,9 +1,8 @@
 """The in-memory state store: the default, and the reference for the contract.
 
-Values, expiry times and dedup marks sit in flat dicts, with no wrapper
-object per entry: a worker holds a million open expectations for hours, and
-every container kept per entry costs memory and makes each full garbage
-collection walk it again.
+A worker holds a million open expectations for hours, so an entry is an
+immutable (value, expiry) pair and a dedup mark is a bare float: no mutable
+container per entry for every full garbage collection to walk again.
 """
 
 from __future__ import annotations
@@ -13,15 +12,16 @@ from typing import Any
 from engine.deadlines import DeadlineQueue
 from engine.store import R, StateStore, Updater
 
-_NEVER = float("-inf")
+_FOREVER = float("inf")
 
 
 class MemoryStore(StateStore):
     """Dicts and deadline queues; single-threaded, so every op is atomic."""
 
     def __init__(self) -> None:
-        self._values: dict[str, Any] = {}
-        self._expires: dict[str, float] = {}  # only keys that have a TTL
+        # key -> (value, expires at): one lookup reads both, and an immutable
+        # pair of plain values drops out of the garbage collector's walks
+        self._data: dict[str, tuple[Any, float]] = {}
         self._marks: dict[str, float] = {}  # add_once marks -> when they lapse
         self._ttl: DeadlineQueue[str] = DeadlineQueue()
         self._sets: dict[str, set[str]] = {}
@@ -39,42 +39,35 @@ class MemoryStore(StateStore):
         return True
 
     def get(self, key: str) -> Any:
-        return self._values.get(key)
+        entry = self._data.get(key)
+        return None if entry is None else entry[0]
 
     def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
-        self._values[key] = value
         if ttl is None:
-            self._expires.pop(key, None)
+            self._data[key] = (value, _FOREVER)
         else:
             expires = now + ttl
-            self._expires[key] = expires
+            self._data[key] = (value, expires)
             self._ttl.add(expires, key)
 
     def delete(self, key: str) -> None:
-        self._values.pop(key, None)
-        self._expires.pop(key, None)
+        self._data.pop(key, None)
 
     def update(self, key: str, fn: Updater[R], ttl: float | None, now: float) -> R:
-        values = self._values
-        old = values.get(key)
-        if old is not None:
-            expires = self._expires.get(key)
-            if expires is not None and expires <= now:
-                old = None
-        new, result = fn(old)
+        data = self._data
+        entry = data.get(key)
+        new, result = fn(None if entry is None or entry[1] <= now else entry[0])
         if new is None:
-            if key in values:
-                del values[key]
-                self._expires.pop(key, None)
-            return result
-        values[key] = new
-        if ttl is None:
-            self._expires.pop(key, None)
+            if entry is not None:
+                del data[key]
+        elif ttl is None:
+            data[key] = (new, _FOREVER)
+        elif entry is not None and entry[1] >= now + ttl:
+            data[key] = (new, entry[1])  # the TTL already reaches as far: no re-arming
         else:
             expires = now + ttl
-            if self._expires.get(key, _NEVER) < expires:  # a TTL only ever moves later here
-                self._expires[key] = expires
-                self._ttl.add(expires, key)
+            data[key] = (new, expires)
+            self._ttl.add(expires, key)
         return result
 
     def set_add(self, key: str, member: str) -> None:
@@ -116,14 +109,14 @@ class MemoryStore(StateStore):
         return self._timer_queue.peek()
 
     def expire(self, now: float) -> int:
-        values, expires, marks = self._values, self._expires, self._marks
+        data, marks = self._data, self._marks
 
         def drop_if_lapsed(key: str, due: float) -> bool:
             # the queue may hold an older deadline of a key refreshed since
             dropped = False
-            if expires.get(key) == due:
-                del expires[key]
-                values.pop(key, None)
+            entry = data.get(key)
+            if entry is not None and entry[1] == due:
+                del data[key]
                 dropped = True
             if marks.get(key) == due:
                 del marks[key]
@@ -133,5 +126,5 @@ class MemoryStore(StateStore):
         return len(self._ttl.pop_due(now, drop_if_lapsed))
 
     def size(self) -> dict[str, int]:
-        return {"keys": len(self._values) + len(self._marks), "sets": len(self._sets),
+        return {"keys": len(self._data) + len(self._marks), "sets": len(self._sets),
                 "timers": len(self._timers)}
