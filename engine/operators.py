@@ -128,6 +128,8 @@ class SequenceOp(Operator):
                              key=lambda e: (e[1], e[0]))
             newest = entries[-1][1]
             entries = [e for e in entries if e[1] >= newest - horizon]
+            if len(entries) < steps:
+                return tuple(entries), None  # too few to make a chain
             chain = _find_chain(entries, steps, within)
             if chain is None:
                 return tuple(entries), None

@@ -16,12 +16,23 @@ from engine.events import Event
 _FIELDS = tuple(name for name in Event.model_fields if name not in ("raw", "facts", "data"))
 
 
+_last: tuple[Event | None, str] = (None, "")
+
+
 def snapshot(event: Event) -> str:
+    """The event's set fields as JSON; the last one is reused, as several rules
+    keeping the same event ask for it in turn."""
+    global _last
+    last_event, last_snap = _last
+    if event is last_event:
+        return last_snap
     values = event.__dict__
     fields = {name: values[name] for name in _FIELDS if values[name] is not None}
     if event.data:
         fields["data"] = event.data
-    return orjson.dumps(fields, default=str).decode()
+    snap = orjson.dumps(fields, default=str).decode()
+    _last = (event, snap)
+    return snap
 
 
 def restore(snap: str) -> Event:
