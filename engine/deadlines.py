@@ -1,8 +1,11 @@
 """A deadline queue with O(1) insertion, for TTLs and timers alike.
 
-Items go into one-second buckets; a small heap orders the non-empty buckets.
-A heap over every item would cost O(log n) per insertion, which shows at a
-million open expectations; the bucket heap stays tiny.
+Most items arrive in due order (a TTL of the same length armed as event time
+moves on), so they go on a lane: two deques, appended and popped at the ends,
+no object per item. An item earlier than the lane's last goes into one-second
+buckets, with a small heap ordering the non-empty buckets. A heap over every
+item would cost O(log n) per insertion, which shows at a million open
+expectations; the bucket heap stays tiny.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from collections import deque
 from collections.abc import Callable, Hashable
 from operator import itemgetter
 from typing import Generic, TypeVar
@@ -26,9 +30,11 @@ class DeadlineQueue(Generic[T]):
     that (an entry refreshed with a later TTL, a cancelled timer) when popped.
     """
 
-    __slots__ = ("_buckets", "_heap", "next_due")
+    __slots__ = ("_buckets", "_heap", "_lane_dues", "_lane_items", "next_due")
 
     def __init__(self) -> None:
+        self._lane_dues: deque[float] = deque()
+        self._lane_items: deque[T] = deque()
         self._buckets: dict[int, list[tuple[float, T]]] = {}
         self._heap: list[int] = []
         #: the exact earliest due time (inf when empty): "nothing due" is one compare
@@ -37,6 +43,11 @@ class DeadlineQueue(Generic[T]):
     def add(self, due: float, item: T) -> None:
         if due < self.next_due:
             self.next_due = due
+        dues = self._lane_dues
+        if not dues or due >= dues[-1]:
+            dues.append(due)
+            self._lane_items.append(item)
+            return
         slot = _floor(due)
         bucket = self._buckets.get(slot)
         if bucket is None:
@@ -46,12 +57,17 @@ class DeadlineQueue(Generic[T]):
             bucket.append((due, item))
 
     def pop_due(self, now: float, still_due: Callable[[T, float], bool] | None = None) -> list[T]:
-        """Items due at or before ``now``, in due order (ties in insertion order)."""
+        """Items due at or before ``now``, in due order (ties in a fixed order)."""
         if self.next_due > now:
             return []
-        heap, buckets = self._heap, self._buckets
         ready: list[tuple[float, T]] = []
+        dues, items = self._lane_dues, self._lane_items
+        while dues and dues[0] <= now:
+            ready.append((dues.popleft(), items.popleft()))
+        heap, buckets = self._heap, self._buckets
+        from_buckets = False
         while heap and heap[0] <= now:
+            from_buckets = True
             bucket = buckets[heap[0]]
             bucket.sort(key=_due)  # stable, and nearly sorted after the first time
             if bucket[-1][0] <= now:
@@ -62,15 +78,20 @@ class DeadlineQueue(Generic[T]):
                 ready.extend(bucket[:cut])
                 del bucket[:cut]
                 break
-        if heap:
-            head = buckets[heap[0]]
-            head.sort(key=_due)
-            self.next_due = head[0][0]
-        else:
-            self.next_due = math.inf
+        if from_buckets:
+            ready.sort(key=_due)  # lane and buckets interleave
+        self.next_due = self._earliest()
         if still_due is None:
             return [item for _, item in ready]
         return [item for due, item in ready if still_due(item, due)]
+
+    def _earliest(self) -> float:
+        earliest = self._lane_dues[0] if self._lane_dues else math.inf
+        if self._heap:
+            head = self._buckets[self._heap[0]]
+            head.sort(key=_due)
+            earliest = min(earliest, head[0][0])
+        return earliest
 
     def has_due(self, now: float) -> bool:
         """Cheap test before ``pop_due``: is anything due at or before ``now``?"""
@@ -81,4 +102,4 @@ class DeadlineQueue(Generic[T]):
         return None if self.next_due == math.inf else self.next_due
 
     def __len__(self) -> int:
-        return sum(len(b) for b in self._buckets.values())
+        return len(self._lane_dues) + sum(len(b) for b in self._buckets.values())

@@ -23,7 +23,8 @@ class MemoryStore(StateStore):
         # pair of plain values drops out of the garbage collector's walks
         self._data: dict[str, tuple[Any, float]] = {}
         self._marks: dict[str, float] = {}  # add_once marks -> when they lapse
-        self._ttl: DeadlineQueue[str] = DeadlineQueue()
+        # one queue per TTL length: each then sees its deadlines mostly in order
+        self._ttls: dict[float, DeadlineQueue[str]] = {}
         self._sets: dict[str, set[str]] = {}
         self._timers: dict[str, tuple[float, Any]] = {}
         self._timer_queue: DeadlineQueue[str] = DeadlineQueue()
@@ -35,8 +36,14 @@ class MemoryStore(StateStore):
             return False
         lapses = now + ttl
         marks[key] = lapses
-        self._ttl.add(lapses, key)
+        self._arm(key, ttl, lapses)
         return True
+
+    def _arm(self, key: str, ttl: float, expires: float) -> None:
+        queue = self._ttls.get(ttl)
+        if queue is None:
+            queue = self._ttls[ttl] = DeadlineQueue()
+        queue.add(expires, key)
 
     def get(self, key: str) -> Any:
         entry = self._data.get(key)
@@ -48,7 +55,7 @@ class MemoryStore(StateStore):
         else:
             expires = now + ttl
             self._data[key] = (value, expires)
-            self._ttl.add(expires, key)
+            self._arm(key, ttl, expires)
 
     def delete(self, key: str) -> None:
         self._data.pop(key, None)
@@ -67,7 +74,7 @@ class MemoryStore(StateStore):
         else:
             expires = now + ttl
             data[key] = (new, expires)
-            self._ttl.add(expires, key)
+            self._arm(key, ttl, expires)
         return result
 
     def set_add(self, key: str, member: str) -> None:
@@ -123,7 +130,7 @@ class MemoryStore(StateStore):
                 dropped = True
             return dropped
 
-        return len(self._ttl.pop_due(now, drop_if_lapsed))
+        return sum(len(q.pop_due(now, drop_if_lapsed)) for q in self._ttls.values())
 
     def size(self) -> dict[str, int]:
         return {"keys": len(self._data) + len(self._marks), "sets": len(self._sets),

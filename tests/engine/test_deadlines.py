@@ -1,0 +1,41 @@
+"""The deadline queue against a plain sorted list, with in-order and late items mixed."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from engine.deadlines import DeadlineQueue
+
+
+def test_pops_exactly_the_due_items_in_due_order() -> None:
+    rng = random.Random(3)
+    queue: DeadlineQueue[int] = DeadlineQueue()
+    reference: list[tuple[float, int]] = []
+    now = 0.0
+    for i in range(5000):
+        now += rng.random() * 0.05
+        # mostly in order (lane), sometimes earlier than the last (buckets)
+        due = now + 10.0 if rng.random() < 0.8 else now + rng.random() * 10.0
+        queue.add(due, i)
+        reference.append((due, i))
+        if i % 97 == 0:
+            cut = now - 1.0 + rng.random() * 12.0
+            popped = queue.pop_due(cut)
+            expected = sorted((d, n) for d, n in reference if d <= cut)
+            assert popped == [n for _, n in expected]  # random dues: no ties
+            reference = [(d, n) for d, n in reference if d > cut]
+            assert queue.next_due == (min(d for d, _ in reference) if reference else math.inf)
+            assert len(queue) == len(reference)
+    assert sorted(queue.pop_due(math.inf)) == sorted(n for _, n in reference)
+    assert queue.peek() is None
+
+
+def test_still_due_filters_items_the_owner_no_longer_wants() -> None:
+    queue: DeadlineQueue[str] = DeadlineQueue()
+    queue.add(5.0, "keep")
+    queue.add(6.0, "stale")
+    queue.add(1.0, "late")  # earlier than the lane's last: goes to a bucket
+    assert queue.next_due == 1.0
+    assert queue.pop_due(10.0, lambda item, _due: item != "stale") == ["late", "keep"]
+    assert len(queue) == 0
