@@ -45,7 +45,7 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _ordered(op: str, bound: Any) -> Callable[[Any], bool]:
+def _ordered(op: str, bound: Any, get: Getter) -> Predicate:
     limit = _number(bound)
     if limit is None:
         raise ValueError(f"`{op}` needs a number, got {bound!r}")
@@ -53,7 +53,8 @@ def _ordered(op: str, bound: Any) -> Callable[[Any], bool]:
         "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
     }[op]
 
-    def test(value: Any) -> bool:
+    def test(obj: Any) -> bool:
+        value = get(obj)
         if type(value) in _PLAIN_NUMBERS:  # the usual case, and never a bool
             return compare(value, limit)
         number = _number(value)
@@ -69,11 +70,12 @@ def _strings(op: str, arg: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _operator(op: str, arg: Any) -> Callable[[Any], bool]:
+def _operator(op: str, arg: Any, get: Getter) -> Predicate:
+    """The test of one operator, reading its value with ``get`` (one call, not two)."""
     if op == "eq":
-        return lambda v: v == arg
+        return lambda obj: get(obj) == arg
     if op == "ne":
-        return lambda v: v != arg
+        return lambda obj: get(obj) != arg
     if op in ("in", "not_in"):
         if not isinstance(arg, list):
             raise ValueError(f"`{op}` needs a list")
@@ -82,18 +84,19 @@ def _operator(op: str, arg: Any) -> Callable[[Any], bool]:
         except TypeError:
             members = arg
         if op == "in":
-            return lambda v: _member(v, members)
-        return lambda v: not _member(v, members)
+            return lambda obj: _member(get(obj), members)
+        return lambda obj: not _member(get(obj), members)
     if op in ("gt", "gte", "lt", "lte"):
-        return _ordered(op, arg)
+        return _ordered(op, arg, get)
     if op == "startswith":
         prefixes = _strings(op, arg)
-        return lambda v: isinstance(v, str) and v.startswith(prefixes)
+        return lambda obj: isinstance(v := get(obj), str) and v.startswith(prefixes)
     if op == "endswith":
         suffixes = _strings(op, arg)
-        return lambda v: isinstance(v, str) and v.endswith(suffixes)
+        return lambda obj: isinstance(v := get(obj), str) and v.endswith(suffixes)
     if op == "contains":
-        def contains(v: Any) -> bool:
+        def contains(obj: Any) -> bool:
+            v = get(obj)
             if isinstance(v, str):
                 return isinstance(arg, str) and arg in v
             if isinstance(v, list | tuple | set | frozenset):
@@ -109,11 +112,11 @@ def _operator(op: str, arg: Any) -> Callable[[Any], bool]:
             pattern = re.compile(arg)
         except re.error as exc:
             raise ValueError(f"bad regex: {exc}") from None
-        return lambda v: isinstance(v, str) and pattern.search(v) is not None
+        return lambda obj: isinstance(v := get(obj), str) and pattern.search(v) is not None
     if op == "exists":
         if not isinstance(arg, bool):
             raise ValueError("`exists` needs true or false")
-        return (lambda v: v is not None) if arg else (lambda v: v is None)
+        return (lambda obj: get(obj) is not None) if arg else (lambda obj: get(obj) is None)
     raise ValueError(f"unknown operator `{op}` (known: {', '.join(OPERATORS)})")
 
 
@@ -133,13 +136,12 @@ def _condition(getter: Getter, spec: Any, loc: Loc) -> Predicate:
     tests = []
     for op, arg in spec.items():
         try:
-            tests.append(_operator(str(op), arg))
+            tests.append(_operator(str(op), arg, getter))
         except ValueError as exc:
             raise CompileError((*loc, str(op)), str(exc)) from None
     if len(tests) == 1:
-        only = tests[0]
-        return lambda obj: only(getter(obj))
-    return lambda obj: all(t(v) for v in (getter(obj),) for t in tests)
+        return tests[0]
+    return _all(tests)
 
 
 def _any(subs: list[Predicate]) -> Predicate:
