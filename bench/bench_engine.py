@@ -53,9 +53,10 @@ def mixed_stream(n: int, seed: int = 7) -> list[Event]:
                              facts=[FactUpdate(kind="instance", id=inst,
                                                fields={"host": f"cmp{i % 50}", "state": "building",
                                                        "image_base_hash": f"h{i % 30}"})]))
-            out.append(Event(id=eid + "e", type="compute.instance.create.end",
-                             time=t + timedelta(seconds=30), instance_id=inst, project_id=project,
-                             severity="info"))
+            if rng.random() > 0.01:  # one build in a hundred hangs: instance-create-stuck fires
+                out.append(Event(id=eid + "e", type="compute.instance.create.end",
+                                 time=t + timedelta(seconds=30), instance_id=inst,
+                                 project_id=project, severity="info"))
         elif roll < 0.55:
             vol = f"vol-{i}"
             out.append(Event(id=eid, type="volume.create.start", time=t, volume_id=vol))
