@@ -24,7 +24,7 @@ from engine.paths import Getter, context_getter, event_getter, fact_getter
 from engine.predicates import CompileError, Loc, Predicate, compile_where
 from engine.schema import Match, Rule
 from engine.store import StateStore
-from engine.templates import Render, compile_template, compile_value
+from engine.templates import Render, compile_template, compile_value, template_context
 
 KeyFn = Callable[[Event], tuple[Any, ...] | None]
 MAX_EVIDENCE = 20
@@ -226,17 +226,17 @@ def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Invento
     key = evidence.key
     if not key and compiled.first_key is not None and events:
         key = compiled.first_key(events[0]) or ()
-    last = events[-1]
-    ctx: dict[str, Any] = {
-        "event": last.context(),
-        "first": events[0].context(),
-        "events": [e.context() for e in events],
+    contexts = [e.context() for e in events]
+    ctx: dict[str, Any] = template_context({
+        "event": contexts[-1],
+        "first": contexts[0],
+        "events": contexts,
         "count": evidence.extra.get("count", len(events)),
         "stats": dict(evidence.extra),  # operator figures, e.g. baseline/value/ratio
         "key": list(key),
         "rule": {"id": rule.rule, "severity": rule.severity, "summary": rule.summary},
         "fired_at": datetime.fromtimestamp(evidence.time, UTC),
-    }
+    })
     facts: dict[str, Any] = {}
     fact_ids: list[str] = []
     for join in compiled.joins:

@@ -62,15 +62,28 @@ ENV = _environment()
 Render = Callable[[dict[str, Any]], str]
 
 
+def template_context(values: dict[str, Any]) -> dict[str, Any]:
+    """The variables of one firing with the environment's globals, built once.
+
+    Every template of the firing (title, text, labels, action arguments)
+    renders against this same mapping, not a fresh copy each.
+    """
+    return {**ENV.globals, **values}
+
+
 def compile_template(source: str) -> Render:
-    """Compile once; raises ``TemplateError`` for bad syntax (caught by the loader)."""
+    """Compile once; raises ``TemplateError`` for bad syntax (caught by the loader).
+
+    The returned function takes a mapping made by ``template_context``.
+    """
     if "{" not in source:
         return lambda _ctx: source
     template = ENV.from_string(source)
+    body = template.root_render_func
 
     def render(ctx: dict[str, Any]) -> str:
         try:
-            return template.render(ctx).strip()
+            return "".join(body(template.new_context(ctx, shared=True))).strip()
         except TemplateError as exc:  # a runtime problem must not lose the alert
             return f"{source} [template error: {exc}]"
 
