@@ -101,15 +101,18 @@ class MemoryStore(StateStore):
         if self._timer_queue.next_due > now:
             return []
         timers = self._timers
+        out: list[tuple[str, float, Any]] = []
 
-        def armed_at(timer_id: str, due: float) -> bool:
+        def claim(timer_id: str, due: float) -> bool:
+            # claimed here, so an id armed twice for the same time fires once
             current = timers.get(timer_id)
-            return current is not None and current[0] == due
+            if current is None or current[0] != due:
+                return False  # cancelled, or moved to another time
+            del timers[timer_id]
+            out.append((timer_id, due, current[1]))
+            return True
 
-        out = []
-        for timer_id in self._timer_queue.pop_due(now, armed_at):
-            due, payload = timers.pop(timer_id)
-            out.append((timer_id, due, payload))
+        self._timer_queue.pop_due(now, claim)
         return out
 
     def next_due(self) -> float | None:

@@ -98,6 +98,27 @@ class StoreContract:
         s.cancel("never")
         assert s.pop_due(now=100) == []
 
+    def test_a_timer_armed_twice_for_the_same_time_fires_once(self) -> None:
+        s = self.make_store()
+        s.schedule("t", due=5.0, payload="p")
+        s.schedule("t", due=5.0, payload="p")
+        assert s.pop_due(now=10) == [("t", 5.0, "p")]
+        assert s.pop_due(now=10) == []
+        assert s.size()["timers"] == 0
+
+    def test_a_key_dropped_and_set_again_expires_once(self) -> None:
+        s = self.make_store()
+        s.put("k", 1, ttl=5, now=0)
+        s.delete("k")
+        s.put("k", 2, ttl=5, now=0)
+        assert s.add_once("m", ttl=5, now=0) is True
+        assert s.add_once("m", ttl=5, now=5) is True  # lapsed, marked again
+        assert s.expire(now=5) == 1
+        assert s.get("k") is None
+        assert s.add_once("m", ttl=5, now=9) is False
+        assert s.expire(now=10) == 1
+        assert s.size()["keys"] == 0
+
     def test_size_reports_every_kind(self) -> None:
         s = self.make_store()
         for i in range(5):
