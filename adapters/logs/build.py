@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.events import Event, log_event_id
+from engine.events import Event
 
-_FIELDS: tuple[str, ...] = tuple(Event.model_fields)
-_TEMPLATE: dict[str, Any] = dict.fromkeys(_FIELDS)
-_ALL_SET: frozenset[str] = frozenset(_FIELDS)
+#: Every field is set, so every event shares one fields-set: pydantic only ever adds
+#: a field name to it on assignment, which for a name already there changes nothing.
+_ALL_SET: set[str] = set(Event.model_fields)
 
 SEVERITIES: dict[str, str] = {
     "DEBUG": "debug", "debug": "debug",
@@ -34,21 +34,33 @@ def make_event(
     time: datetime,
     raw: str,
     data: dict[str, Any],
-    **envelope: Any,
+    *,
+    service: str | None = None,
+    host: str | None = None,
+    request_id: str | None = None,
+    global_request_id: str | None = None,
+    project_id: str | None = None,
+    user_id: str | None = None,
+    severity: str | None = None,
+    instance_id: str | None = None,
+    volume_id: str | None = None,
+    port_id: str | None = None,
+    mac: str | None = None,
+    image_id: str | None = None,
+    image_base_hash: str | None = None,
 ) -> Event:
     """An Event without re-validation; ``time`` must be UTC-aware, ``mac`` lower-case."""
-    values = _TEMPLATE.copy()
-    values.update(envelope)
-    values["id"] = log_event_id(origin, position)
-    values["type"] = type_
-    values["time"] = time
-    values["origin"] = origin
-    values["raw"] = raw
-    values["data"] = data
-    values["facts"] = []
     event = _new(Event)
-    _set(event, "__dict__", values)
-    _set(event, "__pydantic_fields_set__", set(_ALL_SET))
+    _set(event, "__dict__", {
+        "id": f"{origin}#{position}",  # log_event_id(), inlined: this runs per line
+        "type": type_, "time": time, "service": service, "host": host,
+        "request_id": request_id, "global_request_id": global_request_id,
+        "project_id": project_id, "user_id": user_id, "severity": severity,
+        "instance_id": instance_id, "volume_id": volume_id, "port_id": port_id, "mac": mac,
+        "image_id": image_id, "image_base_hash": image_base_hash, "origin": origin,
+        "data": data, "raw": raw, "facts": [],
+    })
+    _set(event, "__pydantic_fields_set__", _ALL_SET)
     _set(event, "__pydantic_extra__", None)
     _set(event, "__pydantic_private__", None)
     return event
