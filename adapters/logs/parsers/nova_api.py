@@ -19,11 +19,11 @@ from adapters.logs.oslo import NO_IDS, OSLO_HEAD, IdTuple, context_ids, is_trace
 from adapters.logs.timeparse import MONTHS, bsd_time, clf_time, iso_time
 
 _ACCESS_BODY = (
-    r'(?P<remote>[^"]*?) ?"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
+    r'(?P<remote>[^"]*)"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
     r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+))? "
     r"time: (?P<dur>[\d.]+)"
 )
-_ACCESS = re.compile(_ACCESS_BODY)
+_ACCESS = re.compile(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
 #: The whole oslo access line in one match. The head is atomic, so it splits the line
 #: exactly as ``parse_oslo`` does (it never backtracks into another split to make the
 #: access part fit); lines with an ``[instance: ..]`` prefix take the two-step path.
@@ -138,6 +138,8 @@ class NovaApiParser(Parser):
     ) -> Result:
         action, project, instance = api_action(path)
         api = _api_of(module)
+        if remote[-1:] == " ":
+            remote = remote[:-1]
         data: dict[str, Any] = {
             "method": method, "path": path, "status": int(status),
             "length": None if length == "None" else int(length), "duration": float(dur),
