@@ -37,13 +37,24 @@ _LISTS = (
 )
 
 
+_base_cache: dict[str, tuple[str | None, int | None]] = {}
+
+
 def base_file(path: str) -> tuple[str | None, int | None]:
-    """(sha1 hash, size in GB or None) from a ``_base`` file path."""
+    """(sha1 hash, size in GB or None) from a ``_base`` file path (cached: a node has few)."""
+    hit = _base_cache.get(path)
+    if hit is not None:
+        return hit
     m = _BASE_NAME.match(path.rsplit("/", 1)[-1])
     if m is None:
-        return None, None
-    size = m.group("size")
-    return m.group("hash"), int(size) if size else None
+        result: tuple[str | None, int | None] = (None, None)
+    else:
+        size = m.group("size")
+        result = (m.group("hash"), int(size) if size else None)
+    if len(_base_cache) > 4096:
+        _base_cache.clear()
+    _base_cache[path] = result
+    return result
 
 
 class NovaComputeParser(Parser):
