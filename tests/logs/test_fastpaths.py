@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from adapters.logs import header
 from adapters.logs.base import StreamContext
-from adapters.logs.build import make_event
+from adapters.logs.build import OsloEvents, make_event
 from adapters.logs.header import Header, split_header
 from adapters.logs.oslo import parse_oslo
 from adapters.logs.parsers.nova_api import NovaApiParser
@@ -177,6 +177,22 @@ def test_fast_event_equals_the_validated_model() -> None:
     assert list(fast.__dict__) == list(Event.model_fields)  # same order as validation gives
     assert fast.model_dump() == slow.model_dump()
     assert fast.model_fields_set == set(Event.model_fields)
+
+
+def test_oslo_events_build_what_make_event_builds() -> None:
+    when = datetime(2020, 1, 2, tzinfo=UTC)
+    maker = OsloEvents("n.log", "nova-compute")
+    a = maker.make(5, "t", when, "r", {"x": 1}, "h", "info", ("req-1", "req-g", "u", "p"),
+                   "i-1", {"volume_id": "v", "image_base_hash": "ab"})
+    b = make_event("n.log", 5, "t", when, "r", {"x": 1}, service="nova-compute", host="h",
+                   severity="info", request_id="req-1", global_request_id="req-g",
+                   user_id="u", project_id="p", instance_id="i-1", volume_id="v",
+                   image_base_hash="ab")
+    assert a == b and list(a.__dict__) == list(b.__dict__)
+    assert Event.model_validate(a.model_dump()) == a
+    with pytest.raises(TypeError, match="vollume_id"):
+        maker.make(6, "t", when, "r", {}, None, None, (None, None, None, None), None,
+                   {"vollume_id": "v"})
 
 
 def test_fast_events_share_nothing_mutable() -> None:

@@ -12,8 +12,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result
-from adapters.logs.build import SEVERITIES, make_event
+from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.build import SEVERITIES, OsloEvents, make_event
 from adapters.logs.header import Header
 from adapters.logs.oslo import NO_IDS, OSLO_HEAD, IdTuple, context_ids, is_trace, parse_oslo
 from adapters.logs.timeparse import MONTHS, bsd_time, clf_time, iso_time
@@ -103,6 +103,10 @@ class NovaApiParser(Parser):
 
     kind = "nova-api"
 
+    def __init__(self, ctx: StreamContext) -> None:
+        super().__init__(ctx)
+        self._events = OsloEvents(ctx.origin, "nova-api")
+
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         c = msg[:1]
@@ -147,13 +151,10 @@ class NovaApiParser(Parser):
             "microversion": None if mv is None or mv == "-" else mv,
             "api": "compute" if api in ("osapi_compute", "api") else api,
         }
-        request_id, global_request_id, user_id, project_id = ids
-        return make_event(
-            self.ctx.origin, position, "nova.api.request", time or self.time_of(head), raw,
-            data, service="nova-api", host=head.host or self.ctx.host, request_id=request_id,
-            global_request_id=global_request_id, user_id=user_id,
-            project_id=project or project_id, instance_id=instance, severity=severity,
-        )
+        if project is not None:  # the path names the project: it wins over the context
+            ids = (ids[0], ids[1], ids[2], project)
+        return self._events.make(position, "nova.api.request", time or self.time_of(head), raw,
+                                 data, head.host or self.ctx.host, severity, ids, instance)
 
     def _request(
         self, head: Header, raw: str, position: Position, method: str, path: str, status: str,
