@@ -82,6 +82,11 @@ def parse_oslo(text: str) -> OsloLine | None:
 def context_ids(ctx: str) -> IdTuple:
     """(request_id, global_request_id, user_id, project_id) from a ``[...]`` context."""
     parts = ctx.split()
+    n = len(parts)
+    if n >= 3 and parts[0][:4] == "req-" and parts[1][:4] != "req-":  # the usual shape
+        user, project = parts[1], parts[2]
+        return (parts[0], None, None if user == "-" or user == "None" else user,
+                None if project == "-" or project == "None" else project)
     if not parts:
         return NO_IDS
     if parts[0] == "None":

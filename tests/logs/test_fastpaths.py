@@ -21,7 +21,7 @@ from adapters.logs import header
 from adapters.logs.base import StreamContext
 from adapters.logs.build import OsloEvents, make_event
 from adapters.logs.header import Header, split_header
-from adapters.logs.oslo import parse_oslo
+from adapters.logs.oslo import context_ids, parse_oslo
 from adapters.logs.parsers.nova_api import NovaApiParser
 from adapters.logs.timeparse import bsd_time, iso_time
 from engine.events import Event, log_event_id
@@ -220,3 +220,31 @@ def test_reused_file_prefix_splits_as_a_fresh_match(prefix: str, first: str, tai
     again = split_header(line, 2020)
     assert (again.message, again.time, again.host, again.program) == \
         (fresh.message, fresh.time, fresh.host, fresh.program)
+
+
+def _reference_ids(ctx: str) -> tuple[str | None, ...]:
+    """The context rules as first written, one case after another."""
+    request = global_id = user = project = None
+    parts = ctx.split()
+    if parts and parts[0] == "None":
+        parts = parts[1:]
+    if len(parts) >= 2 and parts[0].startswith("req-") and parts[1].startswith("req-"):
+        global_id = parts[0]
+        parts = parts[1:]
+    if parts and parts[0].startswith("req-"):
+        request = parts[0]
+        if len(parts) > 1 and parts[1] not in ("-", "None"):
+            user = parts[1]
+        if len(parts) > 2 and parts[2] not in ("-", "None"):
+            project = parts[2]
+    else:
+        global_id = None
+    return request, global_id, user, project
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["req-a", "req-b", "None", "-", "u1", "p1", "req"]),
+                max_size=7), st.sampled_from([" ", "  "]))
+def test_context_ids_follow_the_rules(tokens: list[str], sep: str) -> None:
+    ctx = sep.join(tokens)
+    assert context_ids(ctx) == _reference_ids(ctx)
