@@ -84,9 +84,9 @@ def context_ids(ctx: str) -> IdTuple:
     parts = ctx.split()
     n = len(parts)
     if n >= 3 and parts[0][:4] == "req-" and parts[1][:4] != "req-":  # the usual shape
-        user, project = parts[1], parts[2]
-        return (parts[0], None, None if user == "-" or user == "None" else user,
-                None if project == "-" or project == "None" else project)
+        u, p = parts[1], parts[2]
+        return (parts[0], None, None if u == "-" or u == "None" else u,
+                None if p == "-" or p == "None" else p)
     if not parts:
         return NO_IDS
     if parts[0] == "None":
