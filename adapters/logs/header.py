@@ -66,6 +66,12 @@ _LEVELS = {"emerg": "critical", "alert": "critical", "crit": "critical", "err": 
            "debug": "debug"}
 
 
+#: The file-name prefix matched last. A prefix ending in a space is all the regex looks
+#: at (its runs stop at that space), so a line that starts with it matches it again:
+#: consecutive lines of one dump share it, and the check is a ``startswith``.
+_last_prefix = ""
+
+
 def split_header(line: str, year: int) -> Header:
     """Split ``line``; a line with no recognisable wrapper is all message."""
     if not line:
@@ -81,9 +87,15 @@ def split_header(line: str, year: int) -> Header:
         return Header(line)
     if c == "<" or c == "*" or c.isupper():
         return _bsd(line, year) or Header(line)
+    global _last_prefix
+    if _last_prefix and line.startswith(_last_prefix):
+        return split_header(line[len(_last_prefix):], year)
     m = _FILE_PREFIX.match(line)
     if m is not None:
-        return split_header(line[m.end():], year)
+        prefix = m.group()
+        if prefix[-1] == " ":
+            _last_prefix = prefix
+        return split_header(line[len(prefix):], year)
     m = _PROG_ONLY.match(line)
     if m is not None:
         return Header(m.group("msg"), program=m.group("prog"))

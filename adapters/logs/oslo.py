@@ -15,11 +15,12 @@ from datetime import datetime
 from adapters.logs.build import SEVERITIES
 from adapters.logs.timeparse import iso_time
 
-_OSLO = re.compile(
+#: Everything before the message: date, fraction, pid, level, module, context.
+OSLO_HEAD = (
     r"(?:(?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(?P<frac>\d+))? +(?:\d+ +)?)?"
-    r"(?P<level>[A-Z]+) +\[?(?P<module>[a-z][\w.]*)\]? (?:\[(?P<ctx>[^\]]*)\] ?)?(?P<msg>.*)\Z",
-    re.DOTALL,
+    r"(?P<level>[A-Z]+) +\[?(?P<module>[a-z][\w.]*)\]? (?:\[(?P<ctx>[^\]]*)\] ?)?"
 )
+_OSLO = re.compile(OSLO_HEAD + r"(?P<msg>.*)\Z", re.DOTALL)
 
 
 class OsloLine:
@@ -30,17 +31,28 @@ class OsloLine:
         "request_id", "severity", "time", "user_id",
     )
 
-    def __init__(self) -> None:
-        self.time: datetime | None = None
-        self.severity: str | None = None
-        self.level = ""
-        self.module = ""
-        self.message = ""
-        self.request_id: str | None = None
-        self.global_request_id: str | None = None
-        self.user_id: str | None = None
-        self.project_id: str | None = None
-        self.instance_id: str | None = None
+    def __init__(
+        self,
+        time: datetime | None = None,
+        severity: str | None = None,
+        level: str = "",
+        module: str = "",
+        message: str = "",
+        ids: tuple[str | None, str | None, str | None, str | None] | None = None,
+        instance_id: str | None = None,
+    ) -> None:
+        self.time = time
+        self.severity = severity
+        self.level = level
+        self.module = module
+        self.message = message
+        self.request_id, self.global_request_id, self.user_id, self.project_id = ids or NO_IDS
+        self.instance_id = instance_id
+
+
+IdTuple = tuple[str | None, str | None, str | None, str | None]
+#: (request_id, global_request_id, user_id, project_id) of a context without them.
+NO_IDS: IdTuple = (None, None, None, None)
 
 
 def parse_oslo(text: str) -> OsloLine | None:
@@ -49,42 +61,45 @@ def parse_oslo(text: str) -> OsloLine | None:
     if m is None:
         return None
     date, frac, level, module, ctx, msg = m.groups()
-    line = OsloLine()
-    if date is not None:
-        line.time = iso_time(date, frac)
-    line.level = level
-    line.severity = SEVERITIES.get(level, level.lower())
-    line.module = module
+    ids = NO_IDS
+    instance = None
     if ctx is not None:
         if ctx.startswith("instance: "):
-            line.instance_id = ctx[10:].strip()
+            instance = ctx[10:].strip()
         else:
-            _context(line, ctx)
+            ids = context_ids(ctx)
     if msg.startswith("[instance: "):
         end = msg.find("]")
         if end > 0:
-            line.instance_id = msg[11:end].strip()
+            instance = msg[11:end].strip()
             msg = msg[end + 2:] if msg[end + 1:end + 2] == " " else msg[end + 1:]
-    line.message = msg
-    return line
+    return OsloLine(
+        iso_time(date, frac) if date is not None else None,
+        SEVERITIES.get(level) or level.lower(), level, module, msg, ids, instance,
+    )
 
 
-def _context(line: OsloLine, ctx: str) -> None:
+def context_ids(ctx: str) -> IdTuple:
+    """(request_id, global_request_id, user_id, project_id) from a ``[...]`` context."""
     parts = ctx.split()
+    n = len(parts)
+    if n >= 3 and parts[0][:4] == "req-" and parts[1][:4] != "req-":  # the usual shape
+        u, p = parts[1], parts[2]
+        return (parts[0], None, None if u == "-" or u == "None" else u,
+                None if p == "-" or p == "None" else p)
     if not parts:
-        return
+        return NO_IDS
     if parts[0] == "None":
-        parts = parts[1:]
+        del parts[0]
+    global_id = None
     if len(parts) >= 2 and parts[0].startswith("req-") and parts[1].startswith("req-"):
-        line.global_request_id = parts[0]
-        parts = parts[1:]
+        global_id = parts.pop(0)
     if not parts or not parts[0].startswith("req-"):
-        return
-    line.request_id = parts[0]
-    if len(parts) > 1 and parts[1] not in ("-", "None"):
-        line.user_id = parts[1]
-    if len(parts) > 2 and parts[2] not in ("-", "None"):
-        line.project_id = parts[2]
+        return NO_IDS
+    n = len(parts)
+    user = parts[1] if n > 1 and parts[1] not in ("-", "None") else None
+    project = parts[2] if n > 2 and parts[2] not in ("-", "None") else None
+    return parts[0], global_id, user, project
 
 
 def is_trace(line: OsloLine) -> bool:

@@ -19,35 +19,48 @@ MONTHS: dict[str, int] = {
 }
 
 _CACHE_MAX = 4096
-_iso_cache: dict[str, datetime] = {}
+#: Per distinct second: the whole-second datetime and its fields, so a stamp with a
+#: fraction is one positional ``datetime(...)`` call (``replace`` costs three times that).
+_iso_cache: dict[str, tuple[datetime, int, int, int, int, int, int]] = {}
 _bsd_cache: dict[tuple[int, str], datetime] = {}
+#: Microseconds per unit of a fraction with 0..6 digits ("5" -> 100000 per unit).
+_FRAC_SCALE: tuple[int, ...] = (0, 100_000, 10_000, 1_000, 100, 10, 1)
 
 
 def _frac_us(frac: str | None) -> int:
     if not frac:
         return 0
-    return int((frac + "000000")[:6])
+    n = len(frac)
+    return int(frac) * _FRAC_SCALE[n] if n <= 6 else int(frac[:6])
+
+
+def _iso_entry(stamp: str) -> tuple[datetime, int, int, int, int, int, int]:
+    entry = _iso_cache.get(stamp)
+    if entry is None:
+        y, mo, d = int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10])
+        h, mi, s = int(stamp[11:13]), int(stamp[14:16]), int(stamp[17:19])
+        entry = (datetime(y, mo, d, h, mi, s, tzinfo=UTC), y, mo, d, h, mi, s)
+        if len(_iso_cache) >= _CACHE_MAX:
+            _iso_cache.clear()
+        _iso_cache[stamp] = entry
+    return entry
 
 
 def iso_seconds(stamp: str) -> datetime:
     """``YYYY-MM-DD HH:MM:SS`` (or ``T`` separator), cached per distinct second."""
-    dt = _iso_cache.get(stamp)
-    if dt is None:
-        dt = datetime(
-            int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10]),
-            int(stamp[11:13]), int(stamp[14:16]), int(stamp[17:19]), tzinfo=UTC,
-        )
-        if len(_iso_cache) >= _CACHE_MAX:
-            _iso_cache.clear()
-        _iso_cache[stamp] = dt
-    return dt
+    return _iso_entry(stamp)[0]
 
 
 def iso_time(stamp: str, frac: str | None = None, zone: str | None = None) -> datetime:
     """An ISO-like stamp split as seconds part, fraction digits and zone text."""
-    dt = _iso_cache.get(stamp) or iso_seconds(stamp)
+    entry = _iso_cache.get(stamp) or _iso_entry(stamp)
     if frac:
-        dt = dt.replace(microsecond=_frac_us(frac))
+        _, y, mo, d, h, mi, s = entry
+        n = len(frac)  # _frac_us, inlined: this runs once per oslo line
+        dt = datetime(y, mo, d, h, mi, s,
+                      int(frac) * _FRAC_SCALE[n] if n <= 6 else int(frac[:6]), UTC)
+    else:
+        dt = entry[0]
     if zone and zone not in ("Z", "+00:00", "+0000", "z"):
         dt = dt.replace(tzinfo=parse_zone(zone)).astimezone(UTC)
     return dt
@@ -75,7 +88,8 @@ def bsd_time(month: str, day: str, clock: str, year: int, frac: str | None = Non
             _bsd_cache.clear()
         _bsd_cache[key] = dt
     if frac:
-        dt = dt.replace(microsecond=_frac_us(frac))
+        return datetime(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second,
+                        _frac_us(frac), UTC)
     return dt
 
 

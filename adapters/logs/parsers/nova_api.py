@@ -9,19 +9,25 @@ the requestlog middleware line (``"GET /p" status: 302 len: None microversion:
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result
-from adapters.logs.build import make_event
+from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.build import SEVERITIES, OsloEvents, make_event
 from adapters.logs.header import Header
-from adapters.logs.oslo import is_trace, parse_oslo
-from adapters.logs.timeparse import MONTHS, bsd_time, clf_time
+from adapters.logs.oslo import NO_IDS, OSLO_HEAD, IdTuple, context_ids, is_trace, parse_oslo
+from adapters.logs.timeparse import MONTHS, bsd_time, clf_time, iso_time
 
-_ACCESS = re.compile(
-    r'(?P<remote>[^"]*?) ?"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
+_ACCESS_BODY = (
+    r'(?P<remote>[^"]*)"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
     r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+))? "
     r"time: (?P<dur>[\d.]+)"
 )
+_ACCESS = re.compile(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
+#: The whole oslo access line in one match. The head is atomic, so it splits the line
+#: exactly as ``parse_oslo`` does (it never backtracks into another split to make the
+#: access part fit); lines with an ``[instance: ..]`` prefix take the two-step path.
+_OSLO_ACCESS = re.compile(r"(?>" + OSLO_HEAD + r")(?!\[instance: )" + _ACCESS_BODY, re.DOTALL)
 _UWSGI = re.compile(
     r"\[pid: \d+\|app: \d+\|req: [\d/]+\] (?P<remote>\S+) \(.*?\) \{.*?\} "
     r"\[(?P<date>[^\]]+)\] (?P<method>[A-Z]+) (?P<path>\S+) => generated (?P<len>\d+) bytes "
@@ -39,6 +45,18 @@ _EC2_ACTION = re.compile(r"[?&]Action=([A-Za-z]+)")
 _VERBS = frozenset({"detail", "action", "statistics", "defaults", "search", "uptime"})
 
 _action_cache: dict[str, tuple[str, str | None, str | None]] = {}
+_api_cache: dict[str, str] = {}
+
+
+def _api_of(module: str) -> str:
+    """``nova.osapi_compute.wsgi.server`` -> ``osapi_compute`` (cached per module name)."""
+    api = _api_cache.get(module)
+    if api is None:
+        api = module.split(".", 2)[1]  # no dot: IndexError, the line goes to dead letters
+        if len(_api_cache) > 256:
+            _api_cache.clear()
+        _api_cache[module] = api
+    return api
 
 
 def api_action(path: str) -> tuple[str, str | None, str | None]:
@@ -85,6 +103,10 @@ class NovaApiParser(Parser):
 
     kind = "nova-api"
 
+    def __init__(self, ctx: StreamContext) -> None:
+        super().__init__(ctx)
+        self._events = OsloEvents(ctx.origin, "nova-api")
+
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         c = msg[:1]
@@ -92,30 +114,47 @@ class NovaApiParser(Parser):
             return self._uwsgi(head, raw, position)
         if c.isdigit() and msg[4:5] != "-":
             return self._apache(head, raw, position)
+        m = _OSLO_ACCESS.match(msg)
+        if m is not None:  # the common line: one regex, no intermediate OsloLine
+            date, frac, level, module, ctx, remote, method, path, status, length, mv, dur = \
+                m.groups()
+            ids = context_ids(ctx) if ctx is not None and not ctx.startswith("instance: ") \
+                else NO_IDS
+            return self._access(
+                head, raw, position, iso_time(date, frac) if date is not None else None,
+                SEVERITIES.get(level) or level.lower(), module, ids,
+                remote, method, path, status, length, mv, dur,
+            )
         line = parse_oslo(msg)
         if line is None:
             return None
-        m = _ACCESS.match(line.message)
-        if m is None:
+        a = _ACCESS.match(line.message)
+        if a is None:
             return IGNORED if is_trace(line) else None
-        remote, method, path, status, length, mv, dur = m.groups()
+        ids = (line.request_id, line.global_request_id, line.user_id, line.project_id)
+        return self._access(head, raw, position, line.time, line.severity, line.module, ids,
+                            *a.groups())
+
+    def _access(
+        self, head: Header, raw: str, position: Position, time: datetime | None,
+        severity: str | None, module: str, ids: IdTuple, remote: str, method: str, path: str,
+        status: str, length: str, mv: str | None, dur: str,
+    ) -> Result:
         action, project, instance = api_action(path)
-        api = line.module.split(".", 2)[1]
+        api = _api_of(module)
+        if remote[-1:] == " ":
+            remote = remote[:-1]
         data: dict[str, Any] = {
             "method": method, "path": path, "status": int(status),
             "length": None if length == "None" else int(length), "duration": float(dur),
             "action": action, "remote_addr": remote or None,
-            "microversion": None if mv in (None, "-") else mv,
+            "microversion": None if mv is None or mv == "-" else mv,
             "api": "compute" if api in ("osapi_compute", "api") else api,
         }
-        return make_event(
-            self.ctx.origin, position, "nova.api.request",
-            line.time or self.time_of(head), raw, data,
-            service="nova-api", host=head.host or self.ctx.host,
-            request_id=line.request_id, global_request_id=line.global_request_id,
-            user_id=line.user_id, project_id=project or line.project_id,
-            instance_id=instance, severity=line.severity,
-        )
+        if project is not None:  # the path names the project: it wins over the context
+            ids = (ids[0], ids[1], ids[2], project)
+        return self._events.make(position, "nova.api.request", time or self.time_of(head), raw,
+                                 data, head.host or self.ctx.host, severity, ids, instance)
 
     def _request(
         self, head: Header, raw: str, position: Position, method: str, path: str, status: str,

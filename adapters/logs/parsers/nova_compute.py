@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result
-from adapters.logs.build import make_event
+from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.build import OsloEvents
 from adapters.logs.header import Header
 from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
 
@@ -37,19 +37,34 @@ _LISTS = (
 )
 
 
+_base_cache: dict[str, tuple[str | None, int | None]] = {}
+
+
 def base_file(path: str) -> tuple[str | None, int | None]:
-    """(sha1 hash, size in GB or None) from a ``_base`` file path."""
+    """(sha1 hash, size in GB or None) from a ``_base`` file path (cached: a node has few)."""
+    hit = _base_cache.get(path)
+    if hit is not None:
+        return hit
     m = _BASE_NAME.match(path.rsplit("/", 1)[-1])
     if m is None:
-        return None, None
-    size = m.group("size")
-    return m.group("hash"), int(size) if size else None
+        result: tuple[str | None, int | None] = (None, None)
+    else:
+        size = m.group("size")
+        result = (m.group("hash"), int(size) if size else None)
+    if len(_base_cache) > 4096:
+        _base_cache.clear()
+    _base_cache[path] = result
+    return result
 
 
 class NovaComputeParser(Parser):
     """nova-compute logs: image cache lines and volume/block-device failures."""
 
     kind = "nova-compute"
+
+    def __init__(self, ctx: StreamContext) -> None:
+        super().__init__(ctx)
+        self._events = OsloEvents(ctx.origin, "nova-compute")
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         line = parse_oslo(head.message)
@@ -60,7 +75,7 @@ class NovaComputeParser(Parser):
             found = self._imagecache(msg)
             if found is not None:
                 type_, data, envelope = found
-                return self._event(head, line, raw, position, type_, data, **envelope)
+                return self._event(head, line, raw, position, type_, data, envelope)
         elif "did not finish being created" in msg:
             m = _NOT_CREATED.search(msg)
             if m is not None:
@@ -71,14 +86,15 @@ class NovaComputeParser(Parser):
         return IGNORED if is_trace(line) else None
 
     def _event(self, head: Header, line: OsloLine, raw: str, position: Position, type_: str,
-               data: dict[str, Any], **envelope: Any) -> Result:
-        envelope.setdefault("instance_id", line.instance_id)
-        return make_event(
-            self.ctx.origin, position, type_, line.time or self.time_of(head), raw, data,
-            service="nova-compute", host=head.host or self.ctx.host,
-            request_id=line.request_id, global_request_id=line.global_request_id,
-            user_id=line.user_id, project_id=line.project_id, severity=line.severity,
-            **envelope,
+               data: dict[str, Any], envelope: dict[str, Any] | None = None) -> Result:
+        instance = line.instance_id
+        if envelope and "instance_id" in envelope:
+            instance = envelope.pop("instance_id")
+        return self._events.make(
+            position, type_, line.time or self.time_of(head), raw, data,
+            head.host or self.ctx.host, line.severity,
+            (line.request_id, line.global_request_id, line.user_id, line.project_id),
+            instance, envelope,
         )
 
     def _imagecache(self, msg: str) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
@@ -131,7 +147,7 @@ class NovaComputeParser(Parser):
         if built is not None:
             instance = built.group("instance")
         return self._event(head, line, raw, position, "nova.compute.volume_not_created", data,
-                           volume_id=m.group("volume"), instance_id=instance)
+                           {"volume_id": m.group("volume"), "instance_id": instance})
 
     def _bare(self, head: Header, raw: str, position: Position) -> Result:
         """A fault text without the oslo prefix (as the API shows it in an instance fault)."""

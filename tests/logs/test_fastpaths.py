@@ -1,0 +1,250 @@
+"""The parsers' shortcuts give what the plain way gives.
+
+Each speed-up (one fused regex for the oslo access line, the reused file-name
+prefix, positional timestamps, the event built without validation) is checked
+against a reference written here the slow, obvious way, on corpus lines and on
+lines mutated around the places where the shortcut could split differently.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.logs import header
+from adapters.logs.base import StreamContext
+from adapters.logs.build import OsloEvents, make_event
+from adapters.logs.header import Header, split_header
+from adapters.logs.oslo import context_ids, parse_oslo
+from adapters.logs.parsers.nova_api import NovaApiParser
+from adapters.logs.timeparse import bsd_time, iso_time
+from engine.events import Event, log_event_id
+
+# The access wording as first written: a lazy remote address, matched on the message
+# that parse_oslo leaves (context and ``[instance: ..]`` already taken off).
+REF_ACCESS = re.compile(
+    r'(?P<remote>[^"]*?) ?"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
+    r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+))? "
+    r"time: (?P<dur>[\d.]+)"
+)
+CTX = "[req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 " \
+      "54fadb412c4e40cdbaed9335e4c35a9e - - -]"
+ACCESS = '10.11.10.1 "GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1" ' \
+         "status: 200 len: 1893 time: 0.2477829"
+EDGE_LINES = [
+    f"2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server {CTX} {ACCESS}",
+    f"2017-05-16 00:00:00 INFO nova.osapi_compute.wsgi.server {CTX} {ACCESS}",  # no pid, frac
+    f"2017-05-16 00:00:00.008  INFO [nova.api.openstack.wsgi] {ACCESS}",  # Grizzly
+    f"INFO nova.api.openstack.requestlog [None req-1 admin admin] {ACCESS}",  # journald
+    f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server [-] {ACCESS}",
+    f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server {CTX}  {ACCESS}",
+    f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server {CTX}{ACCESS}",
+    f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server {CTX} [instance: "
+    f"fc5e4c94-ff40-440d-b55a-289344a6905f] {ACCESS}",
+    f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server [instance: x] {ACCESS}",
+    f'2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server [req-1 "u" p] {ACCESS}',
+    f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server {CTX} "
+    f'a "b" {ACCESS}',
+    f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server {CTX}   {ACCESS}",
+    f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server {CTX} "
+    '"GET /v2.1/servers" status: 302 len: None microversion: - time: 0.016',
+    f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server {CTX} "
+    '"GET /" status: 200 len: 5 microversion: 2.1 time: 1',
+    f"2017-05-16 00:00:00.008 1 ERROR nova.osapi_compute.wsgi.server {CTX} Traceback",
+]
+
+
+def _reference(msg: str) -> dict[str, Any] | None:
+    """What a nova-api access event carries, the two-step way; None when not an access."""
+    line = parse_oslo(msg)
+    if line is None:
+        return None
+    m = REF_ACCESS.match(line.message)
+    if m is None:
+        return None
+    api = line.module.split(".", 2)[1]  # raises for a module without a dot, as nova-api does
+    float(m.group("dur"))  # raises for "0.2.4", as nova-api does
+    return {
+        "api": "compute" if api in ("osapi_compute", "api") else api,
+        "method": m.group("method"), "path": m.group("path"), "status": int(m.group("status")),
+        "length": None if m.group("len") == "None" else int(m.group("len")),
+        "duration": float(m.group("dur")), "remote_addr": m.group("remote") or None,
+        "microversion": None if m.group("mv") in (None, "-") else m.group("mv"),
+        "time": line.time, "severity": line.severity, "request_id": line.request_id,
+        "global_request_id": line.global_request_id, "user_id": line.user_id,
+    }
+
+
+def _fast(msg: str) -> dict[str, Any] | None:
+    parser = NovaApiParser(StreamContext("t", 2020, datetime(2020, 1, 1, tzinfo=UTC)))
+    event = parser.parse(Header(msg), msg, 0)
+    if not isinstance(event, Event):
+        return None
+    d = event.data
+    return {
+        "api": d["api"], "method": d["method"], "path": d["path"], "status": d["status"],
+        "length": d["length"], "duration": d["duration"], "remote_addr": d["remote_addr"],
+        "microversion": d["microversion"],
+        "time": event.time if msg[:1].isdigit() else None, "severity": event.severity,
+        "request_id": event.request_id, "global_request_id": event.global_request_id,
+        "user_id": event.user_id,
+    }
+
+
+def _comparable(msg: str) -> bool:
+    """Lines the access path reads (uwsgi and Apache layouts go elsewhere)."""
+    return not (msg[:1] == "[" or (msg[:1].isdigit() and msg[4:5] != "-"))
+
+
+def _outcome(parse: Any, msg: str) -> Any:
+    try:
+        return parse(msg)
+    except (IndexError, ValueError) as exc:  # e.g. a module without a dot, "time: 0.2.4":
+        return type(exc).__name__             # the pipeline dead-letters such a line
+
+
+@pytest.mark.parametrize("msg", EDGE_LINES)
+def test_fused_access_regex_agrees_on_edge_lines(msg: str) -> None:
+    assert _comparable(msg)
+    assert _outcome(_fast, msg) == _outcome(_reference, msg)
+
+
+def test_fused_access_regex_agrees_on_the_corpus(corpus: Path) -> None:
+    parsed = 0
+    for raw in (corpus / "logs" / "nova-api-wsgi.log").read_text().splitlines():
+        msg = split_header(raw, 2020).message
+        ref = _reference(msg)
+        assert _fast(msg) == ref, raw
+        parsed += ref is not None
+    assert parsed == 1021
+
+
+_PIECES = [" ", "  ", '"', "[", "]", "] ", "[instance: i] ", "-", ".", "req-9 ", "None ", "x"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(EDGE_LINES[:6]), st.lists(
+    st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(_PIECES), st.booleans()),
+    min_size=1, max_size=3))
+def test_fused_access_regex_agrees_on_mutated_lines(
+    line: str, edits: list[tuple[float, str, bool]],
+) -> None:
+    """Insert or overwrite quote, bracket, space and id characters anywhere in the line."""
+    for where, piece, overwrite in edits:
+        i = int(where * len(line))
+        line = line[:i] + piece + line[i + (len(piece) if overwrite else 0):]
+    if _comparable(line):
+        assert _outcome(_fast, line) == _outcome(_reference, line)
+
+
+@pytest.mark.parametrize("frac", ["", "1", "12", "123", "1234", "12345", "123456", "1234567",
+                                  "123456789", "008"])
+@pytest.mark.parametrize("zone", [None, "Z", "+00:00", "+02:00", "-0530"])
+def test_iso_time_matches_fromisoformat(frac: str, zone: str | None) -> None:
+    text = "2017-05-16T23:59:58" + (f".{(frac + '000000')[:6]}" if frac else "")
+    expected = datetime.fromisoformat(text).replace(tzinfo=UTC)
+    if zone not in (None, "Z"):
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        expected = expected.replace(tzinfo=offset).astimezone(UTC)
+    for stamp in ("2017-05-16 23:59:58", "2017-05-16T23:59:58"):
+        for _ in range(2):  # the second call is answered from the per-second cache
+            got = iso_time(stamp, frac or None, zone)
+            assert got == expected and got.utcoffset() == timedelta(0)
+
+
+def test_bsd_time_fraction_keeps_the_cached_second() -> None:
+    whole = bsd_time("Mar", "1", "02:38:14", 2020)
+    assert bsd_time("Mar", "1", "02:38:14", 2020, "528") == whole.replace(microsecond=528000)
+    assert bsd_time("Mar", "1", "02:38:14", 2020) == whole and whole.microsecond == 0
+
+
+def test_fast_event_equals_the_validated_model() -> None:
+    when = datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    fast = make_event("o.log", 17, "t.x", when, "raw line", {"k": 1}, service="s", host="h",
+                      request_id="req-1", mac="fa:16:3e:00:00:01", image_base_hash="ab")
+    slow = Event(id=log_event_id("o.log", 17), type="t.x", time=when, raw="raw line",
+                 data={"k": 1}, service="s", host="h", request_id="req-1",
+                 mac="fa:16:3e:00:00:01", image_base_hash="ab", origin="o.log")
+    assert fast == slow
+    assert list(fast.__dict__) == list(Event.model_fields)  # same order as validation gives
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_fields_set == set(Event.model_fields)
+
+
+def test_oslo_events_build_what_make_event_builds() -> None:
+    when = datetime(2020, 1, 2, tzinfo=UTC)
+    maker = OsloEvents("n.log", "nova-compute")
+    a = maker.make(5, "t", when, "r", {"x": 1}, "h", "info", ("req-1", "req-g", "u", "p"),
+                   "i-1", {"volume_id": "v", "image_base_hash": "ab"})
+    b = make_event("n.log", 5, "t", when, "r", {"x": 1}, service="nova-compute", host="h",
+                   severity="info", request_id="req-1", global_request_id="req-g",
+                   user_id="u", project_id="p", instance_id="i-1", volume_id="v",
+                   image_base_hash="ab")
+    assert a == b and list(a.__dict__) == list(b.__dict__)
+    assert Event.model_validate(a.model_dump()) == a
+    with pytest.raises(TypeError, match="vollume_id"):
+        maker.make(6, "t", when, "r", {}, None, None, (None, None, None, None), None,
+                   {"vollume_id": "v"})
+
+
+def test_fast_events_share_nothing_mutable() -> None:
+    when = datetime(2020, 1, 1, tzinfo=UTC)
+    a = make_event("o", 1, "t", when, "r", {}, host="h")
+    b = make_event("o", 2, "t", when, "r", {}, host="h")
+    a.host = "other"
+    a.facts.append("x")  # type: ignore[arg-type]
+    assert b.host == "h" and b.facts == [] and a.data is not b.data
+    assert b.model_fields_set == set(Event.model_fields)
+
+
+_TAILS = st.text(st.sampled_from(" :.-_[]<>*aZ09\t"), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["nova-api.log.1.2017-05-16_13:53:08 ", "n.log ", "x.log.1 ",
+                        "a.log:", "a.log.b:c ", "b.log.log "]), _TAILS, _TAILS)
+def test_reused_file_prefix_splits_as_a_fresh_match(prefix: str, first: str, tail: str) -> None:
+    primed = prefix + first + "2017-05-16 00:00:00.008 1 INFO m.x msg"
+    line = prefix + tail + "Mar  1 02:38:14 host prog[1]: text"
+    header._last_prefix = ""
+    fresh = split_header(line, 2020)
+    split_header(primed, 2020)  # leaves its prefix for the next line
+    again = split_header(line, 2020)
+    assert (again.message, again.time, again.host, again.program) == \
+        (fresh.message, fresh.time, fresh.host, fresh.program)
+
+
+def _reference_ids(ctx: str) -> tuple[str | None, ...]:
+    """The context rules as first written, one case after another."""
+    request = global_id = user = project = None
+    parts = ctx.split()
+    if parts and parts[0] == "None":
+        parts = parts[1:]
+    if len(parts) >= 2 and parts[0].startswith("req-") and parts[1].startswith("req-"):
+        global_id = parts[0]
+        parts = parts[1:]
+    if parts and parts[0].startswith("req-"):
+        request = parts[0]
+        if len(parts) > 1 and parts[1] not in ("-", "None"):
+            user = parts[1]
+        if len(parts) > 2 and parts[2] not in ("-", "None"):
+            project = parts[2]
+    else:
+        global_id = None
+    return request, global_id, user, project
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["req-a", "req-b", "None", "-", "u1", "p1", "req"]),
+                max_size=7), st.sampled_from([" ", "  "]))
+def test_context_ids_follow_the_rules(tokens: list[str], sep: str) -> None:
+    ctx = sep.join(tokens)
+    assert context_ids(ctx) == _reference_ids(ctx)
