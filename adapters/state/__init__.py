@@ -1,0 +1,5 @@
+"""Shared state stores: the engine's StateStore contract on external servers."""
+
+from adapters.state.redis_store import RedisStore, UpdateConflict
+
+__all__ = ["RedisStore", "UpdateConflict"]
