@@ -29,8 +29,9 @@ safety net dropped early is lost state. ``None`` disables it.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Callable
+import threading
 from typing import Any, cast
 
 import orjson
@@ -82,17 +83,20 @@ return 1
 """
 
 # Compare-and-set. KEYS: value, index. ARGV: expected raw ('' = absent),
-# new raw ('' = delete), score, px, member. Returns 1 if written, 0 on conflict.
+# new raw ('' = delete), score, px, member, verify ('1': only check that the
+# value is still the expected one). Returns {1} when done, {0, current raw}
+# on a conflict, so the caller's retry needs no extra read.
 _CAS = _LUA_EXPIRY + """
 local cur = redis.call('GET', KEYS[1]) or ''
-if cur ~= ARGV[1] then return 0 end
+if cur ~= ARGV[1] then return {0, cur} end
+if ARGV[6] == '1' then return {1} end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[5])
 else
   write(KEYS[1], KEYS[2], ARGV[5], ARGV[2], ARGV[3], ARGV[4])
 end
-return 1
+return {1}
 """
 
 # KEYS: index. ARGV: now, limit, value-key prefix. Returns how many were dropped.
@@ -133,21 +137,25 @@ return 1
 """
 
 # Claim: whoever runs this removes the timers, so each is handed out once.
-# KEYS: due zset, payload hash. ARGV: now, limit. Returns {id, due, payload, ...}.
+# KEYS: due zset, payload hash. ARGV: now, limit. Returns {next due or '',
+# id, due, payload, ...}: the earliest timer left comes back with the claim.
 _POP_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
-if #due == 0 then return due end
-local ids = {}
-for i = 1, #due, 2 do ids[#ids + 1] = due[i] end
-redis.call('ZREM', KEYS[1], unpack(ids))
-local payloads = redis.call('HMGET', KEYS[2], unpack(ids))
-redis.call('HDEL', KEYS[2], unpack(ids))
-local out = {}
-for i = 1, #ids do
-  out[#out + 1] = ids[i]
-  out[#out + 1] = due[2 * i]
-  out[#out + 1] = payloads[i] or 'null'
+local out = {''}
+if #due > 0 then
+  local ids = {}
+  for i = 1, #due, 2 do ids[#ids + 1] = due[i] end
+  redis.call('ZREM', KEYS[1], unpack(ids))
+  local payloads = redis.call('HMGET', KEYS[2], unpack(ids))
+  redis.call('HDEL', KEYS[2], unpack(ids))
+  for i = 1, #ids do
+    out[#out + 1] = ids[i]
+    out[#out + 1] = due[2 * i]
+    out[#out + 1] = payloads[i] or 'null'
+  end
 end
+local left = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #left > 0 then out[1] = left[2] end
 return out
 """
 
@@ -166,22 +174,89 @@ def _split(raw: bytes) -> tuple[float, bytes]:
     return (float(expiry) if expiry else _FOREVER), body
 
 
+class _Script:
+    """A Lua script run by EVALSHA, loaded again if the server forgot it."""
+
+    __slots__ = ("sha", "source", "wire")
+
+    def __init__(self, wire: _Wire, source: str) -> None:
+        self.wire = wire
+        self.source = source.encode()
+        self.sha = hashlib.sha1(self.source).hexdigest().encode()
+
+    def __call__(self, keys: list[bytes], args: list[bytes]) -> Any:
+        try:
+            return self.wire.call(b"EVALSHA", self.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:  # a restarted or flushed server
+            self.wire.call(b"SCRIPT", b"LOAD", self.source)
+            return self.wire.call(b"EVALSHA", self.sha, len(keys), *keys, *args)
+
+
+class _Wire:
+    """One pinned connection for the hot path: a request and its reply, nothing more.
+
+    redis-py's per-command machinery (pool checkout, retry wrapper, event
+    hooks, reply callbacks) costs about as much as the loopback round trip
+    itself, and the engine makes a few calls per event. Connecting, AUTH,
+    SELECT and TLS still come from redis-py's own connection. Nothing is
+    retried here: a lost reply to a compare-and-set must not be replayed.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
+        self._conn: Any = self._pool.get_connection()
+        self._lock = threading.Lock()
+
+    def call(self, *args: Any) -> Any:
+        conn = self._conn
+        with self._lock:
+            try:
+                conn.send_packed_command(conn.pack_command(*args), check_health=False)
+                return conn.read_response()
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                conn.disconnect()  # the next call connects again
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._pool.release(self._conn)
+
+
 class RedisStore(StateStore):
     """The StateStore contract on a Redis server, under a key prefix.
 
-    Safe to share between threads (redis-py's connection pool) and between
-    processes and hosts (every operation is one atomic script or a
-    compare-and-set loop).
+    Safe between processes and hosts: every operation is one atomic script
+    or a compare-and-set loop. One instance may be shared by threads only
+    under the caller's lock (the engine is single-threaded anyway): the
+    update cache and the timer hint are plain attributes.
+
+    Two client-side shortcuts save round trips without weakening atomicity:
+
+    * ``update`` starts from the bytes this client last read or wrote for the
+      key (absent if unknown) and sends them straight to the compare-and-set:
+      one round trip when nobody else wrote the key since, two otherwise. At
+      most ``cache_size`` values are remembered.
+    * ``timer_poll`` (seconds of event time, 0 by default) lets ``pop_due``
+      skip Redis while this client knows of no timer due: it learns the
+      earliest armed timer from each claim and from its own ``schedule``
+      calls. With one worker nothing changes; with several, a timer armed by
+      *another* worker may be claimed up to ``timer_poll`` late (still once).
     """
 
     def __init__(self, client: redis.Redis, prefix: str = DEFAULT_PREFIX, *,
                  wall_ttl_margin: float | None = DEFAULT_WALL_TTL_MARGIN,
+                 timer_poll: float = 0.0, cache_size: int = 10_000,
                  max_retries: int = 1000) -> None:
         self.client = client
         self.prefix = prefix
         self.wall_ttl_margin = wall_ttl_margin
+        self.timer_poll = timer_poll
+        self.cache_size = cache_size
         self.max_retries = max_retries
-        self.conflicts = 0  # update retries, for stats and tests
+        self.conflicts = 0  # compare-and-set retries: another writer, or a stale guess
+        self._known: dict[bytes, bytes] = {}  # value key -> raw last seen (b"" = absent)
+        self._due_hint = -_FOREVER  # earliest due this client knows of; unknown yet
+        self._polled_at = -_FOREVER
         p = prefix.encode()
         self._kp = p + b"k:"
         self._sp = p + b"s:"
@@ -189,7 +264,12 @@ class RedisStore(StateStore):
         self._sets = p + b"i:sets"
         self._due = p + b"t:due"
         self._payload = p + b"t:payload"
-        reg = client.register_script
+        self._wire = wire = _Wire(client)
+        self._call = wire.call
+
+        def reg(source: str) -> _Script:
+            return _Script(wire, source)
+
         self._add_once = reg(_ADD_ONCE)
         self._put = reg(_PUT)
         self._delete = reg(_DELETE)
@@ -202,10 +282,10 @@ class RedisStore(StateStore):
         self._pop_due = reg(_POP_DUE)
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = DEFAULT_PREFIX, *,
-                 wall_ttl_margin: float | None = DEFAULT_WALL_TTL_MARGIN) -> RedisStore:
-        """``redis://host:port/db`` (redis-py's URL syntax, options as query parameters)."""
-        return cls(redis.Redis.from_url(url), prefix, wall_ttl_margin=wall_ttl_margin)
+    def from_url(cls, url: str, prefix: str = DEFAULT_PREFIX, **options: Any) -> RedisStore:
+        """``redis://host:port/db`` (redis-py's URL syntax, connection options as
+        query parameters); ``options`` are the constructor's keywords."""
+        return cls(redis.Redis.from_url(url), prefix, **options)
 
     # -- values ---------------------------------------------------------------
 
@@ -223,6 +303,12 @@ class RedisStore(StateStore):
     def _score(expires: float) -> bytes:
         return b"+inf" if expires == _FOREVER else _num(expires)
 
+    def _remember(self, name: bytes, raw: bytes) -> None:
+        known = self._known
+        if name not in known and len(known) >= self.cache_size:
+            del known[next(iter(known))]  # the oldest remembered goes first
+        known[name] = raw
+
     def add_once(self, key: str, ttl: float, now: float) -> bool:
         member = key.encode()
         expires = now + ttl
@@ -232,51 +318,74 @@ class RedisStore(StateStore):
                   self._px(expires, now), member]))
 
     def get(self, key: str) -> Any:
-        raw = cast("bytes | None", self.client.get(self._kp + key.encode()))
-        return None if raw is None else orjson.loads(_split(raw)[1])
+        name = self._kp + key.encode()
+        raw: bytes | None = self._call(b"GET", name)
+        if raw is None:
+            self._known.pop(name, None)
+            return None
+        if name in self._known:
+            self._known[name] = raw
+        return orjson.loads(_split(raw)[1])
 
     def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
         member = key.encode()
+        name = self._kp + member
         expires = _FOREVER if ttl is None else now + ttl
-        self._put(keys=[self._kp + member, self._keys],
-                  args=[self._encode(value, expires), self._score(expires),
-                        self._px(expires, now), member])
+        raw = self._encode(value, expires)
+        self._put(keys=[name, self._keys],
+                  args=[raw, self._score(expires), self._px(expires, now), member])
+        self._known.pop(name, None)  # facts are written once and read by get()
 
     def delete(self, key: str) -> None:
         member = key.encode()
-        self._delete(keys=[self._kp + member, self._keys], args=[member])
+        name = self._kp + member
+        self._delete(keys=[name, self._keys], args=[member])
+        self._known.pop(name, None)
 
     def update(self, key: str, fn: Updater[R], ttl: float | None, now: float) -> R:
         member = key.encode()
         name = self._kp + member
-        get = cast("Callable[[bytes], bytes | None]", self.client.get)
+        raw = self._known.get(name, b"")  # a guess; the compare-and-set checks it
+        guessed = True
         for _ in range(self.max_retries):
-            raw: bytes | None = get(name)
             old = None
             old_expires = -_FOREVER
-            if raw is not None:
+            if raw:
                 old_expires, body = _split(raw)
                 if old_expires > now:
                     old = orjson.loads(body)
-            new, result = fn(old)
+            try:
+                new, result = fn(old)
+            except Exception:
+                if not guessed:
+                    raise
+                # fn may rightly refuse a state that was only guessed: read the real one
+                raw = self._call(b"GET", name) or b""
+                guessed = False
+                continue
             if new is None:
-                if raw is None:
-                    return result  # absent and stays absent: nothing to write
                 new_raw = b""
                 expires = _FOREVER
             else:
-                if raw is not None and ttl is not None and old_expires >= now + ttl:
+                if raw and ttl is not None and old_expires >= now + ttl:
                     expires = old_expires  # the TTL already reaches as far
                 else:
                     expires = _FOREVER if ttl is None else now + ttl
                 new_raw = self._encode(new, expires)
-                if new_raw == raw:
-                    return result  # unchanged value and expiry: the read stands
-            if self._cas(keys=[name, self._keys],
-                         args=[raw or b"", new_raw, self._score(expires),
-                               self._px(expires, now), member]):
+            reply = self._cas(keys=[name, self._keys],
+                              args=[raw, new_raw, self._score(expires),
+                                    self._px(expires, now), member,
+                                    b"1" if new_raw == raw else b""])
+            if reply[0]:
+                if new_raw:
+                    self._remember(name, new_raw)
+                else:
+                    self._known.pop(name, None)
                 return result
+            raw = reply[1]
+            guessed = False
             self.conflicts += 1
+        self._known.pop(name, None)
         raise UpdateConflict(f"update of {key!r} lost {self.max_retries} races in a row")
 
     def expire(self, now: float) -> int:
@@ -299,7 +408,7 @@ class RedisStore(StateStore):
         self._set_remove(keys=[self._sp + name, self._sets], args=[member.encode(), name])
 
     def set_members(self, key: str) -> list[str]:
-        members: set[bytes] = self.client.smembers(self._sp + key.encode())  # type: ignore[assignment]
+        members = cast("set[bytes]", self.client.smembers(self._sp + key.encode()))
         return sorted(m.decode() for m in members)
 
     # -- timers ---------------------------------------------------------------
@@ -307,24 +416,30 @@ class RedisStore(StateStore):
     def schedule(self, timer_id: str, due: float, payload: Any) -> None:
         self._schedule(keys=[self._due, self._payload],
                        args=[timer_id.encode(), _num(due), orjson.dumps(payload)])
+        if due < self._due_hint:
+            self._due_hint = due
 
     def cancel(self, timer_id: str) -> None:
         self._cancel(keys=[self._due, self._payload], args=[timer_id.encode()])
 
     def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
+        if now < self._due_hint and self._polled_at <= now < self._polled_at + self.timer_poll:
+            return []  # nothing this client knows of is due, and it asked recently
         out: list[tuple[str, float, Any]] = []
         limit = b"%d" % _BATCH
         while True:
             flat: list[bytes] = self._pop_due(keys=[self._due, self._payload],
                                               args=[_num(now), limit])
-            for i in range(0, len(flat), 3):
+            for i in range(1, len(flat), 3):
                 out.append((flat[i].decode(), float(flat[i + 1]), orjson.loads(flat[i + 2])))
-            if len(flat) < 3 * _BATCH:
+            if len(flat) < 1 + 3 * _BATCH:
+                self._due_hint = float(flat[0]) if flat[0] else _FOREVER
+                self._polled_at = now
                 return out
 
     def next_due(self) -> float | None:
-        first: list[tuple[bytes, float]] = self.client.zrange(  # type: ignore[assignment]
-            self._due, 0, 0, withscores=True)
+        first = cast("list[tuple[bytes, float]]",
+                     self.client.zrange(self._due, 0, 0, withscores=True))
         return first[0][1] if first else None
 
     # -- bookkeeping ----------------------------------------------------------
@@ -341,6 +456,8 @@ class RedisStore(StateStore):
 
     def clear(self) -> int:
         """Delete everything under this prefix (SCAN: for tests and admin, not hot paths)."""
+        self._known.clear()
+        self._due_hint = self._polled_at = -_FOREVER
         pattern = _glob_escape(self.prefix) + "*"
         deleted = 0
         batch: list[bytes] = []
@@ -354,6 +471,7 @@ class RedisStore(StateStore):
         return deleted
 
     def close(self) -> None:
+        self._wire.close()
         self.client.close()
 
 

@@ -150,6 +150,7 @@ def _increment(old: Any) -> tuple[Any, int]:
 def test_update_retries_when_another_writer_slips_in(make_redis: StoreFactory) -> None:
     a = make_redis()
     b = make_redis(a.prefix)  # a second client on the same namespace
+    assert a.update("n", _increment, ttl=60, now=0) == 1  # a now knows the value
     calls: list[Any] = []
 
     def racing(old: Any) -> tuple[Any, int]:
@@ -158,10 +159,28 @@ def test_update_retries_when_another_writer_slips_in(make_redis: StoreFactory) -
             b.update("n", _increment, ttl=60, now=0)  # lands between a's read and write
         return _increment(old)
 
-    assert a.update("n", racing, ttl=60, now=0) == 2
-    assert calls == [None, 1]  # the first attempt lost, the retry saw b's write
+    assert a.update("n", racing, ttl=60, now=0) == 3
+    assert calls == [1, 2]  # the first attempt lost, the retry saw b's write
     assert a.conflicts == 1
-    assert b.get("n") == 2
+    assert b.get("n") == 3
+    # a value another client changed or removed behind a's back is found by the check
+    b.update("n", lambda old: (None, None), ttl=60, now=0)
+    assert a.update("n", _increment, ttl=60, now=0) == 1
+    b.put("n", 41, ttl=60, now=0)
+    assert a.update("n", _increment, ttl=60, now=0) == 42
+    assert a.update("n", lambda old: (old, old), ttl=60, now=0) == 42  # checked, not written
+    b.put("n", 7, ttl=60, now=0)
+    assert a.update("n", lambda old: (old, old), ttl=60, now=0) == 7
+
+
+def test_an_expired_value_read_from_the_cache_is_absent(make_redis: StoreFactory) -> None:
+    s = make_redis()
+    s.update("w", lambda old: ([1.0], None), ttl=5, now=0)
+    assert s.update("w", lambda old: (old, old), ttl=5, now=5) is None
+    s.update("w", lambda old: ([2.0], None), ttl=5, now=6)
+    assert s.expire(now=11) == 1
+    assert s.update("w", lambda old: (old, old), ttl=5, now=11) is None
+    assert s.size()["keys"] == 0
 
 
 def test_update_loses_nothing_with_threads_hammering_one_key(make_redis: StoreFactory) -> None:
