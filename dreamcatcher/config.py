@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.alerting.config import AlertingConfig
 from adapters.remediation.config import RemediationConfig
+from adapters.state.config import StateConfig
 from engine.yamlsource import load_model
 
 
@@ -21,6 +22,7 @@ class DeploymentConfig(BaseModel):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     remediation: RemediationConfig = Field(default_factory=RemediationConfig)
     audit_log: Path | None = None
+    state: StateConfig = Field(default_factory=StateConfig)
 
 
 def load_config(path: Path) -> DeploymentConfig:

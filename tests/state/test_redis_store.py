@@ -173,6 +173,44 @@ def test_update_retries_when_another_writer_slips_in(make_redis: StoreFactory) -
     assert a.update("n", lambda old: (old, old), ttl=60, now=0) == 7
 
 
+def test_an_update_that_refuses_a_guessed_state_gets_the_real_one(
+        make_redis: StoreFactory) -> None:
+    a = make_redis()
+    b = make_redis(a.prefix)
+    b.put("n", 10, ttl=60, now=0)  # a has never seen "n": its first guess is "absent"
+    seen: list[Any] = []
+
+    def needs_a_value(old: Any) -> tuple[Any, int]:
+        seen.append(old)
+        return old + 1, old + 1  # TypeError on None
+
+    assert a.update("n", needs_a_value, ttl=60, now=0) == 11
+    assert seen == [None, 10]
+    b.delete("n")
+    with pytest.raises(TypeError):  # the real state is absent: fn's error stands
+        a.update("n", needs_a_value, ttl=60, now=0)
+
+
+def test_timer_poll_trades_round_trips_for_bounded_lateness_across_clients(
+        make_redis: StoreFactory) -> None:
+    a = make_redis(timer_poll=1.0)
+    b = make_redis(a.prefix)
+    assert a.pop_due(now=100) == []  # asks Redis: nothing armed
+    a.schedule("own", due=100.5, payload="a")
+    assert a.pop_due(now=100.5) == [("own", 100.5, "a")]  # its own timers: on time
+    b.schedule("other", due=100.6, payload="b")
+    assert a.pop_due(now=100.7) == []  # polled at 100.5: b's timer not seen yet
+    assert a.pop_due(now=101.5) == [("other", 100.6, "b")]  # at most timer_poll late
+    b.schedule("again", due=101.6, payload="c")
+    assert b.pop_due(now=101.6) == [("again", 101.6, "c")]  # b (exact) claims it...
+    assert a.pop_due(now=103) == []  # ...once
+    a.schedule("x", due=105, payload=None)
+    assert a.pop_due(now=103.5) == []
+    a.pop_due(now=float("inf"))  # a drain does not blind the client afterwards
+    b.schedule("late", due=200, payload=None)
+    assert a.pop_due(now=200) == [("late", 200.0, None)]
+
+
 def test_an_expired_value_read_from_the_cache_is_absent(make_redis: StoreFactory) -> None:
     s = make_redis()
     s.update("w", lambda old: ([1.0], None), ttl=5, now=0)
