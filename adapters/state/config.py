@@ -23,18 +23,15 @@ def _seconds(value: Any) -> Any:
 class StateConfig(BaseModel):
     """``url``: redis-py URL (``redis://[:password@]host:6379/0``, ``rediss://`` for TLS);
     ``prefix``: the namespace of this deployment's keys; ``wall_ttl_margin``: the
-    wall-clock safety net beyond each entry's event-time TTL (``null``: none);
-    ``timer_poll``: how long (event time) a worker may go without asking Redis
-    for due timers it does not know of (0: ask every time)."""
+    wall-clock safety net beyond each entry's event-time TTL (``null``: none)."""
 
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = None
     prefix: str = DEFAULT_PREFIX
     wall_ttl_margin: float | None = DEFAULT_WALL_TTL_MARGIN
-    timer_poll: float = 0.0
 
-    _check_durations = field_validator("wall_ttl_margin", "timer_poll", mode="before")(_seconds)
+    _check_durations = field_validator("wall_ttl_margin", mode="before")(_seconds)
 
     @field_validator("url")
     @classmethod
@@ -49,7 +46,6 @@ def build_store(config: StateConfig) -> StateStore:
     if config.url is None:
         return MemoryStore()
     store = RedisStore.from_url(config.url, config.prefix,
-                                wall_ttl_margin=config.wall_ttl_margin,
-                                timer_poll=config.timer_poll)
+                                wall_ttl_margin=config.wall_ttl_margin)
     store.client.ping()
     return store

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+from time import monotonic
 from typing import Any, cast
 
 import orjson
@@ -43,6 +44,7 @@ _FOREVER = math.inf
 _BATCH = 1000  # index entries handled per script call, so one call never blocks Redis long
 DEFAULT_PREFIX = "dreamcatcher:"
 DEFAULT_WALL_TTL_MARGIN = 7 * 86400.0
+HINT_LIFETIME = 0.05  # seconds (wall clock) add_once's view of the timers stays usable
 
 # The stored expiry is the text before the first "|"; empty means no expiry.
 _LUA_EXPIRY = """
@@ -61,12 +63,17 @@ local function write(key, index, member, raw, score, px)
 end
 """
 
-# KEYS: value, index. ARGV: now, raw, score, px, member.
+# KEYS: value, index, timers' due zset. ARGV: now, raw, score, px, member.
+# Returns {1 if marked now else 0, the earliest timer's due or ''}: the
+# engine asks for due timers right after marking an event, and this saves
+# that round trip whenever nothing is due.
 _ADD_ONCE = _LUA_EXPIRY + """
+local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+local due = first[2] or ''
 local cur = redis.call('GET', KEYS[1])
-if cur and expiry(cur) > tonumber(ARGV[1]) then return 0 end
+if cur and expiry(cur) > tonumber(ARGV[1]) then return {0, due} end
 write(KEYS[1], KEYS[2], ARGV[5], ARGV[2], ARGV[3], ARGV[4])
-return 1
+return {1, due}
 """
 
 # KEYS: value, index. ARGV: raw, score, px, member.
@@ -137,25 +144,21 @@ return 1
 """
 
 # Claim: whoever runs this removes the timers, so each is handed out once.
-# KEYS: due zset, payload hash. ARGV: now, limit. Returns {next due or '',
-# id, due, payload, ...}: the earliest timer left comes back with the claim.
+# KEYS: due zset, payload hash. ARGV: now, limit. Returns {id, due, payload, ...}.
 _POP_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
-local out = {''}
-if #due > 0 then
-  local ids = {}
-  for i = 1, #due, 2 do ids[#ids + 1] = due[i] end
-  redis.call('ZREM', KEYS[1], unpack(ids))
-  local payloads = redis.call('HMGET', KEYS[2], unpack(ids))
-  redis.call('HDEL', KEYS[2], unpack(ids))
-  for i = 1, #ids do
-    out[#out + 1] = ids[i]
-    out[#out + 1] = due[2 * i]
-    out[#out + 1] = payloads[i] or 'null'
-  end
+if #due == 0 then return due end
+local ids = {}
+for i = 1, #due, 2 do ids[#ids + 1] = due[i] end
+redis.call('ZREM', KEYS[1], unpack(ids))
+local payloads = redis.call('HMGET', KEYS[2], unpack(ids))
+redis.call('HDEL', KEYS[2], unpack(ids))
+local out = {}
+for i = 1, #ids do
+  out[#out + 1] = ids[i]
+  out[#out + 1] = due[2 * i]
+  out[#out + 1] = payloads[i] or 'null'
 end
-local left = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #left > 0 then out[1] = left[2] end
 return out
 """
 
@@ -236,27 +239,28 @@ class RedisStore(StateStore):
       key (absent if unknown) and sends them straight to the compare-and-set:
       one round trip when nobody else wrote the key since, two otherwise. At
       most ``cache_size`` values are remembered.
-    * ``timer_poll`` (seconds of event time, 0 by default) lets ``pop_due``
-      skip Redis while this client knows of no timer due: it learns the
-      earliest armed timer from each claim and from its own ``schedule``
-      calls. With one worker nothing changes; with several, a timer armed by
-      *another* worker may be claimed up to ``timer_poll`` late (still once).
+    * ``add_once`` also brings back when the earliest timer is due, and a
+      ``pop_due`` that follows within ``HINT_LIFETIME`` (the engine's very
+      next call) answers "nothing due" from it without asking Redis; this
+      client's own ``schedule`` calls move the hint too. A timer that
+      *another* worker arms in that sub-millisecond gap is claimed by the
+      next ``pop_due`` instead, still once and with its own due time, as if
+      its ``schedule`` had come a moment later.
     """
 
     def __init__(self, client: redis.Redis, prefix: str = DEFAULT_PREFIX, *,
                  wall_ttl_margin: float | None = DEFAULT_WALL_TTL_MARGIN,
-                 timer_poll: float = 0.0, cache_size: int = 10_000,
+                 cache_size: int = 10_000,
                  max_retries: int = 1000) -> None:
         self.client = client
         self.prefix = prefix
         self.wall_ttl_margin = wall_ttl_margin
-        self.timer_poll = timer_poll
         self.cache_size = cache_size
         self.max_retries = max_retries
         self.conflicts = 0  # compare-and-set retries: another writer, or a stale guess
         self._known: dict[bytes, bytes] = {}  # value key -> raw last seen (b"" = absent)
-        self._due_hint = -_FOREVER  # earliest due this client knows of; unknown yet
-        self._polled_at = -_FOREVER
+        self._due_hint = -_FOREVER  # earliest due timer as add_once saw it
+        self._hint_until = 0.0  # monotonic deadline of that hint; one pop_due uses it
         p = prefix.encode()
         self._kp = p + b"k:"
         self._sp = p + b"s:"
@@ -312,10 +316,13 @@ class RedisStore(StateStore):
     def add_once(self, key: str, ttl: float, now: float) -> bool:
         member = key.encode()
         expires = now + ttl
-        return bool(self._add_once(
-            keys=[self._kp + member, self._keys],
+        added, due = self._add_once(
+            keys=[self._kp + member, self._keys, self._due],
             args=[_num(now), self._encode(True, expires), self._score(expires),
-                  self._px(expires, now), member]))
+                  self._px(expires, now), member])
+        self._due_hint = float(due) if due else _FOREVER
+        self._hint_until = monotonic() + HINT_LIFETIME
+        return bool(added)
 
     def get(self, key: str) -> Any:
         name = self._kp + key.encode()
@@ -423,18 +430,19 @@ class RedisStore(StateStore):
         self._cancel(keys=[self._due, self._payload], args=[timer_id.encode()])
 
     def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
-        if now < self._due_hint and self._polled_at <= now < self._polled_at + self.timer_poll:
-            return []  # nothing this client knows of is due, and it asked recently
+        if now < self._due_hint and self._hint_until:
+            fresh = monotonic() < self._hint_until
+            self._hint_until = 0.0
+            if fresh:
+                return []  # add_once just saw that nothing is due
         out: list[tuple[str, float, Any]] = []
         limit = b"%d" % _BATCH
         while True:
             flat: list[bytes] = self._pop_due(keys=[self._due, self._payload],
                                               args=[_num(now), limit])
-            for i in range(1, len(flat), 3):
+            for i in range(0, len(flat), 3):
                 out.append((flat[i].decode(), float(flat[i + 1]), orjson.loads(flat[i + 2])))
-            if len(flat) < 1 + 3 * _BATCH:
-                self._due_hint = float(flat[0]) if flat[0] else _FOREVER
-                self._polled_at = now
+            if len(flat) < 3 * _BATCH:
                 return out
 
     def next_due(self) -> float | None:
@@ -457,7 +465,7 @@ class RedisStore(StateStore):
     def clear(self) -> int:
         """Delete everything under this prefix (SCAN: for tests and admin, not hot paths)."""
         self._known.clear()
-        self._due_hint = self._polled_at = -_FOREVER
+        self._hint_until = 0.0
         pattern = _glob_escape(self.prefix) + "*"
         deleted = 0
         batch: list[bytes] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from adapters.state import RedisStore
+from adapters.state.redis_store import HINT_LIFETIME
 from dreamcatcher import PROJECT_ROOT
 from dreamcatcher.ruletest import find_test_files, load_test_file, run_case
 from engine.engine import Engine
@@ -191,24 +193,24 @@ def test_an_update_that_refuses_a_guessed_state_gets_the_real_one(
         a.update("n", needs_a_value, ttl=60, now=0)
 
 
-def test_timer_poll_trades_round_trips_for_bounded_lateness_across_clients(
+def test_add_once_spares_the_following_pop_due_when_nothing_is_due(
         make_redis: StoreFactory) -> None:
-    a = make_redis(timer_poll=1.0)
+    a = make_redis()
     b = make_redis(a.prefix)
-    assert a.pop_due(now=100) == []  # asks Redis: nothing armed
-    a.schedule("own", due=100.5, payload="a")
-    assert a.pop_due(now=100.5) == [("own", 100.5, "a")]  # its own timers: on time
-    b.schedule("other", due=100.6, payload="b")
-    assert a.pop_due(now=100.7) == []  # polled at 100.5: b's timer not seen yet
-    assert a.pop_due(now=101.5) == [("other", 100.6, "b")]  # at most timer_poll late
-    b.schedule("again", due=101.6, payload="c")
-    assert b.pop_due(now=101.6) == [("again", 101.6, "c")]  # b (exact) claims it...
-    assert a.pop_due(now=103) == []  # ...once
-    a.schedule("x", due=105, payload=None)
-    assert a.pop_due(now=103.5) == []
-    a.pop_due(now=float("inf"))  # a drain does not blind the client afterwards
-    b.schedule("late", due=200, payload=None)
-    assert a.pop_due(now=200) == [("late", 200.0, None)]
+    a.schedule("t", due=10, payload=1)
+    assert a.add_once("e1", ttl=60, now=20) is True
+    assert a.pop_due(now=20) == [("t", 10.0, 1)]  # the hint says due: Redis is asked
+    assert a.add_once("e2", ttl=60, now=21) is True  # nothing armed now
+    a.schedule("own", due=21, payload=2)  # this client's own timer moves the hint
+    assert a.pop_due(now=21) == [("own", 21.0, 2)]
+    assert a.add_once("e2", ttl=60, now=22) is False  # a duplicate refreshes the hint too
+    b.schedule("other", due=22, payload=3)  # another worker, in the gap
+    assert a.pop_due(now=22) == []  # answered from the hint...
+    assert a.pop_due(now=22) == [("other", 22.0, 3)]  # ...once: the next call asks Redis
+    a.add_once("e4", ttl=60, now=23)
+    b.schedule("later", due=23, payload=4)
+    time.sleep(2 * HINT_LIFETIME)
+    assert a.pop_due(now=23) == [("later", 23.0, 4)]  # an old hint is not used
 
 
 def test_an_expired_value_read_from_the_cache_is_absent(make_redis: StoreFactory) -> None:

@@ -18,10 +18,10 @@ from tests.notifications.test_run_cli import LEGACY, start_worker, wait_for_queu
 def test_state_section_of_the_deployment_config(tmp_path: Path) -> None:
     conf = tmp_path / "deploy.yaml"
     conf.write_text("state:\n  url: redis://127.0.0.1:6379/3\n  prefix: 'site-a:'\n"
-                    "  wall_ttl_margin: 2d\n  timer_poll: 500ms\n")
+                    "  wall_ttl_margin: 2d\n")
     state = load_config(conf).state
     assert state == StateConfig(url="redis://127.0.0.1:6379/3", prefix="site-a:",
-                                wall_ttl_margin=172800.0, timer_poll=0.5)
+                                wall_ttl_margin=172800.0)
     assert StateConfig().url is None  # memory by default
     with pytest.raises(ValueError, match="redis://"):
         StateConfig(url="http://127.0.0.1:6379")
