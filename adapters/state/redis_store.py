@@ -8,11 +8,11 @@ index up to ``now`` and ``size()`` counts it, so no hot path needs SCAN.
 
 Multi-key steps (a value and its index entry, a timer and its payload, a set
 and the index of sets) run as Lua scripts, which Redis executes atomically.
-``update`` runs the Python callback between a GET and a compare-and-set
-script that writes only if the stored bytes are still the ones read; on a
-conflict it reads again and retries. A value that comes back byte-identical
-(same JSON, same expiry) is not written at all: the read is then the
-linearization point, which saves a round trip on the engine's no-op updates.
+``update`` runs the Python callback on the stored bytes it believes current,
+then a compare-and-set script writes only if they still are; on a conflict
+the script hands back the current bytes and the callback runs again on
+them. A result that is byte-identical (same JSON, same expiry) is only
+checked, not written.
 
 Layout under ``prefix`` (the namespace; several deployments or tests can share
 one server): ``k:<key>`` values, ``i:keys`` the expiry index, ``s:<key>``
@@ -379,10 +379,13 @@ class RedisStore(StateStore):
                 else:
                     expires = _FOREVER if ttl is None else now + ttl
                 new_raw = self._encode(new, expires)
-            reply = self._cas(keys=[name, self._keys],
-                              args=[raw, new_raw, self._score(expires),
-                                    self._px(expires, now), member,
-                                    b"1" if new_raw == raw else b""])
+            if new_raw == raw:  # nothing to write: only check it is still so
+                reply = self._cas(keys=[name, self._keys],
+                                  args=[raw, b"", b"", b"", member, b"1"])
+            else:
+                reply = self._cas(keys=[name, self._keys],
+                                  args=[raw, new_raw, self._score(expires),
+                                        self._px(expires, now), member, b""])
             if reply[0]:
                 if new_raw:
                     self._remember(name, new_raw)
