@@ -1,7 +1,8 @@
-"""The deployment's configuration file: where alerts go and what may be enforced.
+"""The deployment's configuration file: where alerts go, what may be enforced,
+where the engine keeps its state.
 
 Without a file the embedded default applies: alerts on the terminal, every
-remediation a dry run.
+remediation a dry run, state in memory.
 """
 
 from __future__ import annotations
