@@ -5,6 +5,7 @@ tests giving the same firings as on the memory store."""
 from __future__ import annotations
 
 import multiprocessing
+import random
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ from dreamcatcher.ruletest import find_test_files, load_test_file, run_case
 from engine.engine import Engine
 from engine.events import Event
 from engine.firing import Firing
+from engine.loader import load_rules
 from engine.schema import Rule
 from engine.store import StateStore
 from tests.engine.store_contract import StoreContract
@@ -360,3 +362,44 @@ def test_two_workers_share_dedup_expectations_and_timers(make_redis: StoreFactor
     fired = a.advance(T0 + timedelta(minutes=5)) + b.advance(T0 + timedelta(minutes=5))
     assert [f.title for f in fired] == ["r1"]
     assert a.drain() == [] and b.drain() == []
+
+
+def _busy_stream(n: int) -> list[Event]:
+    """Volume creations (one in seven never finishes) and console fetches
+    that sometimes burst, in time order."""
+    rng = random.Random(11)
+    out: list[Event] = []
+    for i in range(n):
+        t = T0 + timedelta(seconds=7 * i)
+        vol = f"v{i}"
+        out.append(Event(id=f"s{i}", type="volume.create.start", time=t, volume_id=vol))
+        if i % 7:
+            out.append(Event(id=f"e{i}", type="volume.create.end", volume_id=vol,
+                             time=t + timedelta(seconds=rng.randrange(1, 290))))
+        out.append(Event(id=f"c{i}", type="nova.api.request", time=t,
+                         instance_id=f"i{rng.randrange(6)}",
+                         data={"action": "os-getConsoleOutput",
+                               "length": 2_000_000 if rng.random() < 0.3 else 10}))
+    out.sort(key=lambda e: e.time)
+    return out
+
+
+def test_two_workers_taking_turns_fire_what_one_memory_engine_fires(
+        make_redis: StoreFactory) -> None:
+    """Like two consumers on one queue: events alternate between the workers."""
+    rules = load_rules([PROJECT_ROOT / "tests" / "operator_rules" / "expect-volume.yaml",
+                        PROJECT_ROOT / "tests" / "operator_rules" / "count-console.yaml"])
+    events = _busy_stream(600)
+    memory = Engine(rules, lateness=5.0)
+    expected = [f for e in events for f in memory.process(e)] + memory.drain()
+    first = make_redis()
+    workers = [Engine(rules, first, lateness=5.0),
+               Engine(rules, make_redis(first.prefix), lateness=5.0)]
+    fired: list[Firing] = []
+    for i, event in enumerate(events):
+        fired += workers[i % 2].process(event)
+        fired += workers[i % 2].process(event)  # each event is also redelivered once
+    fired += workers[0].drain() + workers[1].drain()
+    assert len({f.rule for f in expected}) == 2 and len(expected) > 100
+    assert _firings_view(fired) == _firings_view(expected)
+    assert sum(w.stats["duplicates"] for w in workers) == len(events)
