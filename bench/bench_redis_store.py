@@ -3,9 +3,9 @@
     python bench/bench_redis_store.py [--events 30000] [--url redis://127.0.0.1:6379/14]
 
 Prints events/s on the RedisStore (a fresh prefix, removed at the end) next to
-the memory store on the same events in the same run, and Redis round trips
-per event (requests the client sent). The engine process is pinned to one
-core; Redis runs wherever it runs (on this machine, the other core).
+the memory store on the same events in the same run, Redis round trips per
+event (requests the client sent) and CPU per event on each side. The engine
+process is pinned to one core; Redis runs wherever it runs.
 """
 
 from __future__ import annotations
@@ -32,14 +32,21 @@ from engine.schema import Rule
 from engine.store import StateStore
 
 
-def run(rules: list[Rule], events: list[Event], store: StateStore | None) -> tuple[float, int]:
+def run(rules: list[Rule], events: list[Event],
+        store: StateStore | None) -> tuple[float, float, int]:
+    """Wall seconds, this process's CPU seconds, firings."""
     engine = Engine(rules, store)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     firings = 0
     for event in events:
         firings += len(engine.process(event))
     firings += len(engine.drain())
-    return time.perf_counter() - start, firings
+    return time.perf_counter() - start, time.process_time() - cpu, firings
+
+
+def server_cpu(store: RedisStore) -> float:
+    info = store.client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 class RoundTrips:
@@ -71,19 +78,21 @@ def main() -> None:
     n = len(events)
     best_mem, mem_firings = 0.0, 0
     for _ in range(args.runs):
-        elapsed, mem_firings = run(rules, events, None)
+        elapsed, _, mem_firings = run(rules, events, None)
         best_mem = max(best_mem, n / elapsed)
     print(f"engine: {len(rules)} rules, {n:,} mixed events, {mem_firings} firings")
     print(f"memory store (best of {args.runs}, one core): {best_mem:,.0f} events/s")
     RoundTrips.install()
-    best, trips, conflicts = 0.0, 0.0, 0
+    best, trips, conflicts, client_us, server_us = 0.0, 0.0, 0, 0.0, 0.0
     size: dict[str, int] = {}
     for _ in range(args.runs):
         store = RedisStore.from_url(args.url, f"dcbench:{uuid.uuid4().hex}:")
         try:
-            before = RoundTrips.count
-            elapsed, firings = run(rules, events, store)
+            before, server_before = RoundTrips.count, server_cpu(store)
+            elapsed, cpu, firings = run(rules, events, store)
             trips = (RoundTrips.count - before) / n
+            server_us = (server_cpu(store) - server_before) / n * 1e6
+            client_us = cpu / n * 1e6
             size = store.size()
             conflicts = store.conflicts
         finally:
@@ -94,6 +103,8 @@ def main() -> None:
     print(f"redis store (best of {args.runs}, one core): {best:,.0f} events/s "
           f"({best_mem / best:.0f}x slower than memory), {trips:.2f} round trips/event, "
           f"{conflicts} compare-and-set retries, size at end {size}")
+    print(f"CPU per event, last run: client {client_us:.0f} us, Redis server {server_us:.0f} us "
+          f"(the server's counter: other clients count too)")
 
 if __name__ == "__main__":
     main()

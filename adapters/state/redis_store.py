@@ -25,6 +25,11 @@ remaining event-time TTL plus ``wall_ttl_margin`` seconds, a safety net
 against leaks if no worker calls ``expire`` any more. It must be generous: a
 worker that catches up on a backlog runs behind the wall clock, and a key the
 safety net dropped early is lost state. ``None`` disables it.
+
+Server requirements: a single Redis (or a primary with replicas), not Redis
+Cluster (``expire`` deletes keys it finds in the index, which a cluster
+script may not name); ``maxmemory-policy noeviction``, since an evicted key
+is lost state; a client without ``decode_responses`` (values are bytes).
 """
 
 from __future__ import annotations
