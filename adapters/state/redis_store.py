@@ -182,6 +182,15 @@ def _split(raw: bytes) -> tuple[float, bytes]:
     return (float(expiry) if expiry else _FOREVER), body
 
 
+def _pack(args: tuple[bytes | int, ...]) -> bytes:
+    """One RESP request (an array of bulk strings), built in one piece."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else b"%d" % arg
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
 class _Script:
     """A Lua script run by EVALSHA, loaded again if the server forgot it."""
 
@@ -215,11 +224,12 @@ class _Wire:
         self._conn: Any = self._pool.get_connection()
         self._lock = threading.Lock()
 
-    def call(self, *args: Any) -> Any:
+    def call(self, *args: bytes | int) -> Any:
         conn = self._conn
+        request = _pack(args)
         with self._lock:
             try:
-                conn.send_packed_command(conn.pack_command(*args), check_health=False)
+                conn.send_packed_command((request,), check_health=False)
                 return conn.read_response()
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
                 conn.disconnect()  # the next call connects again
