@@ -1,7 +1,8 @@
-"""The deployment's configuration file: where alerts go and what may be enforced.
+"""The deployment's configuration file: where alerts go, what may be enforced,
+where the engine keeps its state.
 
 Without a file the embedded default applies: alerts on the terminal, every
-remediation a dry run.
+remediation a dry run, state in memory.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.alerting.config import AlertingConfig
 from adapters.remediation.config import RemediationConfig
+from adapters.state.config import StateConfig
 from engine.yamlsource import load_model
 
 
@@ -21,6 +23,7 @@ class DeploymentConfig(BaseModel):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     remediation: RemediationConfig = Field(default_factory=RemediationConfig)
     audit_log: Path | None = None
+    state: StateConfig = Field(default_factory=StateConfig)
 
 
 def load_config(path: Path) -> DeploymentConfig:

@@ -25,6 +25,7 @@ from engine.events import Event, FactKind, FactUpdate
 from engine.firing import Firing
 from engine.loader import RULE_TEST_SUFFIX, load_rules
 from engine.schema import Duration, Offset
+from engine.store import StateStore
 from engine.yamlsource import load_model
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -188,10 +189,13 @@ def _describe(firing: Firing, start: datetime) -> str:
     return f"{firing.rule} at +{offset:g}s: {firing.title!r} labels={firing.labels}"
 
 
-def run_case(path: Path, spec: RuleTestFile, case: Case) -> CaseResult:
+def run_case(path: Path, spec: RuleTestFile, case: Case,
+             store: StateStore | None = None) -> CaseResult:
+    """Run one case; ``store`` (fresh and empty) replaces the memory store, so
+    the same cases check a shared store behaves the same."""
     result = CaseResult(str(path), case.name)
     rules = load_rules(_rule_paths(path, spec))
-    engine = Engine(rules, lateness=float(spec.lateness))
+    engine = Engine(rules, store, lateness=float(spec.lateness))
     engine.load_facts(_facts({**spec.inventory, **case.inventory}))
     try:
         events = _events(case, spec.start, path.name)

@@ -26,6 +26,7 @@ from adapters.deadletter import DeadLetters
 from dreamcatcher.commands.replay import DEFAULT_RULES
 from dreamcatcher.outputs import build_outputs
 from dreamcatcher.pipeline import Pipeline
+from dreamcatcher.state import add_state_options, store_from_args
 from engine.engine import Engine
 from engine.events import Event
 from engine.loader import load_rules
@@ -50,7 +51,7 @@ def build_handler(args: argparse.Namespace) -> Handler:
     """
     if args.print_events:
         return print_events
-    engine = Engine(load_rules(args.rules or [DEFAULT_RULES]),
+    engine = Engine(load_rules(args.rules or [DEFAULT_RULES]), store_from_args(args),
                     lateness=parse_duration(args.lateness))
     on_firing, _close = build_outputs(args.config, args.format)
     pipeline = Pipeline(engine, on_firing)
@@ -134,4 +135,5 @@ def register(subparsers: Any) -> None:
                         help="deployment config (alert sinks, remediation)")
     parser.add_argument("--print-events", action="store_true",
                         help="print normalized events instead of running the rules")
+    add_state_options(parser)
     parser.set_defaults(handler=run)

@@ -1,0 +1,6 @@
+"""Shared state stores: the engine's StateStore contract on external servers."""
+
+from adapters.state.config import StateConfig, build_store
+from adapters.state.redis_store import RedisStore, UpdateConflict
+
+__all__ = ["RedisStore", "StateConfig", "UpdateConflict", "build_store"]

@@ -1,0 +1,505 @@
+"""A StateStore in Redis, so several workers share windows, expectations and timers.
+
+``now`` is event time, so Redis's own (wall-clock) expiry cannot carry the
+contract's TTLs. Every value is stored with its event-time expiry in front
+(``b"<expires_at>|<json>"``, an empty expiry meaning "until deleted"), and one
+sorted set indexes every value key by that expiry: ``expire(now)`` pops the
+index up to ``now`` and ``size()`` counts it, so no hot path needs SCAN.
+
+Multi-key steps (a value and its index entry, a timer and its payload, a set
+and the index of sets) run as Lua scripts, which Redis executes atomically.
+``update`` runs the Python callback on the stored bytes it believes current,
+then a compare-and-set script writes only if they still are; on a conflict
+the script hands back the current bytes and the callback runs again on
+them. A result that is byte-identical (same JSON, same expiry) is only
+checked, not written.
+
+Layout under ``prefix`` (the namespace; several deployments or tests can share
+one server): ``k:<key>`` values, ``i:keys`` the expiry index, ``s:<key>``
+sets, ``i:sets`` the names of non-empty sets, ``t:due`` timers by due time,
+``t:payload`` their payloads. Timers due at the same instant pop in id order
+(the memory store pops them in arming order; the contract leaves ties open).
+
+Optionally each value with a TTL also gets a wall-clock PEXPIRE of its
+remaining event-time TTL plus ``wall_ttl_margin`` seconds, a safety net
+against leaks if no worker calls ``expire`` any more. It must be generous: a
+worker that catches up on a backlog runs behind the wall clock, and a key the
+safety net dropped early is lost state. ``None`` disables it.
+
+Server requirements: a single Redis (or a primary with replicas), not Redis
+Cluster (``expire`` deletes keys it finds in the index, which a cluster
+script may not name); ``maxmemory-policy noeviction``, since an evicted key
+is lost state; a client without ``decode_responses`` (values are bytes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from time import monotonic
+from typing import Any, cast
+
+import orjson
+import redis
+
+from engine.store import R, StateStore, Updater
+
+_FOREVER = math.inf
+_BATCH = 1000  # index entries handled per script call, so one call never blocks Redis long
+DEFAULT_PREFIX = "dreamcatcher:"
+DEFAULT_WALL_TTL_MARGIN = 7 * 86400.0
+HINT_LIFETIME = 0.05  # seconds (wall clock) add_once's view of the timers stays usable
+
+# The stored expiry is the text before the first "|"; empty means no expiry.
+_LUA_EXPIRY = """
+local function expiry(raw)
+  local bar = string.find(raw, '|', 1, true)
+  if bar == nil or bar == 1 then return math.huge end
+  return tonumber(string.sub(raw, 1, bar - 1))
+end
+local function write(key, index, member, raw, score, px)
+  if px == '' then
+    redis.call('SET', key, raw)
+  else
+    redis.call('SET', key, raw, 'PX', px)
+  end
+  redis.call('ZADD', index, score, member)
+end
+"""
+
+# KEYS: value, index, timers' due zset. ARGV: now, raw, score, px, member.
+# Returns {1 if marked now else 0, the earliest timer's due or ''}: the
+# engine asks for due timers right after marking an event, and this saves
+# that round trip whenever nothing is due.
+_ADD_ONCE = _LUA_EXPIRY + """
+local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+local due = first[2] or ''
+local cur = redis.call('GET', KEYS[1])
+if cur and expiry(cur) > tonumber(ARGV[1]) then return {0, due} end
+write(KEYS[1], KEYS[2], ARGV[5], ARGV[2], ARGV[3], ARGV[4])
+return {1, due}
+"""
+
+# KEYS: value, index. ARGV: raw, score, px, member.
+_PUT = _LUA_EXPIRY + """
+write(KEYS[1], KEYS[2], ARGV[4], ARGV[1], ARGV[2], ARGV[3])
+return 1
+"""
+
+# KEYS: value, index. ARGV: member.
+_DELETE = """
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+
+# Compare-and-set. KEYS: value, index. ARGV: expected raw ('' = absent),
+# new raw ('' = delete), score, px, member, verify ('1': only check that the
+# value is still the expected one). Returns {1} when done, {0, current raw}
+# on a conflict, so the caller's retry needs no extra read.
+_CAS = _LUA_EXPIRY + """
+local cur = redis.call('GET', KEYS[1]) or ''
+if cur ~= ARGV[1] then return {0, cur} end
+if ARGV[6] == '1' then return {1} end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[5])
+else
+  write(KEYS[1], KEYS[2], ARGV[5], ARGV[2], ARGV[3], ARGV[4])
+end
+return {1}
+"""
+
+# KEYS: index. ARGV: now, limit, value-key prefix. Returns how many were dropped.
+_EXPIRE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #due == 0 then return 0 end
+local names = {}
+for i, member in ipairs(due) do names[i] = ARGV[3] .. member end
+redis.call('UNLINK', unpack(names))
+redis.call('ZREM', KEYS[1], unpack(due))
+return #due
+"""
+
+# KEYS: set, index of sets. ARGV: member, set name.
+_SET_ADD = """
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 1
+"""
+
+_SET_REMOVE = """
+redis.call('SREM', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+return 1
+"""
+
+# KEYS: due zset, payload hash. ARGV: id, due, payload.
+_SCHEDULE = """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return 1
+"""
+
+_CANCEL = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+"""
+
+# Claim: whoever runs this removes the timers, so each is handed out once.
+# KEYS: due zset, payload hash. ARGV: now, limit. Returns {id, due, payload, ...}.
+_POP_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+if #due == 0 then return due end
+local ids = {}
+for i = 1, #due, 2 do ids[#ids + 1] = due[i] end
+redis.call('ZREM', KEYS[1], unpack(ids))
+local payloads = redis.call('HMGET', KEYS[2], unpack(ids))
+redis.call('HDEL', KEYS[2], unpack(ids))
+local out = {}
+for i = 1, #ids do
+  out[#out + 1] = ids[i]
+  out[#out + 1] = due[2 * i]
+  out[#out + 1] = payloads[i] or 'null'
+end
+return out
+"""
+
+
+class UpdateConflict(RuntimeError):
+    """``update`` lost the compare-and-set race too many times in a row."""
+
+
+def _num(value: float) -> bytes:
+    """A float as text that Redis and Lua parse back to the same double."""
+    return repr(float(value)).encode()
+
+
+def _split(raw: bytes) -> tuple[float, bytes]:
+    expiry, _, body = raw.partition(b"|")
+    return (float(expiry) if expiry else _FOREVER), body
+
+
+def _pack(args: tuple[bytes | int, ...]) -> bytes:
+    """One RESP request (an array of bulk strings), built in one piece."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else b"%d" % arg
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+class _Script:
+    """A Lua script run by EVALSHA, loaded again if the server forgot it."""
+
+    __slots__ = ("sha", "source", "wire")
+
+    def __init__(self, wire: _Wire, source: str) -> None:
+        self.wire = wire
+        self.source = source.encode()
+        self.sha = hashlib.sha1(self.source).hexdigest().encode()
+
+    def __call__(self, keys: list[bytes], args: list[bytes]) -> Any:
+        try:
+            return self.wire.call(b"EVALSHA", self.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:  # a restarted or flushed server
+            self.wire.call(b"SCRIPT", b"LOAD", self.source)
+            return self.wire.call(b"EVALSHA", self.sha, len(keys), *keys, *args)
+
+
+class _Wire:
+    """One pinned connection for the hot path: a request and its reply, nothing more.
+
+    redis-py's per-command machinery (pool checkout, retry wrapper, event
+    hooks, reply callbacks) costs about as much as the loopback round trip
+    itself, and the engine makes a few calls per event. Connecting, AUTH,
+    SELECT and TLS still come from redis-py's own connection. Nothing is
+    retried here: a lost reply to a compare-and-set must not be replayed.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
+        self._conn: Any = self._pool.get_connection()
+        self._lock = threading.Lock()
+
+    def call(self, *args: bytes | int) -> Any:
+        conn = self._conn
+        request = _pack(args)
+        with self._lock:
+            try:
+                conn.send_packed_command((request,), check_health=False)
+                return conn.read_response()
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                conn.disconnect()  # the next call connects again
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._pool.release(self._conn)
+
+
+class RedisStore(StateStore):
+    """The StateStore contract on a Redis server, under a key prefix.
+
+    Safe between processes and hosts: every operation is one atomic script
+    or a compare-and-set loop. One instance may be shared by threads only
+    under the caller's lock (the engine is single-threaded anyway): the
+    update cache and the timer hint are plain attributes.
+
+    Two client-side shortcuts save round trips without weakening atomicity:
+
+    * ``update`` starts from the bytes this client last read or wrote for the
+      key (absent if unknown) and sends them straight to the compare-and-set:
+      one round trip when nobody else wrote the key since, two otherwise. At
+      most ``cache_size`` values are remembered.
+    * ``add_once`` also brings back when the earliest timer is due, and a
+      ``pop_due`` that follows within ``HINT_LIFETIME`` (the engine's very
+      next call) answers "nothing due" from it without asking Redis; this
+      client's own ``schedule`` calls move the hint too. A timer that
+      *another* worker arms in that sub-millisecond gap is claimed by the
+      next ``pop_due`` instead, still once and with its own due time, as if
+      its ``schedule`` had come a moment later.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str = DEFAULT_PREFIX, *,
+                 wall_ttl_margin: float | None = DEFAULT_WALL_TTL_MARGIN,
+                 cache_size: int = 10_000,
+                 max_retries: int = 1000) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.wall_ttl_margin = wall_ttl_margin
+        self.cache_size = cache_size
+        self.max_retries = max_retries
+        self.conflicts = 0  # compare-and-set retries: another writer, or a stale guess
+        self._known: dict[bytes, bytes] = {}  # value key -> raw last seen (b"" = absent)
+        self._due_hint = -_FOREVER  # earliest due timer as add_once saw it
+        self._hint_until = 0.0  # monotonic deadline of that hint; one pop_due uses it
+        p = prefix.encode()
+        self._kp = p + b"k:"
+        self._sp = p + b"s:"
+        self._keys = p + b"i:keys"
+        self._sets = p + b"i:sets"
+        self._due = p + b"t:due"
+        self._payload = p + b"t:payload"
+        self._wire = wire = _Wire(client)
+        self._call = wire.call
+
+        def reg(source: str) -> _Script:
+            return _Script(wire, source)
+
+        self._add_once = reg(_ADD_ONCE)
+        self._put = reg(_PUT)
+        self._delete = reg(_DELETE)
+        self._cas = reg(_CAS)
+        self._expire = reg(_EXPIRE)
+        self._set_add = reg(_SET_ADD)
+        self._set_remove = reg(_SET_REMOVE)
+        self._schedule = reg(_SCHEDULE)
+        self._cancel = reg(_CANCEL)
+        self._pop_due = reg(_POP_DUE)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = DEFAULT_PREFIX, **options: Any) -> RedisStore:
+        """``redis://host:port/db`` (redis-py's URL syntax, connection options as
+        query parameters); ``options`` are the constructor's keywords."""
+        return cls(redis.Redis.from_url(url), prefix, **options)
+
+    # -- values ---------------------------------------------------------------
+
+    def _px(self, expires: float, now: float) -> bytes:
+        if expires == _FOREVER or self.wall_ttl_margin is None:
+            return b""
+        return b"%d" % max(1, math.ceil((expires - now + self.wall_ttl_margin) * 1000))
+
+    @staticmethod
+    def _encode(value: Any, expires: float) -> bytes:
+        head = b"" if expires == _FOREVER else _num(expires)
+        return head + b"|" + orjson.dumps(value)
+
+    @staticmethod
+    def _score(expires: float) -> bytes:
+        return b"+inf" if expires == _FOREVER else _num(expires)
+
+    def _remember(self, name: bytes, raw: bytes) -> None:
+        known = self._known
+        if name not in known and len(known) >= self.cache_size:
+            del known[next(iter(known))]  # the oldest remembered goes first
+        known[name] = raw
+
+    def add_once(self, key: str, ttl: float, now: float) -> bool:
+        member = key.encode()
+        expires = now + ttl
+        added, due = self._add_once(
+            keys=[self._kp + member, self._keys, self._due],
+            args=[_num(now), self._encode(True, expires), self._score(expires),
+                  self._px(expires, now), member])
+        self._due_hint = float(due) if due else _FOREVER
+        self._hint_until = monotonic() + HINT_LIFETIME
+        return bool(added)
+
+    def get(self, key: str) -> Any:
+        name = self._kp + key.encode()
+        raw: bytes | None = self._call(b"GET", name)
+        if raw is None:
+            self._known.pop(name, None)
+            return None
+        if name in self._known:
+            self._known[name] = raw
+        return orjson.loads(_split(raw)[1])
+
+    def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
+        member = key.encode()
+        name = self._kp + member
+        expires = _FOREVER if ttl is None else now + ttl
+        raw = self._encode(value, expires)
+        self._put(keys=[name, self._keys],
+                  args=[raw, self._score(expires), self._px(expires, now), member])
+        self._known.pop(name, None)  # facts are written once and read by get()
+
+    def delete(self, key: str) -> None:
+        member = key.encode()
+        name = self._kp + member
+        self._delete(keys=[name, self._keys], args=[member])
+        self._known.pop(name, None)
+
+    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float) -> R:
+        member = key.encode()
+        name = self._kp + member
+        raw = self._known.get(name, b"")  # a guess; the compare-and-set checks it
+        guessed = True
+        for _ in range(self.max_retries):
+            old = None
+            old_expires = -_FOREVER
+            if raw:
+                old_expires, body = _split(raw)
+                if old_expires > now:
+                    old = orjson.loads(body)
+            try:
+                new, result = fn(old)
+            except Exception:
+                if not guessed:
+                    raise
+                # fn may rightly refuse a state that was only guessed: read the real one
+                raw = self._call(b"GET", name) or b""
+                guessed = False
+                continue
+            if new is None:
+                new_raw = b""
+                expires = _FOREVER
+            else:
+                if raw and ttl is not None and old_expires >= now + ttl:
+                    expires = old_expires  # the TTL already reaches as far
+                else:
+                    expires = _FOREVER if ttl is None else now + ttl
+                new_raw = self._encode(new, expires)
+            if new_raw == raw:  # nothing to write: only check it is still so
+                reply = self._cas(keys=[name, self._keys],
+                                  args=[raw, b"", b"", b"", member, b"1"])
+            else:
+                reply = self._cas(keys=[name, self._keys],
+                                  args=[raw, new_raw, self._score(expires),
+                                        self._px(expires, now), member, b""])
+            if reply[0]:
+                if new_raw:
+                    self._remember(name, new_raw)
+                else:
+                    self._known.pop(name, None)
+                return result
+            raw = reply[1]
+            guessed = False
+            self.conflicts += 1
+        self._known.pop(name, None)
+        raise UpdateConflict(f"update of {key!r} lost {self.max_retries} races in a row")
+
+    def expire(self, now: float) -> int:
+        dropped = 0
+        limit = b"%d" % _BATCH
+        while True:
+            n = int(self._expire(keys=[self._keys], args=[_num(now), limit, self._kp]))
+            dropped += n
+            if n < _BATCH:
+                return dropped
+
+    # -- sets -----------------------------------------------------------------
+
+    def set_add(self, key: str, member: str) -> None:
+        name = key.encode()
+        self._set_add(keys=[self._sp + name, self._sets], args=[member.encode(), name])
+
+    def set_remove(self, key: str, member: str) -> None:
+        name = key.encode()
+        self._set_remove(keys=[self._sp + name, self._sets], args=[member.encode(), name])
+
+    def set_members(self, key: str) -> list[str]:
+        members = cast("set[bytes]", self.client.smembers(self._sp + key.encode()))
+        return sorted(m.decode() for m in members)
+
+    # -- timers ---------------------------------------------------------------
+
+    def schedule(self, timer_id: str, due: float, payload: Any) -> None:
+        self._schedule(keys=[self._due, self._payload],
+                       args=[timer_id.encode(), _num(due), orjson.dumps(payload)])
+        if due < self._due_hint:
+            self._due_hint = due
+
+    def cancel(self, timer_id: str) -> None:
+        self._cancel(keys=[self._due, self._payload], args=[timer_id.encode()])
+
+    def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
+        if now < self._due_hint and self._hint_until:
+            fresh = monotonic() < self._hint_until
+            self._hint_until = 0.0
+            if fresh:
+                return []  # add_once just saw that nothing is due
+        out: list[tuple[str, float, Any]] = []
+        limit = b"%d" % _BATCH
+        while True:
+            flat: list[bytes] = self._pop_due(keys=[self._due, self._payload],
+                                              args=[_num(now), limit])
+            for i in range(0, len(flat), 3):
+                out.append((flat[i].decode(), float(flat[i + 1]), orjson.loads(flat[i + 2])))
+            if len(flat) < 3 * _BATCH:
+                return out
+
+    def next_due(self) -> float | None:
+        first = cast("list[tuple[bytes, float]]",
+                     self.client.zrange(self._due, 0, 0, withscores=True))
+        return first[0][1] if first else None
+
+    # -- bookkeeping ----------------------------------------------------------
+
+    def size(self) -> dict[str, int]:
+        """Counts from the indexes (keys dropped early by the wall-clock safety
+        net still count until ``expire`` passes their event-time TTL)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zcard(self._keys)
+        pipe.scard(self._sets)
+        pipe.zcard(self._due)
+        keys, sets, timers = pipe.execute()
+        return {"keys": int(keys), "sets": int(sets), "timers": int(timers)}
+
+    def clear(self) -> int:
+        """Delete everything under this prefix (SCAN: for tests and admin, not hot paths)."""
+        self._known.clear()
+        self._hint_until = 0.0
+        pattern = _glob_escape(self.prefix) + "*"
+        deleted = 0
+        batch: list[bytes] = []
+        for name in self.client.scan_iter(match=pattern, count=1000):
+            batch.append(name)
+            if len(batch) >= 1000:
+                deleted += int(self.client.unlink(*batch))
+                batch.clear()
+        if batch:
+            deleted += int(self.client.unlink(*batch))
+        return deleted
+
+    def close(self) -> None:
+        self._wire.close()
+        self.client.close()
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
