@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 R = TypeVar("R")
 
 #: ``update`` callbacks get the current value (or None) and return the new
-#: value (None deletes the key) and a result handed back to the caller.
+#: value (None deletes the key) and a result handed back to the caller. They
+#: must be pure: a shared store may call one again after a conflicting write.
 Updater = Callable[[Any], tuple[Any, R]]
 
 
@@ -32,7 +33,7 @@ class StateStore(ABC):
 
     @abstractmethod
     def get(self, key: str) -> Any:
-        """The live value of ``key`` or None."""
+        """The value of ``key`` or None (until ``expire`` drops it; ``update`` checks the TTL)."""
 
     @abstractmethod
     def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
@@ -68,7 +69,10 @@ class StateStore(ABC):
 
     @abstractmethod
     def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
-        """Claim every timer due at ``now`` as (id, due, payload), in due order, once each."""
+        """Claim every timer due at ``now`` as (id, due, payload), in due order, once each.
+
+        Timers due at the same instant come in a fixed order the store chooses.
+        """
 
     @abstractmethod
     def next_due(self) -> float | None:
