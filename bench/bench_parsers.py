@@ -26,7 +26,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,10 +34,9 @@ from bench.common import pin_one_core
 from engine.engine import Engine
 from engine.events import Event
 from engine.loader import load_rules
-from engine.memstore import MemoryStore
-from engine.schema import Rule
 
-CORPUS = Path(os.environ.get("DREAMCATCHER_CORPUS", "/work/shared/corpus")) / "logs"
+CORPUS = Path(os.environ.get("DREAMCATCHER_CORPUS",
+                           Path(__file__).resolve().parents[2] / "shared" / "corpus")) / "logs"
 RULES = Path(__file__).resolve().parents[1] / "rules"
 #: (origin, kind, first position, lines): one follower delivery.
 Batch = tuple[str, str, int, list[str]]
@@ -90,64 +88,6 @@ def _mixed(streams: list[tuple[str, str, list[str]]], weight: Callable[[int], in
     return batches
 
 
-class _PatchedStore(MemoryStore):
-    """Workaround for the store on this branch: a key (or timer) deleted and re-armed with
-    the same deadline sits twice in its deadline queue, and ``expire`` / ``pop_due``
-    removed it twice (KeyError). Used only when ``_store_type()`` finds that bug.
-    """
-
-    def expire(self, now: float) -> int:
-        data = self._data  # type: ignore[attr-defined]
-
-        def expired(key: str, due: float) -> bool:
-            entry = data.get(key)
-            return entry is not None and entry[1] == due
-
-        dropped = self._ttl.pop_due(now, expired)
-        for key in dropped:
-            data.pop(key, None)
-        return len(dropped)
-
-    def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
-        timers = self._timers
-        if not self._timer_queue.has_due(now):
-            return []
-        out = []
-        for timer_id in self._timer_queue.pop_due(
-                now, lambda t, due: t in timers and timers[t][0] == due):
-            entry = timers.pop(timer_id, None)
-            if entry is not None:
-                out.append((timer_id, entry[0], entry[1]))
-        return out
-
-
-def _survives_re_arming(store_type: type[MemoryStore]) -> bool:
-    """Does the store pop a key (and a timer) re-armed with the same deadline once?"""
-    try:
-        store = store_type()
-        store.update("k", lambda old: (1, None), 10, 0.0)
-        store.update("k", lambda old: (None, None), 10, 0.0)
-        store.update("k", lambda old: (1, None), 10, 0.0)
-        store.schedule("t", 5.0, None)
-        store.schedule("t", 5.0, None)
-        store.expire(100.0)
-        return len(store.pop_due(100.0)) == 1
-    except (KeyError, AttributeError):  # the bug, or a store whose insides have changed
-        return False
-
-
-def _store_type() -> type[MemoryStore] | None:
-    """The engine's own store when it is sound, else the patched one (if it still fits)."""
-    if _survives_re_arming(MemoryStore):
-        return None
-    return _PatchedStore if _survives_re_arming(_PatchedStore) else None
-
-
-def _engine(rules: list[Rule]) -> Engine:
-    store = STORE_TYPE() if STORE_TYPE is not None else None
-    return Engine(rules, store)
-
-
 def _full(batches: list[Batch]) -> None:
     """Raw lines -> events -> rules, and the two halves alone, best of ``--repeat``.
 
@@ -161,7 +101,7 @@ def _full(batches: list[Batch]) -> None:
     gc.freeze()
     engine_s = full_s = float("inf")
     for _ in range(REPEAT):
-        engine = _engine(rules)
+        engine = Engine(rules)
         start = time.process_time()
         for event in parsed:
             engine.process(event)
@@ -172,16 +112,14 @@ def _full(batches: list[Batch]) -> None:
     gc.collect()
     firings = 0
     for _ in range(REPEAT):
-        engine = _engine(rules)
+        engine = Engine(rules)
         firings = 0
         start = time.process_time()
         for event in _events(batches):
             firings += len(engine.process(event))
         firings += len(engine.drain())
         full_s = min(full_s, time.process_time() - start)
-    late = engine.stats["late"]
-    if STORE_TYPE is not None:
-        print("(engine store pops a re-armed key or timer twice: using the bench's patched store)")
+    late = engine.late
     print(f"full path, {len(rules)} shipped rules, mixed (corpus weights): {total} lines, "
           f"{events} events, {firings} firings, {late} events behind the watermark")
     print(f"{'parse only':<24} {parse_rate:>10,.0f} lines/s  "
@@ -193,7 +131,6 @@ def _full(batches: list[Batch]) -> None:
 
 
 REPEAT = 3
-STORE_TYPE = _store_type()
 
 
 def main() -> None:

@@ -91,9 +91,21 @@ def _key_fn(paths: list[str], loc: Loc) -> KeyFn:
 
         return single
 
+    if len(getters) == 2:
+        get_a, get_b = getters
+
+        def pair(ev: Event) -> tuple[Any, ...] | None:
+            a = get_a(ev)
+            if a is None or a == "":
+                return None
+            b = get_b(ev)
+            return None if b is None or b == "" else (a, b)
+
+        return pair
+
     def many(ev: Event) -> tuple[Any, ...] | None:
-        values = tuple(g(ev) for g in getters)
-        return None if any(v is None or v == "" for v in values) else values
+        values = tuple([g(ev) for g in getters])
+        return None if None in values or "" in values else values
 
     return many
 

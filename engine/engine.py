@@ -67,7 +67,8 @@ class Engine:
         self.newest: float = _NEVER
         self._expired_at: float = _NEVER
         self.stats: Counter[str] = Counter()
-        self.events = 0  # a plain int: counted on the hot path
+        self.events = 0  # plain ints: counted on the hot path
+        self.late = 0  # events older than the watermark (still counted in windows)
 
     @property
     def watermark(self) -> float:
@@ -93,7 +94,7 @@ class Engine:
         else:
             firings = []
             if ts < self.newest - self.lateness:
-                self.stats["late"] += 1
+                self.late += 1
         facts = event.facts
         if facts:
             self._apply_facts(f for f in facts if not f.delete)
