@@ -211,7 +211,7 @@ def test_broker_restart_loses_nothing_duplicates_nothing(
     except (OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"rabbitmqctl not usable here: {exc}")
     total = 3000
-    collector = Collector(delay=0.02)  # a slow engine, so the restart lands mid-stream
+    collector = Collector(delay=0.003)  # slow per message: the restart lands mid-stream
     consumer = NotificationConsumer(rabbitmq_url, collector, exchanges=[names["exchange"]],
                                     queue_prefix=names["prefix"], max_backoff=1.0)
     thread = _start(consumer)  # declares the durable queue and its bindings
