@@ -10,6 +10,7 @@ no further message arrives.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -101,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _graceful)
     signal.signal(signal.SIGINT, _graceful)
+    # rules, mappings and imports live as long as the process: keep them out of the
+    # full collections, which otherwise pause the worker (~10 ms) now and then
+    gc.freeze()
     consumer.run()
     stats = consumer.stats
     logging.getLogger(__name__).info(
