@@ -44,6 +44,7 @@ from typing import Any, Protocol
 import kombu
 
 from adapters.amqp.deadletter import AmqpDeadLetters
+from adapters.amqp.transport import BufferedAmqpTransport
 from adapters.notifications.decode import decode_body
 from adapters.notifications.errors import NotificationError
 from adapters.notifications.normalize import default_mappings, normalize
@@ -182,7 +183,8 @@ class NotificationConsumer:
             *self._connection_errors(), OSError, _HandlerFailed)
         while not self._stopping:
             try:
-                conn: Any = Connection(self.url, transport_options={"confirm_publish": True},
+                conn: Any = Connection(self.url, transport=BufferedAmqpTransport,
+                                       transport_options={"confirm_publish": True},
                                        heartbeat=30)
                 with conn:
                     conn.connect()

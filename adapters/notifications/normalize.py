@@ -125,22 +125,10 @@ def normalize(
     root["event"] = envelope
     root["data"] = data
     # an empty string is "not known" for the envelope (boot-from-volume image_uuid "")
-    for name, extract in mset.common_fields:
-        value = extract(root)
-        if value is not None and value != "":
-            envelope[name] = value
-    for name, extract in mapping.fields:
-        value = extract(root)
-        if value is not None and value != "":
-            envelope[name] = value
-    for name, extract in mapping.data:
-        value = extract(root)
-        if value is not None:
-            data[name] = value
-    for name, extract in mset.derived_fields:
-        value = extract(root)
-        if value is not None and value != "":
-            envelope[name] = value
+    mset.common_fields.fill(root, envelope, True)
+    mapping.fields.fill(root, envelope, True)
+    mapping.data.fill(root, data, False)
+    mset.derived_fields.fill(root, envelope, True)
 
     time = envelope.pop("time", None) or fallback_time
     if not isinstance(time, datetime):
@@ -148,7 +136,8 @@ def normalize(
     if mapping.service:
         envelope["service"] = mapping.service
     for name, value in envelope.items():
-        envelope[name] = _as_text(name, value)
+        if value.__class__ is not str:
+            envelope[name] = _as_text(name, value)
     mac = envelope.get("mac")
     if mac:
         envelope["mac"] = mac.lower()
@@ -158,11 +147,8 @@ def normalize(
         fact_id = spec.id(root)
         if fact_id is None or fact_id == "":
             continue
-        fields = {}
-        for name, extract in spec.fields:
-            value = extract(root)
-            if value is not None:
-                fields[name] = value
+        fields: dict[str, Any] = {}
+        spec.fields.fill(root, fields, False)
         facts.append(_build_fact(spec.kind, _as_text("fact id", fact_id), fields,
                                  spec.deletes(event_type)))
 
