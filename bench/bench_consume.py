@@ -7,7 +7,8 @@ What issue 6 asks, measured the way it says:
    ``timestamp``) from a mix of corpus payloads (nova legacy and versioned,
    neutron, cinder; ~1.5 KB each), drained by (a) a bare kombu consumer
    (orjson of both layers, ack every 100 with ``multiple=True``, prefetch
-   1000) and (b) the worker: ``NotificationConsumer`` wired as ``dreamcatcher
+   1000; stock kombu, the issue's baseline, and for reference the same on the
+   worker's buffered transport) and (b) the worker: ``NotificationConsumer`` wired as ``dreamcatcher
    run`` wires it (a lock, ``Pipeline`` over an ``Engine`` with the shipped
    rules). Same messages, alternated, each rate from the first delivery to
    the last; medians of ``--runs``. The worker's time inside
@@ -45,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.amqp import NotificationConsumer  # noqa: E402
+from adapters.amqp.transport import BufferedAmqpTransport  # noqa: E402
 from adapters.notifications.decode import decode_body  # noqa: E402
 from adapters.notifications.normalize import normalize  # noqa: E402
 from dreamcatcher.pipeline import Pipeline  # noqa: E402
@@ -165,10 +167,10 @@ class _Window:
         return (self.done - 1) / (self.last - self.first)
 
 
-def bare_kombu(queue: str, count: int) -> float:
+def bare_kombu(queue: str, count: int, transport: Any = None) -> float:
     """Messages per second: orjson both layers, ack every 100 (multiple=True)."""
     window = _Window(count)
-    with Connection(URL) as conn:
+    with Connection(URL, transport=transport) as conn:
         channel = conn.channel()
         channel.basic_qos(0, 1000, False)
         last_tag: Any = None
@@ -421,26 +423,31 @@ def main() -> int:
         mean = statistics.mean(len(b) for b in bodies)
         print(f"rate: {args.messages:,} messages x {args.runs} runs, mean body {mean:,.0f} "
               f"bytes, mix of {len(MIX)} types; worker rules: rules/")
-        bare, ours, engine_us = [], [], []
+        bare, ours, engine_us, buffered = [], [], [], []
         for run in range(args.runs):
             tag = uuid.uuid4().hex[:8]
             exchange, prefix = f"dcbench-{tag}-nova", f"dcbench-{tag}"
-            queues = [f"{prefix}.bare", f"{prefix}.notifications"]
+            queues = [f"{prefix}.bare", f"{prefix}.notifications", f"{prefix}.bare-buffered"]
             try:
                 _prepublish(exchange, queues, bodies)
                 bare.append(bare_kombu(queues[0], args.messages))
                 rate, per_msg, firings = worker(exchange, prefix, args.messages)
+                buffered.append(bare_kombu(queues[2], args.messages, BufferedAmqpTransport))
             finally:
                 _cleanup([*queues, f"{prefix}.dead"], exchange)
             ours.append(rate)
             engine_us.append(per_msg)
             print(f"  run {run + 1}: bare kombu {bare[-1]:,.0f} msg/s, worker {rate:,.0f} msg/s"
                   f" ({1e6 / rate:.0f} us/msg, of which Engine.process {per_msg:.1f} us; "
-                  f"{firings} firings)")
+                  f"{firings} firings); bare kombu on our buffered transport "
+                  f"{buffered[-1]:,.0f} msg/s")
         b, w = statistics.median(bare), statistics.median(ours)
+        bb = statistics.median(buffered)
         print(f"median bare kombu {b:,.0f} msg/s; median worker {w:,.0f} msg/s; "
               f"ratio {w / b:.2f}; Engine.process {statistics.median(engine_us):.1f} us/msg "
               f"of {1e6 / w:.0f}")
+        print(f"  (bare kombu on the worker's buffered transport: {bb:,.0f} msg/s; "
+              f"worker / that = {w / bb:.2f})")
         costs = offline_costs(bodies[: min(len(bodies), 20_000)])
         print("offline per message: " + ", ".join(f"{k} {v:.1f} us" for k, v in costs.items()))
     lat_bare = latency_bare(args.rate, args.seconds)

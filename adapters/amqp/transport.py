@@ -44,6 +44,10 @@ class BufferedTCPTransport(_TCPTransport):  # type: ignore[misc]
         self._read_buffer = b""
         self._read_pos = 0
 
+    def has_unread(self) -> bool:
+        """Bytes already read from the socket but not yet framed (poll would not see them)."""
+        return len(self._read_buffer) > self._read_pos
+
     def _ensure(self, wanted: int, initial: bool) -> tuple[bytes, int]:
         """The buffer and read position, with at least ``wanted`` unread bytes."""
         buffer, pos = self._read_buffer, self._read_pos
