@@ -177,6 +177,9 @@ def compile_spec(spec: Any, where: str) -> Extractor:
         if not spec:
             raise MappingError(f"{where}: empty list of alternatives")
         options = [compile_spec(item, where) for item in spec]
+        pairs = [_plain_pair(item) for item in spec]
+        if all(key for _, key in pairs):
+            return _first_plain(tuple(pairs), options)
 
         def first(root: Root) -> Any:
             # first non-empty; an empty list only when no alternative has more
@@ -223,6 +226,39 @@ def compile_spec(spec: Any, where: str) -> Extractor:
         return default if _empty(value) else value
 
     return apply
+
+
+def _first_plain(pairs: tuple[tuple[str, str], ...], options: list[Extractor]) -> Extractor:
+    """``first`` for alternatives that are all plain ``head.key`` paths, read inline.
+
+    ``request_id: [context.request_id, payload.request_id]`` and the like: the
+    common fields every message gets.
+    """
+    def first_plain(root: Root) -> Any:
+        seen: Any = None
+        for (head, key), option in zip(pairs, options, strict=True):
+            container = root.get(head)
+            if container is None:
+                continue
+            cls = container.__class__
+            if cls is FlatContext:
+                value = container.get(key)
+            elif cls is dict:
+                value = container.get(key, _MISSING)
+                if value is _MISSING:
+                    inner = container.get(_NOVA_DATA)
+                    value = inner.get(key) if inner.__class__ is dict else None
+            else:
+                value = option(root)
+            if value.__class__ is dict and _NOVA_DATA in value:
+                value = value[_NOVA_DATA]
+            if value is not None and value != "" and value != []:
+                return value
+            if value is not None:
+                seen = value
+        return None if seen == "" else seen
+
+    return first_plain
 
 
 def _compile_format(template: str, where: str) -> Extractor:
