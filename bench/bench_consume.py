@@ -154,13 +154,13 @@ class _Window:
         self.done = 0
         self.first = self.last = 0.0
 
-    def tick(self) -> bool:
-        """Count one delivery; True once the run has them all."""
+    def tick(self, n: int = 1) -> bool:
+        """Count ``n`` deliveries handled now; True once the run has them all."""
         now = time.perf_counter()
         if not self.done:
             self.first = now
         self.last = now
-        self.done += 1
+        self.done += n
         return self.done >= self.count
 
     def rate(self) -> float:
@@ -256,7 +256,7 @@ def worker(exchange: str, prefix: str, count: int) -> tuple[float, float, int]:
 
     def handler(batch: list[Event]) -> None:
         handle(batch)
-        if window.tick():
+        if window.tick(len(batch)):
             consumer.stop()
 
     consumer = NotificationConsumer(URL, handler, exchanges=[exchange], queue_prefix=prefix)
@@ -379,7 +379,7 @@ def latency_worker(rate: int, seconds: float) -> tuple[list[float], int]:
 
     def handler(batch: list[Event]) -> None:
         handle(batch)
-        if window.tick():
+        if window.tick(len(batch)):
             consumer.stop()
 
     consumer = NotificationConsumer(URL, handler, exchanges=[exchange], queue_prefix=prefix)
