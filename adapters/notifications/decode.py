@@ -11,6 +11,7 @@ or ``{"oslo.version": "2.0", "oslo.message": "<JSON string>"}`` (driver
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -82,24 +83,53 @@ def split_publisher(publisher_id: Any) -> tuple[str | None, str | None]:
     return prefix or None, host or None
 
 
+class FlatContext(Mapping[str, Any]):
+    """The bus shape's ``_context_*`` keys read as one mapping, without copying them.
+
+    A bus message carries ~20 of them (service catalog included) and mappings
+    read a handful, so a view is cheaper than a dict built for every message.
+    """
+
+    __slots__ = ("_message",)
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        self._message = message
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._message.get(_CONTEXT_PREFIX + key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._message[_CONTEXT_PREFIX + key]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and _CONTEXT_PREFIX + key in self._message
+
+    def __iter__(self) -> Iterator[str]:
+        return (key[_CONTEXT_PREFIX_LEN:] for key in self._message
+                if key.startswith(_CONTEXT_PREFIX))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"FlatContext({dict(self)!r})"
+
+
 def message_view(message: dict[str, Any]) -> dict[str, Any]:
     """One shape for the three: the root that mapping paths are resolved against.
 
     Keys: ``event_type``, ``publisher_id``, ``publisher`` (``prefix``, ``host``),
-    ``priority``, ``payload``, ``message_id``, ``timestamp``, ``context``.
+    ``priority``, ``payload``, ``message_id``, ``timestamp``, ``context`` (a dict,
+    or for the bus shape a read-only ``FlatContext`` over its ``_context_*`` keys).
     """
     metadata = message.get("metadata")
     if not isinstance(metadata, dict):
         metadata = {}
-    context = message.get("ctxt")
+    context: Mapping[str, Any] | None = message.get("ctxt")
     if not isinstance(context, dict):
         context = message.get("context")
     if not isinstance(context, dict):
-        context = {
-            key[_CONTEXT_PREFIX_LEN:]: value
-            for key, value in message.items()
-            if key.startswith(_CONTEXT_PREFIX)
-        }
+        context = FlatContext(message)
     publisher_id = message.get("publisher_id")
     prefix, host = split_publisher(publisher_id)
     return {

@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from adapters.notifications.decode import FlatContext
 from adapters.notifications.transforms import TRANSFORMS
 
 MAPPINGS_DIR = Path(__file__).with_name("mappings")
@@ -58,6 +59,8 @@ class MappingError(ValueError):
 
 
 def _step(current: Any, segment: str) -> Any:
+    if isinstance(current, FlatContext):
+        return current.get(segment, _MISSING)
     if isinstance(current, dict):
         value = current.get(segment, _MISSING)
         if value is _MISSING:
@@ -93,19 +96,70 @@ def _walk(current: Any, segments: tuple[str, ...]) -> Any:
     return current
 
 
+def _plain_key(current: Any, key: str) -> Any:
+    """One plain (non-index, non-``*``) step, stepping through ``nova_object.data``."""
+    if current.__class__ is not dict:
+        return _step(current, key)
+    value = current.get(key, _MISSING)
+    if value is _MISSING:
+        inner = current.get(_NOVA_DATA)
+        if inner.__class__ is dict:
+            return inner.get(key, _MISSING)
+    return value
+
+
+def _unwrap(value: Any) -> Any:
+    if value.__class__ is dict and _NOVA_DATA in value:
+        return value[_NOVA_DATA]
+    return value
+
+
 def compile_path(path: str) -> Extractor:
-    """A dotted path to a function of the root; missing → None."""
+    """A dotted path to a function of the root; missing → None.
+
+    Paths of plain keys (the common case: ``payload.host``, ``context.request_id``)
+    get a closure without the general walk: this runs ~40 times per message.
+    """
     segments = tuple(path.split("."))
     if not all(segments):
         raise MappingError(f"empty step in path {path!r}")
     head, rest = segments[0], segments[1:]
+    plain = not any(seg == "*" or seg.isdigit() for seg in rest)
+
+    if not rest:
+        def extract_head(root: Root) -> Any:
+            return root.get(head)
+
+        return extract_head
+    if plain and len(rest) == 1:
+        (key,) = rest
+
+        def extract_one(root: Root) -> Any:
+            current = root.get(head)
+            if current is None:
+                return None
+            value = _plain_key(current, key)
+            return None if value is _MISSING else _unwrap(value)
+
+        return extract_one
+    if plain:
+        def extract_plain(root: Root) -> Any:
+            current = root.get(head)
+            for key in rest:
+                if current is None:
+                    return None
+                current = _plain_key(current, key)
+                if current is _MISSING:
+                    return None
+            return _unwrap(current)
+
+        return extract_plain
 
     def extract(root: Root) -> Any:
         value = root.get(head, _MISSING)
         if value is _MISSING:
             return None
-        if rest:
-            value = _walk(value, rest)
+        value = _walk(value, rest)
         return None if value is _MISSING else value
 
     return extract
@@ -123,6 +177,9 @@ def compile_spec(spec: Any, where: str) -> Extractor:
         if not spec:
             raise MappingError(f"{where}: empty list of alternatives")
         options = [compile_spec(item, where) for item in spec]
+        pairs = [_plain_pair(item) for item in spec]
+        if all(key for _, key in pairs):
+            return _first_plain(tuple(pairs), options)
 
         def first(root: Root) -> Any:
             # first non-empty; an empty list only when no alternative has more
@@ -171,6 +228,39 @@ def compile_spec(spec: Any, where: str) -> Extractor:
     return apply
 
 
+def _first_plain(pairs: tuple[tuple[str, str], ...], options: list[Extractor]) -> Extractor:
+    """``first`` for alternatives that are all plain ``head.key`` paths, read inline.
+
+    ``request_id: [context.request_id, payload.request_id]`` and the like: the
+    common fields every message gets.
+    """
+    def first_plain(root: Root) -> Any:
+        seen: Any = None
+        for (head, key), option in zip(pairs, options, strict=True):
+            container = root.get(head)
+            if container is None:
+                continue
+            cls = container.__class__
+            if cls is FlatContext:
+                value = container.get(key)
+            elif cls is dict:
+                value = container.get(key, _MISSING)
+                if value is _MISSING:
+                    inner = container.get(_NOVA_DATA)
+                    value = inner.get(key) if inner.__class__ is dict else None
+            else:
+                value = option(root)
+            if value.__class__ is dict and _NOVA_DATA in value:
+                value = value[_NOVA_DATA]
+            if value is not None and value != "" and value != []:
+                return value
+            if value is not None:
+                seen = value
+        return None if seen == "" else seen
+
+    return first_plain
+
+
 def _compile_format(template: str, where: str) -> Extractor:
     """``"{data.binary}@{event.host}"``: None when any part is missing."""
     parts = [(m.group(0), compile_path(m.group(1))) for m in _FORMAT_RE.finditer(template)]
@@ -198,13 +288,89 @@ def _globs(value: Any, where: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _compile_fields(spec: Any, where: str) -> tuple[tuple[str, Extractor], ...]:
+#: One named value of a block: (name, head, keys, extractor); ``keys`` is () unless the
+#: spec is a plain path ``head.k1[.k2...]``, which ``FieldPlan.fill`` reads inline.
+Step = tuple[str, str, tuple[str, ...], Extractor]
+
+
+class FieldPlan:
+    """A block of named value specs (``fields``, ``data``...), evaluated in order.
+
+    Most specs are plain ``payload.x`` / ``context.y`` paths: ``fill`` reads those
+    inline instead of calling their closure, which is most of a message's
+    normalization cost. Iterating gives the ``(name, extractor)`` pairs.
+    """
+
+    __slots__ = ("_pairs", "_steps")
+
+    def __init__(self, steps: Iterable[Step] = ()) -> None:
+        self._steps = tuple(steps)
+        self._pairs = tuple((name, extract) for name, _, _, extract in self._steps)
+
+    def __iter__(self) -> Iterator[tuple[str, Extractor]]:
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def __add__(self, other: FieldPlan) -> FieldPlan:
+        return FieldPlan((*self._steps, *other._steps))
+
+    def fill(self, root: Root, out: dict[str, Any], drop_empty_text: bool) -> None:
+        """Set ``out[name]`` for every value found (not None; not "" if told), in order.
+
+        In order matters: a later spec may read ``event.<name>`` set by an earlier one.
+        Same result as each step's extractor (``compile_path``), tested on the corpus.
+        """
+        for name, head, keys, extract in self._steps:
+            if keys:
+                value = root.get(head)
+                for key in keys:
+                    if value.__class__ is dict:
+                        found = value.get(key, _MISSING)
+                        if found is _MISSING:  # step through nova_object.data
+                            inner = value.get(_NOVA_DATA)
+                            found = inner.get(key) if inner.__class__ is dict else None
+                        value = found
+                    elif value is None:
+                        break
+                    else:  # a context view, a list...: the general walk
+                        value = extract(root)
+                        break
+                else:
+                    if value.__class__ is dict and _NOVA_DATA in value:
+                        value = value[_NOVA_DATA]
+            else:
+                value = extract(root)
+            if value is not None and not (drop_empty_text and value == ""):
+                out[name] = value
+
+
+def _plain_keys(spec: Any) -> tuple[str, tuple[str, ...]]:
+    """``("payload", ("flavor", "name"))`` for ``payload.flavor.name``; ``("", ())`` if
+    the spec is not a plain path (a list, a mapping, an index or ``*`` step)."""
+    if not isinstance(spec, str):
+        return "", ()
+    head, *keys = spec.split(".")
+    if not keys or not head or not all(keys) or any(k == "*" or k.isdigit() for k in keys):
+        return "", ()
+    return head, tuple(keys)
+
+
+def _plain_pair(spec: Any) -> tuple[str, str]:
+    """``("payload", "host")`` for the spec ``payload.host``; ``("", "")`` otherwise."""
+    head, keys = _plain_keys(spec)
+    return (head, keys[0]) if len(keys) == 1 else ("", "")
+
+
+def _compile_fields(spec: Any, where: str) -> FieldPlan:
     if spec is None:
-        return ()
+        return FieldPlan()
     if not isinstance(spec, dict):
         raise MappingError(f"{where}: expected a mapping of name → value spec")
-    return tuple(
-        (str(name), compile_spec(value, f"{where}.{name}")) for name, value in spec.items()
+    return FieldPlan(
+        (str(name), *_plain_keys(value), compile_spec(value, f"{where}.{name}"))
+        for name, value in spec.items()
     )
 
 
@@ -214,11 +380,18 @@ class FactSpec:
 
     kind: str
     id: Extractor
-    fields: tuple[tuple[str, Extractor], ...]
+    fields: FieldPlan
     delete_on: tuple[str, ...] = ()
+    _deletes: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def deletes(self, event_type: str) -> bool:
-        return any(fnmatch.fnmatchcase(event_type, glob) for glob in self.delete_on)
+        """Whether this event type deletes the record (glob match, cached per type)."""
+        found = self._deletes.get(event_type)
+        if found is None:
+            found = any(fnmatch.fnmatchcase(event_type, glob) for glob in self.delete_on)
+            if len(self._deletes) < 10_000:
+                self._deletes[event_type] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -231,8 +404,8 @@ class Mapping:
     publishers: tuple[str, ...] = ()
     service: str | None = None
     ignore: str | None = None
-    fields: tuple[tuple[str, Extractor], ...] = ()
-    data: tuple[tuple[str, Extractor], ...] = ()
+    fields: FieldPlan = field(default_factory=FieldPlan)
+    data: FieldPlan = field(default_factory=FieldPlan)
     facts: tuple[FactSpec, ...] = ()
 
     def matches(self, event_type: str, publisher_id: str | None) -> bool:
@@ -250,8 +423,8 @@ class MappingSet:
     """All mappings plus the common fields; first match wins, cached per type."""
 
     mappings: list[Mapping]
-    common_fields: tuple[tuple[str, Extractor], ...] = ()
-    derived_fields: tuple[tuple[str, Extractor], ...] = ()
+    common_fields: FieldPlan = field(default_factory=FieldPlan)
+    derived_fields: FieldPlan = field(default_factory=FieldPlan)
     _cache: dict[tuple[str, str | None], Mapping | None] = field(default_factory=dict)
 
     def find(self, event_type: str, publisher_id: str | None) -> Mapping | None:
@@ -318,8 +491,8 @@ def load_mappings(paths: Iterable[Path] | None = None) -> MappingSet:
     """Read and compile mapping files (default: every ``mappings/*.yaml``, by name)."""
     files = sorted(MAPPINGS_DIR.glob("*.yaml")) if paths is None else list(paths)
     mappings: list[Mapping] = []
-    common: tuple[tuple[str, Extractor], ...] = ()
-    derived: tuple[tuple[str, Extractor], ...] = ()
+    common = FieldPlan()
+    derived = FieldPlan()
     for path in files:
         try:
             document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -329,8 +502,9 @@ def load_mappings(paths: Iterable[Path] | None = None) -> MappingSet:
             raise MappingError(f"{path}: top level must hold only 'common' and 'mappings'")
         if "common" in document:
             block = document["common"] or {}
-            common += _compile_fields(block.get("fields"), f"{path.name}: common.fields")
-            derived += _compile_fields(block.get("derived"), f"{path.name}: common.derived")
+            common = common + _compile_fields(block.get("fields"), f"{path.name}: common.fields")
+            derived = derived + _compile_fields(block.get("derived"),
+                                                f"{path.name}: common.derived")
         for index, spec in enumerate(document.get("mappings") or []):
             mappings.append(_compile_mapping(spec, path.name, index))
     return MappingSet(mappings=mappings, common_fields=common, derived_fields=derived)

@@ -8,12 +8,12 @@ the compiled mapping, checks the types the envelope needs and builds the
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from adapters.notifications.decode import content_id, message_view
 from adapters.notifications.errors import NormalizationError
 from adapters.notifications.mapping import MappingSet, load_mappings
-from engine.events import Event, FactUpdate
+from engine.events import Event, FactKind, FactUpdate
 
 #: Envelope fields a mapping may fill (``id``/``type`` come from the message itself).
 MAPPABLE_FIELDS = frozenset(
@@ -24,6 +24,7 @@ MAPPABLE_FIELDS = frozenset(
 
 _default: MappingSet | None = None
 _EVENT_DEFAULTS: dict[str, Any] = {name: None for name in Event.model_fields}
+_FACT_FIELDS_SET = frozenset({"kind", "id", "fields", "delete"})
 
 
 def _build_event(values: dict[str, Any]) -> Event:
@@ -42,6 +43,20 @@ def _build_event(values: dict[str, Any]) -> Event:
     return event
 
 
+def _build_fact(kind: str, fact_id: str, fields: dict[str, Any], delete: bool) -> FactUpdate:
+    """``FactUpdate`` without validation (``kind`` comes from a checked mapping).
+
+    Same result as ``FactUpdate.model_construct`` at a fraction of its cost.
+    """
+    fact = FactUpdate.__new__(FactUpdate)
+    object.__setattr__(fact, "__dict__",
+                       {"kind": kind, "id": fact_id, "fields": fields, "delete": delete})
+    object.__setattr__(fact, "__pydantic_fields_set__", set(_FACT_FIELDS_SET))
+    object.__setattr__(fact, "__pydantic_extra__", None)
+    object.__setattr__(fact, "__pydantic_private__", None)
+    return fact
+
+
 def default_mappings() -> MappingSet:
     """The shipped mappings, compiled once per process."""
     global _default
@@ -58,6 +73,13 @@ def _check_fields(mappings: MappingSet) -> None:
     for name, where in named:
         if name not in MAPPABLE_FIELDS:
             raise NormalizationError(f"{where}: {name!r} is not an event envelope field")
+    kinds = get_args(FactKind)
+    for mapping in mappings.mappings:
+        for spec in mapping.facts:
+            if spec.kind not in kinds:  # facts are built unvalidated: check the kind here
+                raise NormalizationError(
+                    f"{mapping.source}: {mapping.name}: fact kind {spec.kind!r} is not one of "
+                    f"{', '.join(kinds)}")
 
 
 def _as_text(name: str, value: Any) -> str:
@@ -103,22 +125,10 @@ def normalize(
     root["event"] = envelope
     root["data"] = data
     # an empty string is "not known" for the envelope (boot-from-volume image_uuid "")
-    for name, extract in mset.common_fields:
-        value = extract(root)
-        if value is not None and value != "":
-            envelope[name] = value
-    for name, extract in mapping.fields:
-        value = extract(root)
-        if value is not None and value != "":
-            envelope[name] = value
-    for name, extract in mapping.data:
-        value = extract(root)
-        if value is not None:
-            data[name] = value
-    for name, extract in mset.derived_fields:
-        value = extract(root)
-        if value is not None and value != "":
-            envelope[name] = value
+    mset.common_fields.fill(root, envelope, True)
+    mapping.fields.fill(root, envelope, True)
+    mapping.data.fill(root, data, False)
+    mset.derived_fields.fill(root, envelope, True)
 
     time = envelope.pop("time", None) or fallback_time
     if not isinstance(time, datetime):
@@ -126,7 +136,8 @@ def normalize(
     if mapping.service:
         envelope["service"] = mapping.service
     for name, value in envelope.items():
-        envelope[name] = _as_text(name, value)
+        if value.__class__ is not str:
+            envelope[name] = _as_text(name, value)
     mac = envelope.get("mac")
     if mac:
         envelope["mac"] = mac.lower()
@@ -136,15 +147,10 @@ def normalize(
         fact_id = spec.id(root)
         if fact_id is None or fact_id == "":
             continue
-        fields = {}
-        for name, extract in spec.fields:
-            value = extract(root)
-            if value is not None:
-                fields[name] = value
-        facts.append(FactUpdate.model_construct(
-            kind=spec.kind, id=_as_text("fact id", fact_id), fields=fields,
-            delete=spec.deletes(event_type),
-        ))
+        fields: dict[str, Any] = {}
+        spec.fields.fill(root, fields, False)
+        facts.append(_build_fact(spec.kind, _as_text("fact id", fact_id), fields,
+                                 spec.deletes(event_type)))
 
     message_id = root["message_id"]
     event_id = str(message_id) if message_id else (fallback_id or content_id(message))

@@ -211,7 +211,7 @@ def test_broker_restart_loses_nothing_duplicates_nothing(
     except (OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"rabbitmqctl not usable here: {exc}")
     total = 3000
-    collector = Collector(delay=0.02)  # a slow engine, so the restart lands mid-stream
+    collector = Collector(delay=0.003)  # slow per message: the restart lands mid-stream
     consumer = NotificationConsumer(rabbitmq_url, collector, exchanges=[names["exchange"]],
                                     queue_prefix=names["prefix"], max_backoff=1.0)
     thread = _start(consumer)  # declares the durable queue and its bindings
@@ -234,3 +234,63 @@ def test_broker_restart_loses_nothing_duplicates_nothing(
     assert set(ids) == {f"inst-{i}" for i in range(total)}
 
 
+
+
+def test_each_message_is_handed_on_at_once_and_acked_when_idle(
+    rabbitmq_url: str, corpus: Path, names: dict[str, str],
+) -> None:
+    """A lone message neither waits for its batch to fill nor for flush_interval."""
+    collector = Collector()
+    consumer = NotificationConsumer(rabbitmq_url, collector, exchanges=[names["exchange"]],
+                                    queue_prefix=names["prefix"], batch_size=100,
+                                    flush_interval=60.0, idle_ack=0.002)
+    thread = _start(consumer)
+    legacy = json.loads((corpus / LEGACY).read_text())
+    try:
+        sent = time.monotonic()
+        _publish_bodies(rabbitmq_url, names["exchange"],
+                        [json.dumps(dict(legacy, message_id="lone")).encode()],
+                        "notifications.info")
+        events = collector.wait_for(1, timeout=10)
+        handed_on = time.monotonic() - sent
+        deadline = time.monotonic() + 5
+        while consumer.stats.batches == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        acked_while_running = consumer.stats.batches
+    finally:
+        _stop(consumer, thread)
+    assert [e.id for e in events] == ["lone"]
+    assert handed_on < 5  # far below flush_interval: not held for a batch
+    assert acked_while_running == 1  # the idle ack, long before flush_interval
+
+
+def test_backlog_is_handed_on_one_by_one_and_acked_in_batches(
+    rabbitmq_url: str, corpus: Path, names: dict[str, str],
+) -> None:
+    calls: list[int] = []
+    collector = Collector()
+
+    def handler(batch: list[Event]) -> None:
+        calls.append(len(batch))
+        collector(batch)
+
+    consumer = NotificationConsumer(rabbitmq_url, handler, exchanges=[names["exchange"]],
+                                    queue_prefix=names["prefix"], batch_size=100)
+    _stop(consumer, _start(consumer))  # declare the queue and bindings, then go away
+    legacy = json.loads((corpus / LEGACY).read_text())
+    _publish_bodies(rabbitmq_url, names["exchange"],
+                    [json.dumps(dict(legacy, message_id=f"b-{i}")).encode() for i in range(250)],
+                    "notifications.info")
+    consumer = NotificationConsumer(rabbitmq_url, handler, exchanges=[names["exchange"]],
+                                    queue_prefix=names["prefix"], batch_size=100)
+    thread = _start(consumer)
+    try:
+        events = collector.wait_for(250)
+    finally:
+        _stop(consumer, thread)
+    assert sorted(e.id for e in events) == sorted(f"b-{i}" for i in range(250))
+    assert set(calls) == {1}  # each message handed on as it arrives
+    assert 3 <= consumer.stats.batches <= 25  # ...but acked in batches, not one by one
+    with Connection(rabbitmq_url) as conn:  # and every one acked by the time it stopped
+        assert conn.channel().queue_declare(f"{names['prefix']}.notifications",
+                                            passive=True).message_count == 0

@@ -1,0 +1,100 @@
+"""The normalizer's shortcuts give what the general code gives, on the whole corpus.
+
+``FieldPlan.fill`` reads plain ``head.key`` specs inline, lists of plain paths
+are read inline too, and the bus shape's ``_context_*`` keys are read through
+a view: each is checked here against the general extractor closures and the
+``ctxt`` shape, over every corpus notification.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from adapters.notifications import decode_body, default_mappings, load_sample, normalize
+from adapters.notifications.decode import FlatContext, message_view
+from adapters.notifications.mapping import FieldPlan
+
+
+def _messages(corpus: Path) -> list[dict[str, Any]]:
+    found = []
+    for path in sorted(corpus.glob("notifications/**/*.json")):
+        try:
+            message = decode_body(load_sample(path))
+        except Exception:  # common payload fragments, not notifications
+            continue
+        if isinstance(message.get("event_type"), str):
+            found.append(message)
+    assert len(found) > 200
+    return found
+
+
+def _general(plan: FieldPlan, root: dict[str, Any], drop_empty_text: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, extract in plan:
+        value = extract(root)
+        if value is not None and not (drop_empty_text and value == ""):
+            out[name] = value
+    return out
+
+
+def test_field_plans_equal_the_general_extractors(corpus: Path) -> None:
+    mappings = default_mappings()
+    checked = 0
+    for message in _messages(corpus):
+        mapping = mappings.find(message["event_type"], message.get("publisher_id"))
+        if mapping is None or mapping.ignore:
+            continue
+        for plan, drop in ((mappings.common_fields, True), (mapping.fields, True),
+                           (mapping.data, False)):
+            fast: dict[str, Any] = {}
+            slow: dict[str, Any] = {}
+            root = message_view(message)
+            root.update(event=fast, data={})
+            plan.fill(root, fast, drop)
+            root = message_view(message)
+            root.update(event=slow, data={})
+            assert fast == _general(plan, root, drop), (message["event_type"], fast)
+            checked += 1
+    assert checked > 500
+
+
+def _bus_shape(message: dict[str, Any]) -> dict[str, Any]:
+    """The ``ctxt`` + ``metadata`` (listener) shape, flattened as it travels on the bus."""
+    bus = {key: value for key, value in message.items() if key not in ("ctxt", "metadata")}
+    for key, value in message["ctxt"].items():
+        bus[f"_context_{key}"] = value
+    for key in ("message_id", "timestamp", "priority"):
+        if key in message["metadata"]:
+            bus[key] = message["metadata"][key]
+    return bus
+
+
+def test_flat_context_reads_like_a_context_dict(corpus: Path) -> None:
+    compared = 0
+    for message in _messages(corpus):
+        if not isinstance(message.get("ctxt"), dict) or not isinstance(
+                message.get("metadata"), dict):
+            continue
+        bus = _bus_shape(message)
+        view = message_view(bus)["context"]
+        assert isinstance(view, FlatContext)
+        assert dict(view) == message["ctxt"]
+        listener_event, bus_event = normalize(message), normalize(bus)
+        if listener_event is None:
+            assert bus_event is None
+            continue
+        assert bus_event is not None
+        assert bus_event.model_dump(exclude={"raw"}) == listener_event.model_dump(exclude={"raw"})
+        compared += 1
+    assert compared > 30
+
+
+def test_flat_context_mapping_protocol() -> None:
+    message = json.loads('{"_context_request_id": "req-1", "_context_roles": ["admin"], '
+                         '"event_type": "x"}')
+    view = FlatContext(message)
+    assert view["request_id"] == "req-1" and view.get("roles") == ["admin"]
+    assert "request_id" in view and "event_type" not in view and view.get("missing") is None
+    assert sorted(view) == ["request_id", "roles"] and len(view) == 2
