@@ -97,7 +97,7 @@ class Engine:
                 self.late += 1
         facts = event.facts
         if facts:
-            self._apply_facts(f for f in facts if not f.delete)
+            self._apply_facts(facts, deletes=False)
         steps = self._steps.get(event.type)
         if steps is None:
             steps = self._steps_for(event.type)
@@ -117,7 +117,7 @@ class Engine:
             for evidence in handler(event, ts, key, key_str):
                 self._emit(compiled, evidence, firings)
         if facts:
-            self._apply_facts(f for f in facts if f.delete)
+            self._apply_facts(facts, deletes=True)
         self.events += 1
         return firings
 
@@ -139,9 +139,11 @@ class Engine:
             count += 1
         return count
 
-    def _apply_facts(self, updates: Iterable[FactUpdate]) -> None:
+    def _apply_facts(self, updates: list[FactUpdate], *, deletes: bool) -> None:
+        """Upserts before the rules see the event, deletes after (a rule may join on it)."""
         for update in updates:
-            self.inventory.apply(update, self.newest)
+            if update.delete == deletes:
+                self.inventory.apply(update, self.newest)
 
     def _advance(self, ts: float) -> list[Firing]:
         self.newest = ts

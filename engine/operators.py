@@ -124,6 +124,8 @@ class SequenceOp(Operator):
 
         def add(old: Any) -> tuple[Any, list[Any] | None]:
             # state: ((step, ts, event id, snapshot), ...) sorted by time, then step
+            if old is None and steps > 1:
+                return ((step_index, ts, event.id, snap),), None  # the usual start
             entries = sorted((*(old or ()), (step_index, ts, event.id, snap)),
                              key=lambda e: (e[1], e[0]))
             newest = entries[-1][1]
