@@ -43,6 +43,17 @@ def wait_for_queue(conn: Connection, queue: str, timeout: float = 15.0) -> None:
         time.sleep(0.1)
 
 
+def delete_worker_queues(url: str, prefix: str) -> None:
+    """Remove the queues a test worker declared (its notifications and dead letters)."""
+    with Connection(url) as conn:
+        channel = conn.channel()
+        for queue in (f"{prefix}.notifications", f"{prefix}.dead"):
+            try:
+                channel.queue_delete(queue)
+            except conn.channel_errors:
+                channel = conn.channel()
+
+
 def test_kombu_url() -> None:
     assert kombu_url("rabbit://u:p@h1:5672/") == "amqp://u:p@h1:5672/"
     assert kombu_url("rabbit://u:p@h1:5672,u:p@h2:5672/nova") == (
@@ -119,13 +130,7 @@ def test_run_turns_live_notifications_into_alerts(
     finally:
         if proc.poll() is None:
             proc.kill()
-        with Connection(rabbitmq_url) as conn:
-            channel = conn.channel()
-            for queue in (f"{prefix}.notifications", f"{prefix}.dead"):
-                try:
-                    channel.queue_delete(queue)
-                except conn.channel_errors:
-                    channel = conn.channel()
+        delete_worker_queues(rabbitmq_url, prefix)
     instance = legacy["payload"]["instance_id"]
     assert [a["rule"] for a in alerts] == ["created", "created"]
     assert alerts[0]["title"] == f"built {instance} on {legacy['payload']['host']}"

@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,9 @@ from engine.engine import Engine
 from engine.events import Event
 from engine.firing import Firing
 from engine.loader import load_rules
-from engine.schema import Rule
 from engine.store import StateStore
 from tests.engine.store_contract import StoreContract
+from tests.engine.test_engine import EXPECT, T0, ev
 
 StoreFactory = Callable[..., RedisStore]
 
@@ -333,20 +333,6 @@ def test_rule_tests_fire_the_same_on_redis_as_in_memory(
         assert _firings_view(on_redis.firings) == _firings_view(in_memory.firings), case.name
 
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-EXPECT = Rule.model_validate({
-    "rule": "x", "severity": "warning",
-    "when": {"expect": {"first": {"event": "a.start"}, "then": {"event": "a.end"},
-                        "within": "1m", "by": ["request_id"]}},
-    "alert": {"title": "{{ event.request_id }}"},
-})
-
-
-def _ev(i: int, kind: str, key: str, seconds: float) -> Event:
-    return Event(id=f"e{i}", type=f"a.{kind}", time=T0 + timedelta(seconds=seconds),
-                 request_id=key)
-
-
 def test_two_workers_share_dedup_expectations_and_timers(make_redis: StoreFactory) -> None:
     """Two engines on one namespace behave like one: an event redelivered to
     the other worker is a duplicate, an end seen by one answers a start seen
@@ -354,11 +340,11 @@ def test_two_workers_share_dedup_expectations_and_timers(make_redis: StoreFactor
     a_store = make_redis()
     a = Engine([EXPECT], a_store, lateness=0.0)
     b = Engine([EXPECT], make_redis(a_store.prefix), lateness=0.0)
-    assert a.process(_ev(1, "start", "r1", 0)) == []
-    assert b.process(_ev(1, "start", "r1", 0)) == []  # redelivered to the other worker
+    assert a.process(ev(1, "start", "r1", 0)) == []
+    assert b.process(ev(1, "start", "r1", 0)) == []  # redelivered to the other worker
     assert b.stats["duplicates"] == 1
-    assert b.process(_ev(2, "start", "r2", 1)) == []
-    assert a.process(_ev(3, "end", "r2", 2)) == []  # answers b's start
+    assert b.process(ev(2, "start", "r2", 1)) == []
+    assert a.process(ev(3, "end", "r2", 2)) == []  # answers b's start
     fired = a.advance(T0 + timedelta(minutes=5)) + b.advance(T0 + timedelta(minutes=5))
     assert [f.title for f in fired] == ["r1"]
     assert a.drain() == [] and b.drain() == []

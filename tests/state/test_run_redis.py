@@ -12,7 +12,12 @@ from kombu import Connection, Exchange, Producer
 
 from adapters.state import RedisStore, StateConfig
 from dreamcatcher.config import load_config
-from tests.notifications.test_run_cli import LEGACY, start_worker, wait_for_queue
+from tests.notifications.test_run_cli import (
+    LEGACY,
+    delete_worker_queues,
+    start_worker,
+    wait_for_queue,
+)
 
 
 def test_state_section_of_the_deployment_config(tmp_path: Path) -> None:
@@ -71,10 +76,4 @@ def test_a_restarted_worker_remembers_what_the_first_one_saw(
     finally:
         store.clear()
         store.close()
-        with Connection(rabbitmq_url) as conn:
-            channel = conn.channel()
-            for queue in (f"{prefix}.notifications", f"{prefix}.dead"):
-                try:
-                    channel.queue_delete(queue)
-                except conn.channel_errors:
-                    channel = conn.channel()
+        delete_worker_queues(rabbitmq_url, prefix)
