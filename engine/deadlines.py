@@ -93,10 +93,6 @@ class DeadlineQueue(Generic[T]):
             earliest = min(earliest, head[0][0])
         return earliest
 
-    def has_due(self, now: float) -> bool:
-        """Cheap test before ``pop_due``: is anything due at or before ``now``?"""
-        return self.next_due <= now
-
     def peek(self) -> float | None:
         """The earliest due time queued (possibly of an item no longer wanted)."""
         return None if self.next_due == math.inf else self.next_due

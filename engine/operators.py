@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from engine.events import Event
-from engine.snapshots import restore, snapshot, snapshot_id
+from engine.snapshots import restore, snapshot
 from engine.store import StateStore
 
 
@@ -279,4 +279,4 @@ class ExpectOp(Operator):
         return out
 
 
-__all__ = ["CountOp", "Evidence", "ExpectOp", "Operator", "SequenceOp", "snapshot_id"]
+__all__ = ["CountOp", "Evidence", "ExpectOp", "Operator", "SequenceOp"]

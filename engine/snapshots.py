@@ -38,9 +38,3 @@ def snapshot(event: Event) -> str:
 def restore(snap: str) -> Event:
     data: dict[str, Any] = orjson.loads(snap)
     return Event.model_validate(data)
-
-
-def snapshot_id(snap: str) -> str:
-    """The event id inside a snapshot, without a full restore."""
-    value = orjson.loads(snap)["id"]
-    return str(value)
