@@ -30,8 +30,9 @@ def decode_body(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
     Raises ``DecodeError`` with a reason for anything that is not a JSON object
     or whose 2.0 envelope does not hold a JSON object.
     """
+    outer: dict[str, Any]
     if isinstance(body, dict):
-        outer: Any = body
+        outer = body
     else:
         if isinstance(body, memoryview | bytearray):
             body = bytes(body)
@@ -39,12 +40,7 @@ def decode_body(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
             raise DecodeError(f"body of type {type(body).__name__} is not JSON text")
         if not body or not body.strip():
             raise DecodeError("empty body")
-        try:
-            outer = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise DecodeError(f"body is not JSON: {exc}") from exc
-    if not isinstance(outer, dict):
-        raise DecodeError(f"body is a JSON {type(outer).__name__}, not an object")
+        outer = _json_object(body, "body")
     if ENVELOPE_KEY not in outer:
         return outer
     version = outer.get(VERSION_KEY)
@@ -55,13 +51,18 @@ def decode_body(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
         return inner
     if not isinstance(inner, str | bytes):
         raise DecodeError(f"{ENVELOPE_KEY} is a {type(inner).__name__}, not a JSON string")
+    return _json_object(inner, ENVELOPE_KEY)
+
+
+def _json_object(text: bytes | str, what: str) -> dict[str, Any]:
+    """``text`` parsed as a JSON object; a DecodeError naming ``what`` otherwise."""
     try:
-        message = orjson.loads(inner)
+        value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise DecodeError(f"{ENVELOPE_KEY} is not JSON: {exc}") from exc
-    if not isinstance(message, dict):
-        raise DecodeError(f"{ENVELOPE_KEY} is a JSON {type(message).__name__}, not an object")
-    return message
+        raise DecodeError(f"{what} is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise DecodeError(f"{what} is a JSON {type(value).__name__}, not an object")
+    return value
 
 
 def content_id(message: dict[str, Any]) -> str:
