@@ -203,16 +203,23 @@ def _timed(func: Callable[[Event], list[Firing]], spent: list[float]) -> Callabl
     return process
 
 
-def _worker_handler(engine: Engine, on_firing: Callable[[Firing], None]) -> Any:
-    """As ``dreamcatcher run`` builds it: a lock (shared with the clock) around the pipeline."""
+def _worker(engine: Engine, on_firing: Callable[[Firing], None], exchange: str, prefix: str,
+            count: int) -> tuple[NotificationConsumer, _Window]:
+    """The consumer as ``dreamcatcher run`` builds it (a lock, shared with the clock,
+    around the pipeline), stopping itself once ``count`` messages were handled."""
     pipeline = Pipeline(engine, on_firing)
     lock = threading.Lock()
+    window = _Window(count)
+    consumer: NotificationConsumer
 
-    def handle(batch: list[Event]) -> None:
+    def handler(batch: list[Event]) -> None:
         with lock:
             pipeline.handle_batch(batch)
+        if window.tick(len(batch)):
+            consumer.stop()
 
-    return handle
+    consumer = NotificationConsumer(URL, handler, exchanges=[exchange], queue_prefix=prefix)
+    return consumer, window
 
 
 def _run_consumer(consumer: NotificationConsumer, window: _Window) -> None:
@@ -250,16 +257,7 @@ def worker(exchange: str, prefix: str, count: int) -> tuple[float, float, int]:
     def on_firing(firing: Firing) -> None:
         firings[0] += 1
 
-    handle = _worker_handler(engine, on_firing)
-    window = _Window(count)
-    consumer: NotificationConsumer
-
-    def handler(batch: list[Event]) -> None:
-        handle(batch)
-        if window.tick(len(batch)):
-            consumer.stop()
-
-    consumer = NotificationConsumer(URL, handler, exchanges=[exchange], queue_prefix=prefix)
+    consumer, window = _worker(engine, on_firing, exchange, prefix, count)
     _run_consumer(consumer, window)
     if window.done < count or consumer.stats.dead_lettered:
         raise SystemExit(f"worker run incomplete: {window.done}/{count}, {consumer.stats}")
@@ -373,16 +371,8 @@ def latency_worker(rate: int, seconds: float) -> tuple[list[float], int]:
     def on_firing(firing: Firing) -> None:
         lat.append(time.time() - _sent_at(firing.event_ids[-1]))
 
-    handle = _worker_handler(Engine(load_rules(_rule_paths(bench_rule=True))), on_firing)
-    window = _Window(total)
-    consumer: NotificationConsumer
-
-    def handler(batch: list[Event]) -> None:
-        handle(batch)
-        if window.tick(len(batch)):
-            consumer.stop()
-
-    consumer = NotificationConsumer(URL, handler, exchanges=[exchange], queue_prefix=prefix)
+    engine = Engine(load_rules(_rule_paths(bench_rule=True)))
+    consumer, window = _worker(engine, on_firing, exchange, prefix, total)
 
     def consume(ready: Any) -> None:
         def release() -> None:
