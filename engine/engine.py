@@ -85,46 +85,58 @@ class Engine:
         return steps
 
     def process(self, event: Event) -> list[Firing]:
-        ts = event.time.timestamp()
-        if not self.store.add_once("seen:" + event.id, self.dedup_ttl, ts):
-            self.stats["duplicates"] += 1
-            return []
-        if ts > self.newest:
-            firings = self._advance(ts)
-        else:
-            firings = []
-            if ts < self.newest - self.lateness:
+        return self.process_many((event,))
+
+    def process_many(self, events: Iterable[Event]) -> list[Firing]:
+        """Each event in turn, as ``process`` would; one call for a consumer's batch."""
+        firings: list[Firing] = []
+        add_once, dedup_ttl, lateness = self.store.add_once, self.dedup_ttl, self.lateness
+        steps_by_type = self._steps
+        emit = self._emit
+        count = 0
+        for event in events:
+            ts = event.time.timestamp()
+            if not add_once(event.id, dedup_ttl, ts):
+                self.stats["duplicates"] += 1
+                continue
+            count += 1
+            if ts > self.newest:
+                self._advance(ts, firings)
+            elif ts < self.newest - lateness:
                 self.late += 1
-        facts = event.facts
-        if facts:
-            self._apply_facts(facts, deletes=False)
-        steps = self._steps.get(event.type)
-        if steps is None:
-            steps = self._steps_for(event.type)
-        for compiled, role, predicate, key_of, handler in steps:
-            if predicate is not None and not predicate(event):
-                continue
-            key = key_of(event)
-            if key is None:
-                continue
-            if role == "resolve":
-                firing = render_firing(compiled, Evidence([event], (), ts), self.inventory,
-                                       resolves=True)
-                if firing is not None:
-                    firings.append(firing)
-                continue
-            key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
-            for evidence in handler(event, ts, key, key_str):
-                self._emit(compiled, evidence, firings)
-        if facts:
-            self._apply_facts(facts, deletes=True)
-        self.events += 1
+            facts = event.facts
+            if facts:
+                self._apply_facts(facts, deletes=False)
+            steps = steps_by_type.get(event.type)
+            if steps is None:
+                steps = self._steps_for(event.type)
+            for compiled, role, predicate, key_of, handler in steps:
+                if predicate is not None and not predicate(event):
+                    continue
+                key = key_of(event)
+                if key is None:
+                    continue
+                if role == "resolve":
+                    firing = render_firing(compiled, Evidence([event], (), ts), self.inventory,
+                                           resolves=True)
+                    if firing is not None:
+                        firings.append(firing)
+                    continue
+                key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
+                for evidence in handler(event, ts, key, key_str):
+                    emit(compiled, evidence, firings)
+            if facts:
+                self._apply_facts(facts, deletes=True)
+        self.events += count
         return firings
 
     def advance(self, now: float | datetime) -> list[Firing]:
         """Move the clock without an event (live mode's wall clock, end of replay)."""
         ts = _seconds(now)
-        return self._advance(ts) if ts > self.newest else []
+        firings: list[Firing] = []
+        if ts > self.newest:
+            self._advance(ts, firings)
+        return firings
 
     def drain(self) -> list[Firing]:
         """Fire every armed timer, as if time ran on with no more events."""
@@ -145,15 +157,15 @@ class Engine:
             if update.delete == deletes:
                 self.inventory.apply(update, self.newest)
 
-    def _advance(self, ts: float) -> list[Firing]:
+    def _advance(self, ts: float, firings: list[Firing]) -> None:
         self.newest = ts
         watermark = ts - self.lateness
         due = self.store.pop_due(watermark)
-        firings = self._fire(due, watermark) if due else []
+        if due:
+            firings += self._fire(due, watermark)
         if watermark >= self._expired_at + 1.0:
             self.stats["expired"] += self.store.expire(watermark)
             self._expired_at = watermark
-        return firings
 
     def _fire_due(self, now: float) -> list[Firing]:
         return self._fire(self.store.pop_due(now), now)

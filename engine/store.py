@@ -29,7 +29,11 @@ class StateStore(ABC):
 
     @abstractmethod
     def add_once(self, key: str, ttl: float, now: float) -> bool:
-        """Mark ``key``; True the first time, False while the mark lives."""
+        """Mark ``key``; True the first time, False while the mark lives.
+
+        Marks are a namespace of their own: a mark and a value under the same
+        key are unrelated (the engine marks bare event ids).
+        """
 
     @abstractmethod
     def get(self, key: str) -> Any:

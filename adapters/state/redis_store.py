@@ -15,10 +15,11 @@ them. A result that is byte-identical (same JSON, same expiry) is only
 checked, not written.
 
 Layout under ``prefix`` (the namespace; several deployments or tests can share
-one server): ``k:<key>`` values, ``i:keys`` the expiry index, ``s:<key>``
-sets, ``i:sets`` the names of non-empty sets, ``t:due`` timers by due time,
-``t:payload`` their payloads. Timers due at the same instant pop in id order
-(the memory store pops them in arming order; the contract leaves ties open).
+one server): ``k:<key>`` values, ``k:once:<key>`` ``add_once`` marks,
+``i:keys`` the expiry index, ``s:<key>`` sets, ``i:sets`` the names of
+non-empty sets, ``t:due`` timers by due time, ``t:payload`` their payloads.
+Timers due at the same instant pop in id order (the memory store pops them
+in arming order; the contract leaves ties open).
 
 Optionally each value with a TTL also gets a wall-clock PEXPIRE of its
 remaining event-time TTL plus ``wall_ttl_margin`` seconds, a safety net
@@ -329,7 +330,7 @@ class RedisStore(StateStore):
         known[name] = raw
 
     def add_once(self, key: str, ttl: float, now: float) -> bool:
-        member = key.encode()
+        member = b"once:" + key.encode()  # marks are a namespace of their own
         expires = now + ttl
         added, due = self._add_once(
             keys=[self._kp + member, self._keys, self._due],

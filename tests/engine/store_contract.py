@@ -21,6 +21,16 @@ class StoreContract:
         assert s.add_once("seen:b", ttl=10, now=105) is True
         assert s.add_once("seen:a", ttl=10, now=110.5) is True  # the mark lapsed
 
+    def test_marks_and_values_are_separate_namespaces(self) -> None:
+        s = self.make_store()
+        assert s.add_once("ev-1", ttl=10, now=100) is True
+        assert s.get("ev-1") is None  # a mark is not a value
+        s.put("ev-2", "v", ttl=10, now=100)
+        assert s.add_once("ev-2", ttl=10, now=100) is True  # nor a value a mark
+        assert s.get("ev-2") == "v"
+        s.delete("ev-1")
+        assert s.add_once("ev-1", ttl=10, now=101) is False  # deleting a value keeps the mark
+
     def test_put_get_delete_and_ttl(self) -> None:
         s = self.make_store()
         s.put("k", {"a": [1, 2]}, ttl=5, now=0)

@@ -85,7 +85,7 @@ def test_wall_clock_safety_net_is_generous_and_optional(make_redis: StoreFactory
     s.add_once("seen", ttl=30, now=0)
     ms = s.client.pttl(s.prefix + "k:k")
     assert 3600_000 < ms <= 3660_000
-    assert 3600_000 < s.client.pttl(s.prefix + "k:seen") <= 3630_000
+    assert 3600_000 < s.client.pttl(s.prefix + "k:once:seen") <= 3630_000
     assert s.client.pttl(s.prefix + "k:fact") == -1  # facts live until deleted
     # the update keeps the longer TTL (like memory), and its wall-clock net follows
     s.update("k", lambda old: (old + 1, None), ttl=10, now=20)

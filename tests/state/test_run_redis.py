@@ -69,7 +69,7 @@ def test_a_restarted_worker_remembers_what_the_first_one_saw(
     try:
         first, rest = one_worker(["m-0"], 1)
         assert first == ["m-0"] and rest.strip() == ""
-        assert store.get("seen:m-0") is True  # the dedup mark is in Redis
+        assert store.client.exists(store.prefix + "k:once:m-0")  # the dedup mark is in Redis
         # a new process: m-0 again (a redelivery) is remembered, m-1 is new
         second, rest = one_worker(["m-0", "m-1"], 1)
         assert second == ["m-1"] and rest.strip() == ""
