@@ -16,7 +16,8 @@ from engine.operators import Evidence, Operator
 from engine.schema import Baseline
 from engine.store import StateStore
 
-ValueFn = Callable[[Event], tuple[Any, ...] | None]
+#: the observed value, read from the event's fields (``Event.__dict__``) like a key
+ValueFn = Callable[[dict[str, Any]], tuple[Any, ...] | None]
 
 
 class BaselineOp(Operator):
@@ -32,7 +33,7 @@ class BaselineOp(Operator):
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
-        got = self.value(event)
+        got = self.value(event.__dict__)
         if got is None:
             return []
         try:

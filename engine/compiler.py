@@ -16,7 +16,6 @@ from typing import Any
 from jinja2 import TemplateSyntaxError
 
 from engine.baseline import BaselineOp
-from engine.events import Event
 from engine.firing import ActionRequest, Firing, Mode
 from engine.inventory import Inventory
 from engine.operators import CountOp, Evidence, ExpectOp, Operator, SequenceOp
@@ -26,7 +25,8 @@ from engine.schema import Match, Rule
 from engine.store import StateStore
 from engine.templates import Render, compile_template, compile_value, template_context
 
-KeyFn = Callable[[Event], tuple[Any, ...] | None]
+#: correlation key of an event, from its fields (``Event.__dict__``, as getters read them)
+KeyFn = Callable[[dict[str, Any]], tuple[Any, ...] | None]
 MAX_EVIDENCE = 20
 
 
@@ -85,8 +85,8 @@ def _key_fn(paths: list[str], loc: Loc) -> KeyFn:
     if len(getters) == 1:
         only = getters[0]
 
-        def single(ev: Event) -> tuple[Any, ...] | None:
-            value = only(ev)
+        def single(values: dict[str, Any]) -> tuple[Any, ...] | None:
+            value = only(values)
             return None if value is None or value == "" else (value,)
 
         return single
@@ -94,18 +94,18 @@ def _key_fn(paths: list[str], loc: Loc) -> KeyFn:
     if len(getters) == 2:
         get_a, get_b = getters
 
-        def pair(ev: Event) -> tuple[Any, ...] | None:
-            a = get_a(ev)
+        def pair(values: dict[str, Any]) -> tuple[Any, ...] | None:
+            a = get_a(values)
             if a is None or a == "":
                 return None
-            b = get_b(ev)
+            b = get_b(values)
             return None if b is None or b == "" else (a, b)
 
         return pair
 
-    def many(ev: Event) -> tuple[Any, ...] | None:
-        values = tuple([g(ev) for g in getters])
-        return None if None in values or "" in values else values
+    def many(values: dict[str, Any]) -> tuple[Any, ...] | None:
+        key = tuple([g(values) for g in getters])
+        return None if None in key or "" in key else key
 
     return many
 
@@ -237,7 +237,7 @@ def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Invento
     events = evidence.events
     key = evidence.key
     if not key and compiled.first_key is not None and events:
-        key = compiled.first_key(events[0]) or ()
+        key = compiled.first_key(events[0].__dict__) or ()
     contexts = [e.context() for e in events]
     ctx: dict[str, Any] = template_context({
         "event": contexts[-1],

@@ -65,7 +65,7 @@ class Engine:
         self._matchers: list[Route] = [(c, m) for c in self.rules.values() for m in c.matchers]
         self._steps: dict[str, list[_Step]] = {}
         self.newest: float = _NEVER
-        self._expired_at: float = _NEVER
+        self._expire_next: float = _NEVER  # watermark at which to expire state again
         self.stats: Counter[str] = Counter()
         self.events = 0  # plain ints: counted on the hot path
         self.late = 0  # events older than the watermark (still counted in windows)
@@ -90,30 +90,34 @@ class Engine:
     def process_many(self, events: Iterable[Event]) -> list[Firing]:
         """Each event in turn, as ``process`` would; one call for a consumer's batch."""
         firings: list[Firing] = []
-        add_once, dedup_ttl, lateness = self.store.add_once, self.dedup_ttl, self.lateness
+        store = self.store
+        add_once, dedup_ttl, lateness = store.add_once, self.dedup_ttl, self.lateness
         steps_by_type = self._steps
         emit = self._emit
         count = 0
         for event in events:
-            ts = event.time.timestamp()
-            if not add_once(event.id, dedup_ttl, ts):
+            values = event.__dict__  # the fields, read as a dict: see paths.event_getter
+            ts = values["time"].timestamp()
+            if not add_once(values["id"], dedup_ttl, ts):
                 self.stats["duplicates"] += 1
                 continue
             count += 1
             if ts > self.newest:
-                self._advance(ts, firings)
+                self.newest = ts
+                if ts - lateness >= store.due_hint or ts - lateness >= self._expire_next:
+                    self._advance(ts, firings)
             elif ts < self.newest - lateness:
                 self.late += 1
-            facts = event.facts
+            facts = values["facts"]
             if facts:
                 self._apply_facts(facts, deletes=False)
-            steps = steps_by_type.get(event.type)
+            steps = steps_by_type.get(values["type"])
             if steps is None:
-                steps = self._steps_for(event.type)
+                steps = self._steps_for(values["type"])
             for compiled, role, predicate, key_of, handler in steps:
-                if predicate is not None and not predicate(event):
+                if predicate is not None and not predicate(values):
                     continue
-                key = key_of(event)
+                key = key_of(values)
                 if key is None:
                     continue
                 if role == "resolve":
@@ -163,9 +167,9 @@ class Engine:
         due = self.store.pop_due(watermark)
         if due:
             firings += self._fire(due, watermark)
-        if watermark >= self._expired_at + 1.0:
+        if watermark >= self._expire_next:
             self.stats["expired"] += self.store.expire(watermark)
-            self._expired_at = watermark
+            self._expire_next = watermark + 1.0  # once per second of event time is enough
 
     def _fire_due(self, now: float) -> list[Firing]:
         return self._fire(self.store.pop_due(now), now)

@@ -28,6 +28,7 @@ class MemoryStore(StateStore):
         self._sets: dict[str, set[str]] = {}
         self._timers: dict[str, tuple[float, Any]] = {}
         self._timer_queue: DeadlineQueue[str] = DeadlineQueue()
+        self.due_hint = _FOREVER  # the timer queue's earliest due, kept in step with it
 
     def add_once(self, key: str, ttl: float, now: float) -> bool:
         marks = self._marks
@@ -36,7 +37,10 @@ class MemoryStore(StateStore):
             return False
         lapses = now + ttl
         marks[key] = lapses
-        self._arm(key, ttl, lapses)
+        queue = self._ttls.get(ttl)  # _arm, inlined: this runs once per event
+        if queue is None:
+            queue = self._ttls[ttl] = DeadlineQueue()
+        queue.add(lapses, key)
         return True
 
     def _arm(self, key: str, ttl: float, expires: float) -> None:
@@ -93,6 +97,7 @@ class MemoryStore(StateStore):
     def schedule(self, timer_id: str, due: float, payload: Any) -> None:
         self._timers[timer_id] = (due, payload)
         self._timer_queue.add(due, timer_id)
+        self.due_hint = self._timer_queue.next_due
 
     def cancel(self, timer_id: str) -> None:
         self._timers.pop(timer_id, None)
@@ -113,6 +118,7 @@ class MemoryStore(StateStore):
             return True
 
         self._timer_queue.pop_due(now, claim)
+        self.due_hint = self._timer_queue.next_due
         return out
 
     def next_due(self) -> float | None:

@@ -8,6 +8,7 @@ are never mutated after they are handed to the store.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -26,6 +27,11 @@ class StateStore(ABC):
     ``now`` is always event time (seconds since the epoch), never the wall
     clock, so a replay expires and fires exactly like the live run did.
     """
+
+    #: A time before which ``pop_due`` certainly returns nothing, so the engine
+    #: need not ask on every event. -inf, the default, means "always ask": a
+    #: shared store cannot know what other workers armed.
+    due_hint: float = -math.inf
 
     @abstractmethod
     def add_once(self, key: str, ttl: float, now: float) -> bool:

@@ -54,7 +54,7 @@ CASES: list[tuple[dict[str, Any], bool]] = [
 def test_operator(where: dict[str, Any], expected: bool) -> None:
     predicate = compile_where(where, event_getter)
     assert predicate is not None
-    assert predicate(EVENT) is expected
+    assert predicate(EVENT.__dict__) is expected
 
 
 def test_bad_bounds_name_the_operator() -> None:
