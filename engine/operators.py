@@ -33,8 +33,8 @@ Handler = Callable[[Event, float, tuple[Any, ...], str], Sequence[Evidence]]
 _NONE: tuple[Evidence, ...] = ()
 
 
-def _restore_all(snaps: Sequence[str]) -> list[Event]:
-    return [restore(s) for s in snaps]
+def _restore_all(times: Sequence[float], snaps: Sequence[str]) -> list[Event]:
+    return [restore(s, ts) for ts, s in zip(times, snaps, strict=True)]
 
 
 class Operator:
@@ -101,7 +101,7 @@ class CountOp(Operator):
         used = self.store.update(self.state_key(key_str), add, horizon, ts)
         if used is None:
             return _NONE
-        events = _restore_all(used[1::2])
+        events = _restore_all(used[0::2], used[1::2])
         return [Evidence(events, key, max(used[0::2]), {"count": len(events)})]
 
 
@@ -141,7 +141,8 @@ class SequenceOp(Operator):
         chain = self.store.update(self.state_key(key_str), add, horizon, ts)
         if chain is None:
             return _NONE
-        return [Evidence(_restore_all([e[3] for e in chain]), key, chain[-1][1])]
+        return [Evidence(_restore_all([e[1] for e in chain], [e[3] for e in chain]), key,
+                         chain[-1][1])]
 
 
 def _find_chain(entries: list[Any], steps: int, within: float) -> list[int] | None:
@@ -172,6 +173,11 @@ class ExpectOp(Operator):
     left open fires at its deadline (the timer), even if no event comes. A
     ``then`` that arrives before its ``first`` (out of order, within the
     lateness tolerance) is held briefly so the late ``first`` still matches.
+
+    One state key per correlation key holds both, ``(held, opened at,
+    snapshot, opened at, snapshot, ...)``: ``held`` is the times of thens
+    waiting for a late first (usually none), the pairs are the open firsts,
+    oldest first. So every event is one atomic update of one key.
     """
 
     kind = "expect"
@@ -183,6 +189,7 @@ class ExpectOp(Operator):
         self.once = once
         # state must outlive its deadline timer, which reads it at the deadline itself
         self.ttl = within + lateness + 60.0
+        self.hold = 2 * lateness  # how long a then waits for a first that is late
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
@@ -193,90 +200,85 @@ class ExpectOp(Operator):
 
     def _on_then(self, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
-        self._then(self._key_prefix + key_str, ts)
+        state_key = self._key_prefix + key_str
+        within, hold = self.within, self.hold
+
+        def consume(old: Any) -> tuple[Any, bool | None]:
+            """True: consumed a first; None: consumed the last one; False: none open."""
+            if old is None:
+                return (((ts,),) if hold else None), False
+            for i in range(1, len(old), 2):
+                opened = old[i]
+                if opened <= ts <= opened + within:
+                    rest = (*old[:i], *old[i + 2:])
+                    if len(rest) > 1:
+                        return rest, True
+                    return (rest if rest[0] else None), None
+                if opened > ts:
+                    break
+            if not hold:
+                return old, False
+            return ((*_held_since(old[0], ts - hold), ts), *old[1:]), False
+
+        if self.store.update(state_key, consume, self.ttl, ts) is None:
+            self.store.cancel(state_key)  # nothing left open: the deadline has nothing to do
         return _NONE
 
     def _on_first(self, event: Event, ts: float, key: tuple[Any, ...],
                   key_str: str) -> Sequence[Evidence]:
-        self._first(self._key_prefix + key_str, event, ts)
-        return _NONE
-
-    def _then(self, state_key: str, ts: float) -> None:
-        within = self.within
-
-        def consume(old: Any) -> tuple[Any, bool | None]:
-            """True: consumed one; None: consumed the last one; False: none open."""
-            pairs: tuple[Any, ...] = old or ()
-            for i in range(0, len(pairs), 2):
-                opened = pairs[i]
-                if opened <= ts <= opened + within:
-                    rest = pairs[:i] + pairs[i + 2:]
-                    return (rest, True) if rest else (None, None)
-                if opened > ts:
-                    break
-            return (old or None), False
-
-        consumed = self.store.update(state_key, consume, self.ttl, ts)
-        if consumed is None:
-            self.store.cancel(state_key)  # nothing left open: the deadline has nothing to do
-        elif not consumed and self.lateness > 0:
-            def hold(old: Any) -> tuple[Any, None]:
-                return (*(old or ()), ts), None
-
-            self.store.update("held:" + state_key, hold, 2 * self.lateness, ts)
-
-    def _first(self, state_key: str, event: Event, ts: float) -> None:
-        within = self.within
-        if self.lateness > 0:
-            def take_held(old: Any) -> tuple[Any, bool]:
-                held: tuple[float, ...] = old or ()
-                for i, then_ts in enumerate(held):
-                    if ts <= then_ts <= ts + within:
-                        rest = held[:i] + held[i + 1:]
-                        return (rest or None), True
-                return (old or None), False
-
-            held_key = "held:" + state_key
-            if self.store.get(held_key) is not None and self.store.update(
-                held_key, take_held, 2 * self.lateness, ts
-            ):
-                return
+        state_key = self._key_prefix + key_str
         snap = snapshot(event)
-
-        once = self.once
+        within, hold, once = self.within, self.hold, self.once
 
         def open_first(old: Any) -> tuple[Any, bool]:
-            # state: (opened at, snapshot, opened at, snapshot, ...), oldest first
-            pairs: tuple[Any, ...] = old or ()
+            """True when this first is now the oldest open one (its deadline is next)."""
+            if old is None:
+                return ((), ts, snap), True
+            held = old[0]
+            if held:
+                held = _held_since(held, ts - hold)
+                for i, then_ts in enumerate(held):
+                    if ts <= then_ts <= ts + within:  # a then came before this late first
+                        rest = (held[:i] + held[i + 1:], *old[1:])
+                        return (rest if len(rest) > 1 or rest[0] else None), False
+            pairs = old[1:]
             if once and pairs and pairs[0] <= ts:
-                return pairs, False  # folded into the open expectation
+                return old, False  # folded into the open expectation
             at = bisect.bisect_right(pairs[0::2], ts)
-            return (*pairs[: 2 * at], ts, snap, *pairs[2 * at:]), at == 0
+            return (held, *pairs[: 2 * at], ts, snap, *pairs[2 * at:]), at == 0
 
-        is_head = self.store.update(state_key, open_first, self.ttl, ts)
-        if is_head:
+        if self.store.update(state_key, open_first, self.ttl, ts):
             self.store.schedule(state_key, ts + within, self.rule_id)
+        return _NONE
 
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
-        within = self.within
+        within, hold = self.within, self.hold
 
-        def expire(old: Any) -> tuple[Any, tuple[tuple[Any, ...], float | None]]:
-            pairs: tuple[Any, ...] = old or ()
+        def expire(old: Any) -> tuple[Any, tuple[Sequence[Any], float | None]]:
+            if old is None:
+                return None, ((), None)
+            pairs = old[1:]
             cut = 0
             while cut < len(pairs) and pairs[cut] + within <= now:
                 cut += 2
             rest = pairs[cut:]
+            held = _held_since(old[0], now - hold)
             next_due = rest[0] + within if rest else None
-            return (rest or None), (pairs[:cut], next_due)
+            return ((held, *rest) if rest or held else None), (pairs[:cut], next_due)
 
         expired, next_due = self.store.update(state_key, expire, self.ttl, now)
         if next_due is not None:
             self.store.schedule(state_key, next_due, self.rule_id)
         out = []
         for i in range(0, len(expired), 2):
-            event = restore(expired[i + 1])
+            event = restore(expired[i + 1], expired[i])
             out.append(Evidence([event], (), expired[i] + within, {"deadline": True}))
         return out
+
+
+def _held_since(held: Sequence[float], since: float) -> tuple[float, ...]:
+    """The held thens still waiting at ``since`` (older ones can match no late first)."""
+    return tuple(t for t in held if t > since) if held else ()
 
 
 __all__ = ["CountOp", "Evidence", "ExpectOp", "Operator", "SequenceOp"]

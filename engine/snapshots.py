@@ -2,18 +2,22 @@
 
 An open expectation may live for hours among a million others, so it keeps a
 short JSON string of the event's set fields, not the model object, and no
-``raw`` body. It is turned back into an Event only when a rule fires.
+``raw`` body. Every operator keeps the event's timestamp beside its snapshot,
+so the snapshot leaves the time out and ``restore`` takes it back from there.
+It is turned back into an Event only when a rule fires.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from engine.events import Event
 
-_FIELDS = tuple(name for name in Event.model_fields if name not in ("raw", "facts", "data"))
+_FIELDS = tuple(name for name in Event.model_fields
+                if name not in ("time", "raw", "facts", "data"))
 
 
 _last: tuple[Event | None, str] = (None, "")
@@ -35,6 +39,8 @@ def snapshot(event: Event) -> str:
     return snap
 
 
-def restore(snap: str) -> Event:
+def restore(snap: str, ts: float) -> Event:
+    """The event of ``snapshot``; ``ts`` is its ``time.timestamp()``, kept beside it."""
     data: dict[str, Any] = orjson.loads(snap)
+    data["time"] = datetime.fromtimestamp(ts, UTC)
     return Event.model_validate(data)

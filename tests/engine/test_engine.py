@@ -70,3 +70,15 @@ def test_replayed_stream_gives_identical_firings() -> None:
     first = run()
     assert len(first) == 9
     assert first == run()
+
+
+def test_thens_without_a_first_are_held_only_while_a_late_first_could_come() -> None:
+    engine = Engine([EXPECT], lateness=5.0)
+    for i in range(50):  # an end every 30 s for a key that never starts
+        engine.process(ev(i, "end", "r1", 30.0 * i))
+    [(held, *open_firsts)] = [engine.store.get("expect:x:r1")]
+    assert list(held) == [30.0 * 49 + T0.timestamp()] and open_firsts == []
+    # a start 4 s before the last end is within the lateness: it matches the held end
+    engine.process(ev(99, "start", "r1", 30.0 * 49 - 4))
+    assert engine.drain() == []
+    assert engine.store.get("expect:x:r1") is None
