@@ -109,8 +109,7 @@ class Engine:
             elif ts < self.newest - lateness:
                 self.late += 1
             facts = values["facts"]
-            if facts:
-                self._apply_facts(facts, deletes=False)
+            deletes = self._apply_facts(facts) if facts else None
             steps = steps_by_type.get(values["type"])
             if steps is None:
                 steps = self._steps_for(values["type"])
@@ -129,8 +128,9 @@ class Engine:
                 key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
                 for evidence in handler(event, ts, key, key_str):
                     emit(compiled, evidence, firings)
-            if facts:
-                self._apply_facts(facts, deletes=True)
+            if deletes:
+                for update in deletes:
+                    self.inventory.apply(update, self.newest)
         self.events += count
         return firings
 
@@ -155,11 +155,16 @@ class Engine:
             count += 1
         return count
 
-    def _apply_facts(self, updates: list[FactUpdate], *, deletes: bool) -> None:
-        """Upserts before the rules see the event, deletes after (a rule may join on it)."""
+    def _apply_facts(self, updates: list[FactUpdate]) -> list[FactUpdate] | None:
+        """Upserts now, before the rules see the event; the deletes, for after (a rule
+        may join on what they delete)."""
+        deletes = None
         for update in updates:
-            if update.delete == deletes:
+            if update.delete:
+                deletes = [update] if deletes is None else [*deletes, update]
+            else:
                 self.inventory.apply(update, self.newest)
+        return deletes
 
     def _advance(self, ts: float, firings: list[Firing]) -> None:
         self.newest = ts

@@ -13,6 +13,9 @@ from typing import Any
 from engine.events import FactUpdate
 from engine.store import StateStore
 
+# a tuple of types, built once: `A | B` in isinstance() builds a union object per call
+_COLLECTIONS = (list, tuple, set)
+
 
 def _fact_key(kind: str, fact_id: str) -> str:
     return f"fact:{kind}:{fact_id}"
@@ -25,7 +28,7 @@ def _index_key(kind: str, field: str, value: Any) -> str:
 def _indexable(value: Any) -> list[str]:
     if value is None or value == "":
         return []
-    if isinstance(value, list | tuple | set):
+    if isinstance(value, _COLLECTIONS):
         return [str(v) for v in value if v is not None and v != ""]
     return [str(value)]
 
@@ -45,28 +48,32 @@ class Inventory:
             self._indexed.setdefault(kind, set()).add(field)
 
     def apply(self, update: FactUpdate, now: float) -> None:
-        key = _fact_key(update.kind, update.id)
-        old: dict[str, Any] | None = self.store.get(key)
-        fields = self._indexed.get(update.kind, ())
-        if update.delete:
+        # the update's fields are read once: each attribute of a model costs a hook call
+        kind, fact_id, changes, delete = (update.kind, update.id, update.fields, update.delete)
+        key = _fact_key(kind, fact_id)
+        store = self.store
+        old: dict[str, Any] | None = store.get(key)
+        fields = self._indexed.get(kind, ())
+        if delete:
             if old is not None:
                 for field in fields:
                     for value in _indexable(old.get(field)):
-                        self.store.set_remove(_index_key(update.kind, field, value), update.id)
-                self.store.delete(key)
+                        store.set_remove(_index_key(kind, field, value), fact_id)
+                store.delete(key)
             return
-        new = {**(old or {}), **update.fields, "id": update.id}
+        new = {**old, **changes, "id": fact_id} if old else {**changes, "id": fact_id}
         for field in fields:
             old_value, new_value = (old.get(field) if old else None), new.get(field)
             if old_value == new_value:
                 continue  # most updates leave the indexed fields alone
-            before = set(_indexable(old_value))
-            after = set(_indexable(new_value))
-            for value in before - after:
-                self.store.set_remove(_index_key(update.kind, field, value), update.id)
-            for value in after - before:
-                self.store.set_add(_index_key(update.kind, field, value), update.id)
-        self.store.put(key, new, None, now)
+            before, after = _indexable(old_value), _indexable(new_value)
+            for value in before:
+                if value not in after:
+                    store.set_remove(_index_key(kind, field, value), fact_id)
+            for value in after:
+                if value not in before:
+                    store.set_add(_index_key(kind, field, value), fact_id)
+        store.put(key, new, None, now)
 
     def get(self, kind: str, fact_id: str) -> dict[str, Any] | None:
         fact: dict[str, Any] | None = self.store.get(_fact_key(kind, fact_id))
@@ -89,6 +96,6 @@ class Inventory:
 
 
 def _matches(have: Any, want: Any) -> bool:
-    if isinstance(have, list | tuple | set):
+    if isinstance(have, _COLLECTIONS):
         return str(want) in {str(h) for h in have}
     return have == want or (have is not None and str(have) == str(want))

@@ -82,7 +82,11 @@ class MemoryStore(StateStore):
         return result
 
     def set_add(self, key: str, member: str) -> None:
-        self._sets.setdefault(key, set()).add(member)
+        members = self._sets.get(key)  # not setdefault: that builds a set every call
+        if members is None:
+            self._sets[key] = {member}
+        else:
+            members.add(member)
 
     def set_remove(self, key: str, member: str) -> None:
         members = self._sets.get(key)

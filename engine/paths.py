@@ -14,6 +14,8 @@ from engine.events import Event
 
 Getter = Callable[[Any], Any]
 _ENVELOPE = frozenset(Event.model_fields)
+# a tuple of types, built once: `A | B` in isinstance() builds a union object per call
+_SEQUENCES = (list, tuple)
 
 
 def step(obj: Any, part: str) -> Any:
@@ -24,7 +26,7 @@ def step(obj: Any, part: str) -> Any:
         return obj.field(part)
     if isinstance(obj, Mapping):
         return obj.get(part)
-    if isinstance(obj, list | tuple) and part.lstrip("-").isdigit():
+    if isinstance(obj, _SEQUENCES) and part.lstrip("-").isdigit():
         index = int(part)
         return obj[index] if -len(obj) <= index < len(obj) else None
     return None

@@ -21,6 +21,8 @@ OPERATORS = (
 
 
 _PLAIN_NUMBERS = (int, float)
+# a tuple of types, built once: `A | B` in isinstance() builds a union object per call
+_COLLECTIONS = (list, tuple, set, frozenset)
 
 
 class CompileError(ValueError):
@@ -35,7 +37,7 @@ class CompileError(ValueError):
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, _PLAIN_NUMBERS):
         return float(value)
     if isinstance(value, str):
         try:
@@ -99,7 +101,7 @@ def _operator(op: str, arg: Any, get: Getter) -> Predicate:
             v = get(obj)
             if isinstance(v, str):
                 return isinstance(arg, str) and arg in v
-            if isinstance(v, list | tuple | set | frozenset):
+            if isinstance(v, _COLLECTIONS):
                 return arg in v
             if isinstance(v, Mapping):
                 return arg in v

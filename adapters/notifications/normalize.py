@@ -25,6 +25,8 @@ MAPPABLE_FIELDS = frozenset(
 _default: MappingSet | None = None
 _EVENT_DEFAULTS: dict[str, Any] = {name: None for name in Event.model_fields}
 _FACT_FIELDS_SET = frozenset({"kind", "id", "fields", "delete"})
+# a tuple of types, built once: `A | B` in isinstance() builds a union object per call
+_SCALARS = (bool, int, float)
 
 
 def _build_event(values: dict[str, Any]) -> Event:
@@ -85,7 +87,7 @@ def _check_fields(mappings: MappingSet) -> None:
 def _as_text(name: str, value: Any) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, bool | int | float):
+    if isinstance(value, _SCALARS):
         return str(value)
     raise NormalizationError(f"field {name} is a {type(value).__name__}, expected text")
 
