@@ -1,8 +1,9 @@
 """The engine: events and a clock in, firings out.
 
-Per event: drop redeliveries (exact id, TTL-bounded), move the event-time
-watermark and fire due timers, apply inventory upserts, run only the rules
-indexed under the event's type, then apply inventory deletes.
+Per event: drop redeliveries (exact id, TTL-bounded; an event no rule sees
+and with no facts needs no mark), move the event-time watermark and fire due
+timers, apply inventory upserts, run only the rules indexed under the event's
+type, then apply inventory deletes.
 """
 
 from __future__ import annotations
@@ -98,7 +99,13 @@ class Engine:
         for event in events:
             values = event.__dict__  # the fields, read as a dict: see paths.event_getter
             ts = values["time"].timestamp()
-            if not add_once(values["id"], dedup_ttl, ts):
+            steps = steps_by_type.get(values["type"])
+            if steps is None:
+                steps = self._steps_for(values["type"])
+            facts = values["facts"]
+            # an event no rule sees and with no facts changes nothing (nor can its
+            # redelivery: the clock has passed it), so it needs no dedup mark
+            if (steps or facts) and not add_once(values["id"], dedup_ttl, ts):
                 self.stats["duplicates"] += 1
                 continue
             count += 1
@@ -108,11 +115,7 @@ class Engine:
                     self._advance(ts, firings)
             elif ts < self.newest - lateness:
                 self.late += 1
-            facts = values["facts"]
             deletes = self._apply_facts(facts) if facts else None
-            steps = steps_by_type.get(values["type"])
-            if steps is None:
-                steps = self._steps_for(values["type"])
             for compiled, role, predicate, key_of, handler in steps:
                 if predicate is not None and not predicate(values):
                     continue

@@ -82,3 +82,13 @@ def test_thens_without_a_first_are_held_only_while_a_late_first_could_come() -> 
     engine.process(ev(99, "start", "r1", 30.0 * 49 - 4))
     assert engine.drain() == []
     assert engine.store.get("expect:x:r1") is None
+
+
+def test_an_event_no_rule_sees_needs_no_dedup_mark_and_its_redelivery_is_harmless() -> None:
+    engine = Engine([EXPECT], lateness=0.0)
+    other = Event(id="o1", type="b.other", time=T0, request_id="r1")
+    assert engine.process(other) == [] and engine.process(other) == []
+    assert engine.store.size()["keys"] == 0
+    engine.process(ev(1, "start", "r1", 1))
+    engine.process(ev(1, "start", "r1", 2))  # an event a rule sees is marked: its copy is not
+    assert engine.stats["duplicates"] == 1
