@@ -7,12 +7,14 @@ container per entry for every full garbage collection to walk again.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from engine.deadlines import DeadlineQueue
 from engine.store import R, StateStore, Updater
 
 _FOREVER = float("inf")
+_due_of = itemgetter(1)
 
 
 class MemoryStore(StateStore):
@@ -27,8 +29,10 @@ class MemoryStore(StateStore):
         self._ttls: dict[float, DeadlineQueue[str]] = {}
         self._sets: dict[str, set[str]] = {}
         self._timers: dict[str, tuple[float, Any]] = {}
-        self._timer_queue: DeadlineQueue[str] = DeadlineQueue()
-        self.due_hint = _FOREVER  # the timer queue's earliest due, kept in step with it
+        # one queue per payload (the rule that armed it): each rule's deadlines are
+        # one length after its events, so they arrive in due order and stay on a lane
+        self._timer_queues: dict[Any, DeadlineQueue[str]] = {}
+        self.due_hint = _FOREVER  # the earliest due in those queues, kept in step
 
     def add_once(self, key: str, ttl: float, now: float) -> bool:
         marks = self._marks
@@ -78,7 +82,10 @@ class MemoryStore(StateStore):
         else:
             expires = now + ttl
             data[key] = (new, expires)
-            self._arm(key, ttl, expires)
+            queue = self._ttls.get(ttl)  # _arm, inlined: this runs for most stateful matches
+            if queue is None:
+                queue = self._ttls[ttl] = DeadlineQueue()
+            queue.add(expires, key)
         return result
 
     def set_add(self, key: str, member: str) -> None:
@@ -100,14 +107,19 @@ class MemoryStore(StateStore):
 
     def schedule(self, timer_id: str, due: float, payload: Any) -> None:
         self._timers[timer_id] = (due, payload)
-        self._timer_queue.add(due, timer_id)
-        self.due_hint = self._timer_queue.next_due
+        owner = payload if isinstance(payload, str) else None
+        queue = self._timer_queues.get(owner)
+        if queue is None:
+            queue = self._timer_queues[owner] = DeadlineQueue()
+        queue.add(due, timer_id)
+        if due < self.due_hint:
+            self.due_hint = due
 
     def cancel(self, timer_id: str) -> None:
         self._timers.pop(timer_id, None)
 
     def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
-        if self._timer_queue.next_due > now:
+        if self.due_hint > now:
             return []
         timers = self._timers
         out: list[tuple[str, float, Any]] = []
@@ -121,12 +133,19 @@ class MemoryStore(StateStore):
             out.append((timer_id, due, current[1]))
             return True
 
-        self._timer_queue.pop_due(now, claim)
-        self.due_hint = self._timer_queue.next_due
+        earliest, sources = _FOREVER, 0
+        for queue in self._timer_queues.values():
+            if queue.next_due <= now:
+                sources += 1
+                queue.pop_due(now, claim)
+            earliest = min(earliest, queue.next_due)
+        self.due_hint = earliest
+        if sources > 1:
+            out.sort(key=_due_of)  # stable: ties keep the queues' order
         return out
 
     def next_due(self) -> float | None:
-        return self._timer_queue.peek()
+        return None if self.due_hint == _FOREVER else self.due_hint
 
     def expire(self, now: float) -> int:
         data, marks = self._data, self._marks
