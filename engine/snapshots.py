@@ -31,9 +31,10 @@ def snapshot(event: Event) -> str:
     if event is last_event:
         return last_snap
     values = event.__dict__
-    fields = {name: values[name] for name in _FIELDS if values[name] is not None}
-    if event.data:
-        fields["data"] = event.data
+    fields = {name: value for name in _FIELDS if (value := values[name]) is not None}
+    data = values["data"]
+    if data:
+        fields["data"] = data
     snap = orjson.dumps(fields, default=str).decode()
     _last = (event, snap)
     return snap
