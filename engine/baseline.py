@@ -17,7 +17,7 @@ from engine.schema import Baseline
 from engine.store import StateStore
 
 #: the observed value, read from the event's fields (``Event.__dict__``) like a key
-ValueFn = Callable[[dict[str, Any]], tuple[Any, ...] | None]
+ValueFn = Callable[[dict[str, Any]], Any]
 
 
 class BaselineOp(Operator):
@@ -34,10 +34,10 @@ class BaselineOp(Operator):
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
         got = self.value(event.__dict__)
-        if got is None:
+        if got is None or got == "":
             return []
         try:
-            value = float(got[0])
+            value = float(got)
         except (TypeError, ValueError):
             return []
         spec = self.spec
@@ -53,7 +53,7 @@ class BaselineOp(Operator):
             mean = value if samples == 0 else mean + spec.alpha * (value - mean)
             return (mean, samples + 1, False), None
 
-        extra = self.store.update(self.state_key(key_str), observe, spec.ttl, ts)
+        extra = self.store.update(self._key_prefix + key_str, observe, spec.ttl, ts)
         if extra is None:
             return []
         return [Evidence([event], key, ts, extra)]

@@ -153,7 +153,10 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
         matchers.append(_matcher("count", match, c.by, ("when", "count")))
     elif when.baseline is not None:
         b = when.baseline
-        value = _key_fn([b.value], ("when", "baseline", "value"))
+        try:
+            value = event_getter(b.value)
+        except ValueError as exc:
+            raise CompileError(("when", "baseline", "value"), str(exc)) from None
         operator = BaselineOp(rule.rule, store, lateness, b, value)
         match = Match(event=b.event, where=b.where)
         matchers.append(_matcher("baseline", match, b.by, ("when", "baseline")))

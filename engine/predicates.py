@@ -147,11 +147,31 @@ def _condition(getter: Getter, spec: Any, loc: Loc) -> Predicate:
 
 
 def _any(subs: list[Predicate]) -> Predicate:
-    return lambda obj: any(p(obj) for p in subs)
+    if len(subs) == 2:
+        a, b = subs
+        return lambda obj: a(obj) or b(obj)
+
+    def any_of(obj: Any) -> bool:  # a loop, not any() over a generator built per event
+        for sub in subs:  # noqa: SIM110
+            if sub(obj):
+                return True
+        return False
+
+    return any_of
 
 
 def _all(subs: list[Predicate]) -> Predicate:
-    return lambda obj: all(p(obj) for p in subs)
+    if len(subs) == 2:
+        a, b = subs
+        return lambda obj: a(obj) and b(obj)
+
+    def all_of(obj: Any) -> bool:
+        for sub in subs:  # noqa: SIM110
+            if not sub(obj):
+                return False
+        return True
+
+    return all_of
 
 
 def _not(sub: Predicate) -> Predicate:
@@ -185,9 +205,4 @@ def compile_where(where: Any, paths: PathCompiler, loc: Loc = ("where",)) -> Pre
             except ValueError as exc:
                 raise CompileError(here, str(exc)) from None
             parts.append(_condition(getter, spec, here))
-    if len(parts) == 1:
-        return parts[0]
-    if len(parts) == 2:
-        a, b = parts
-        return lambda obj: a(obj) and b(obj)
-    return _all(parts)
+    return parts[0] if len(parts) == 1 else _all(parts)
