@@ -86,56 +86,57 @@ class Engine:
         return steps
 
     def process(self, event: Event) -> list[Firing]:
-        return self.process_many((event,))
+        firings: list[Firing] = []
+        self._process(event, firings)
+        return firings
 
     def process_many(self, events: Iterable[Event]) -> list[Firing]:
         """Each event in turn, as ``process`` would; one call for a consumer's batch."""
         firings: list[Firing] = []
-        store = self.store
-        add_once, dedup_ttl, lateness = store.add_once, self.dedup_ttl, self.lateness
-        steps_by_type = self._steps
-        emit = self._emit
-        count = 0
+        one = self._process
         for event in events:
-            values = event.__dict__  # the fields, read as a dict: see paths.event_getter
-            ts = values["time"].timestamp()
-            steps = steps_by_type.get(values["type"])
-            if steps is None:
-                steps = self._steps_for(values["type"])
-            facts = values["facts"]
-            # an event no rule sees and with no facts changes nothing (nor can its
-            # redelivery: the clock has passed it), so it needs no dedup mark
-            if (steps or facts) and not add_once(values["id"], dedup_ttl, ts):
-                self.stats["duplicates"] += 1
-                continue
-            count += 1
-            if ts > self.newest:
-                self.newest = ts
-                if ts - lateness >= store.due_hint or ts - lateness >= self._expire_next:
-                    self._advance(ts, firings)
-            elif ts < self.newest - lateness:
-                self.late += 1
-            deletes = self._apply_facts(facts) if facts else None
-            for compiled, role, predicate, key_of, handler in steps:
-                if predicate is not None and not predicate(values):
-                    continue
-                key = key_of(values)
-                if key is None:
-                    continue
-                if role == "resolve":
-                    firing = render_firing(compiled, Evidence([event], (), ts), self.inventory,
-                                           resolves=True)
-                    if firing is not None:
-                        firings.append(firing)
-                    continue
-                key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
-                for evidence in handler(event, ts, key, key_str):
-                    emit(compiled, evidence, firings)
-            if deletes:
-                for update in deletes:
-                    self.inventory.apply(update, self.newest)
-        self.events += count
+            one(event, firings)
         return firings
+
+    def _process(self, event: Event, firings: list[Firing]) -> None:
+        values = event.__dict__  # the fields, read as a dict: see paths.event_getter
+        ts = values["time"].timestamp()
+        steps = self._steps.get(values["type"])
+        if steps is None:
+            steps = self._steps_for(values["type"])
+        facts = values["facts"]
+        # an event no rule sees and with no facts changes nothing (nor can its
+        # redelivery: the clock has passed it), so it needs no dedup mark
+        if (steps or facts) and not self.store.add_once(values["id"], self.dedup_ttl, ts):
+            self.stats["duplicates"] += 1
+            return
+        self.events += 1
+        if ts > self.newest:
+            self.newest = ts
+            watermark = ts - self.lateness
+            if watermark >= self.store.due_hint or watermark >= self._expire_next:
+                self._advance(ts, firings)
+        elif ts < self.newest - self.lateness:
+            self.late += 1
+        deletes = self._apply_facts(facts) if facts else None
+        for compiled, role, predicate, key_of, handler in steps:
+            if predicate is not None and not predicate(values):
+                continue
+            key = key_of(values)
+            if key is None:
+                continue
+            if role == "resolve":
+                firing = render_firing(compiled, Evidence([event], (), ts), self.inventory,
+                                       resolves=True)
+                if firing is not None:
+                    firings.append(firing)
+                continue
+            key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
+            for evidence in handler(event, ts, key, key_str):
+                self._emit(compiled, evidence, firings)
+        if deletes:
+            for update in deletes:
+                self.inventory.apply(update, self.newest)
 
     def advance(self, now: float | datetime) -> list[Firing]:
         """Move the clock without an event (live mode's wall clock, end of replay)."""
