@@ -48,6 +48,8 @@ def _lines_by_kind() -> dict[str, list[tuple[str, list[str]]]]:
         kind = kind_for_origin(str(path))
         assert kind is not None
         kinds[kind].append((path.name, path.read_text().splitlines()))
+    if not kinds:  # the mixed stream would wait for lines forever
+        sys.exit(f"no corpus logs in {CORPUS}; set DREAMCATCHER_CORPUS")
     return kinds
 
 

@@ -73,32 +73,37 @@ _last_prefix = ""
 
 
 def split_header(line: str, year: int) -> Header:
-    """Split ``line``; a line with no recognisable wrapper is all message."""
-    if not line:
-        return Header(line)
-    c = line[0]
-    if c.isdigit():
-        if len(line) > 10 and line[4] == "-":
-            if line[10] == "T":
-                return _iso(line) or Header(line)
-            return Header(line)
-        if len(line) > 5 and line[4] == " ":
-            return _bsd(line, year) or Header(line)
-        return Header(line)
-    if c == "<" or c == "*" or c.isupper():
-        return _bsd(line, year) or Header(line)
+    """Split ``line``; a line with no recognisable wrapper is all message.
+
+    A file-name prefix is taken off and the rest split again, as many times as
+    there are prefixes (a grep over loghub dumps has two).
+    """
     global _last_prefix
-    if _last_prefix and line.startswith(_last_prefix):
-        return split_header(line[len(_last_prefix):], year)
-    m = _FILE_PREFIX.match(line)
-    if m is not None:
+    while line:
+        c = line[0]
+        if c.isdigit():
+            if len(line) > 10 and line[4] == "-":
+                if line[10] == "T":
+                    return _iso(line) or Header(line)
+                return Header(line)
+            if len(line) > 5 and line[4] == " ":
+                return _bsd(line, year) or Header(line)
+            return Header(line)
+        if c == "<" or c == "*" or c.isupper():
+            return _bsd(line, year) or Header(line)
+        if _last_prefix and line.startswith(_last_prefix):
+            line = line[len(_last_prefix):]
+            continue
+        m = _FILE_PREFIX.match(line)
+        if m is None:
+            m = _PROG_ONLY.match(line)
+            if m is not None:
+                return Header(m.group("msg"), program=m.group("prog"))
+            return Header(line)
         prefix = m.group()
         if prefix[-1] == " ":
             _last_prefix = prefix
-        return split_header(line[len(prefix):], year)
-    m = _PROG_ONLY.match(line)
-    if m is not None:
-        return Header(m.group("msg"), program=m.group("prog"))
+        line = line[len(prefix):]
     return Header(line)
 
 
@@ -106,30 +111,20 @@ def _bsd(line: str, year: int) -> Header | None:
     m = _BSD.match(line)
     if m is None:
         return None
-    g = m.group
-    y = g("year") or g("year0")
-    time = bsd_time(g("mon"), g("day"), g("clock"), int(y) if y else year, g("frac"))
-    host = g("host")
-    severity = None
-    pri = g("pri")
-    if pri is not None:
-        severity = PRI_SEVERITY[int(pri) & 7]
-    if g("wd") is not None and host and "." in host:  # OpenWrt: facility.level, no host
+    pri, wd, year0, mon, day, clock, frac, year1, host, prog, msg = m.groups()
+    y = year1 or year0
+    time = bsd_time(mon, day, clock, int(y) if y else year, frac)
+    severity = PRI_SEVERITY[int(pri) & 7] if pri is not None else None
+    if wd is not None and host and "." in host:  # OpenWrt: facility.level, no host
         severity = _LEVELS.get(host.rsplit(".", 1)[1], severity)
         host = None
-    return Header(g("msg"), time, host, g("prog"), severity)
+    return Header(msg, time, host, prog, severity)
 
 
 def _iso(line: str) -> Header | None:
     m = _ISO.match(line)
     if m is None:
         return None
-    g = m.group
-    pri = g("pri")
-    return Header(
-        g("msg"),
-        iso_time(g("stamp"), g("frac"), g("zone")),
-        g("host"),
-        g("prog"),
-        PRI_SEVERITY[int(pri) & 7] if pri is not None else None,
-    )
+    pri, stamp, frac, zone, host, prog, msg = m.groups()
+    return Header(msg, iso_time(stamp, frac, zone), host, prog,
+                  PRI_SEVERITY[int(pri) & 7] if pri is not None else None)

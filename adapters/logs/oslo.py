@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from adapters.logs.build import SEVERITIES
+from adapters.logs.build import NO_IDS, SEVERITIES, IdTuple
 from adapters.logs.timeparse import iso_time
 
 #: Everything before the message: date, fraction, pid, level, module, context.
@@ -24,12 +24,9 @@ _OSLO = re.compile(OSLO_HEAD + r"(?P<msg>.*)\Z", re.DOTALL)
 
 
 class OsloLine:
-    """One oslo.log line, split; ids are None when the context did not carry them."""
+    """One oslo.log line, split; ``ids`` as ``context_ids`` gives them (``NO_IDS`` if none)."""
 
-    __slots__ = (
-        "global_request_id", "instance_id", "level", "message", "module", "project_id",
-        "request_id", "severity", "time", "user_id",
-    )
+    __slots__ = ("ids", "instance_id", "level", "message", "module", "severity", "time")
 
     def __init__(
         self,
@@ -38,7 +35,7 @@ class OsloLine:
         level: str = "",
         module: str = "",
         message: str = "",
-        ids: tuple[str | None, str | None, str | None, str | None] | None = None,
+        ids: IdTuple = NO_IDS,
         instance_id: str | None = None,
     ) -> None:
         self.time = time
@@ -46,13 +43,8 @@ class OsloLine:
         self.level = level
         self.module = module
         self.message = message
-        self.request_id, self.global_request_id, self.user_id, self.project_id = ids or NO_IDS
+        self.ids = ids
         self.instance_id = instance_id
-
-
-IdTuple = tuple[str | None, str | None, str | None, str | None]
-#: (request_id, global_request_id, user_id, project_id) of a context without them.
-NO_IDS: IdTuple = (None, None, None, None)
 
 
 def parse_oslo(text: str) -> OsloLine | None:
@@ -82,8 +74,7 @@ def parse_oslo(text: str) -> OsloLine | None:
 def context_ids(ctx: str) -> IdTuple:
     """(request_id, global_request_id, user_id, project_id) from a ``[...]`` context."""
     parts = ctx.split()
-    n = len(parts)
-    if n >= 3 and parts[0][:4] == "req-" and parts[1][:4] != "req-":  # the usual shape
+    if len(parts) >= 3 and parts[0][:4] == "req-" and parts[1][:4] != "req-":  # the usual shape
         u, p = parts[1], parts[2]
         return (parts[0], None, None if u == "-" or u == "None" else u,
                 None if p == "-" or p == "None" else p)

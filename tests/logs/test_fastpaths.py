@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from adapters.logs import header
 from adapters.logs.base import StreamContext
-from adapters.logs.build import OsloEvents, make_event
+from adapters.logs.build import NO_IDS, StreamEvents
 from adapters.logs.header import Header, split_header
 from adapters.logs.oslo import context_ids, parse_oslo
 from adapters.logs.parsers.nova_api import NovaApiParser
@@ -76,8 +76,8 @@ def _reference(msg: str) -> dict[str, Any] | None:
         "length": None if m.group("len") == "None" else int(m.group("len")),
         "duration": float(m.group("dur")), "remote_addr": m.group("remote") or None,
         "microversion": None if m.group("mv") in (None, "-") else m.group("mv"),
-        "time": line.time, "severity": line.severity, "request_id": line.request_id,
-        "global_request_id": line.global_request_id, "user_id": line.user_id,
+        "time": line.time, "severity": line.severity, "request_id": line.ids[0],
+        "global_request_id": line.ids[1], "user_id": line.ids[2],
     }
 
 
@@ -160,45 +160,44 @@ def test_iso_time_matches_fromisoformat(frac: str, zone: str | None) -> None:
             assert got == expected and got.utcoffset() == timedelta(0)
 
 
-def test_bsd_time_fraction_keeps_the_cached_second() -> None:
+@pytest.mark.parametrize("frac", ["0", "5", "05", "000", "528", "999", "2432", "243288",
+                                  "2432881"])
+def test_bsd_time_fraction_keeps_the_cached_second(frac: str) -> None:
     whole = bsd_time("Mar", "1", "02:38:14", 2020)
-    assert bsd_time("Mar", "1", "02:38:14", 2020, "528") == whole.replace(microsecond=528000)
+    expected = whole.replace(microsecond=int((frac + "00000")[:6]))
+    for _ in range(2):  # the second call adds the cached millisecond delta
+        got = bsd_time("Mar", "1", "02:38:14", 2020, frac)
+        assert got == expected and got.tzinfo is UTC
     assert bsd_time("Mar", "1", "02:38:14", 2020) == whole and whole.microsecond == 0
 
 
-def test_fast_event_equals_the_validated_model() -> None:
+def test_stream_events_equal_the_validated_model() -> None:
     when = datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
-    fast = make_event("o.log", 17, "t.x", when, "raw line", {"k": 1}, service="s", host="h",
-                      request_id="req-1", mac="fa:16:3e:00:00:01", image_base_hash="ab")
+    maker = StreamEvents("o.log", "s")
+    fast = maker.make(17, "t.x", when, "raw line", {"k": 1}, "h", "info",
+                      ("req-1", "req-g", "u", "p"), "i-1",
+                      {"mac": "fa:16:3e:00:00:01", "image_base_hash": "ab", "volume_id": "v"})
     slow = Event(id=log_event_id("o.log", 17), type="t.x", time=when, raw="raw line",
-                 data={"k": 1}, service="s", host="h", request_id="req-1",
-                 mac="fa:16:3e:00:00:01", image_base_hash="ab", origin="o.log")
+                 data={"k": 1}, service="s", host="h", severity="info", request_id="req-1",
+                 global_request_id="req-g", user_id="u", project_id="p", instance_id="i-1",
+                 mac="fa:16:3e:00:00:01", image_base_hash="ab", volume_id="v", origin="o.log")
     assert fast == slow
     assert list(fast.__dict__) == list(Event.model_fields)  # same order as validation gives
     assert fast.model_dump() == slow.model_dump()
+    assert fast.model_dump_json() == slow.model_dump_json()
     assert fast.model_fields_set == set(Event.model_fields)
-
-
-def test_oslo_events_build_what_make_event_builds() -> None:
-    when = datetime(2020, 1, 2, tzinfo=UTC)
-    maker = OsloEvents("n.log", "nova-compute")
-    a = maker.make(5, "t", when, "r", {"x": 1}, "h", "info", ("req-1", "req-g", "u", "p"),
-                   "i-1", {"volume_id": "v", "image_base_hash": "ab"})
-    b = make_event("n.log", 5, "t", when, "r", {"x": 1}, service="nova-compute", host="h",
-                   severity="info", request_id="req-1", global_request_id="req-g",
-                   user_id="u", project_id="p", instance_id="i-1", volume_id="v",
-                   image_base_hash="ab")
-    assert a == b and list(a.__dict__) == list(b.__dict__)
-    assert Event.model_validate(a.model_dump()) == a
+    bare = maker.make("7:42", "t.y", when, "r", {}, None, None)
+    assert bare == Event(id="o.log#7:42", type="t.y", time=when, raw="r", service="s",
+                         origin="o.log")
     with pytest.raises(TypeError, match="vollume_id"):
-        maker.make(6, "t", when, "r", {}, None, None, (None, None, None, None), None,
-                   {"vollume_id": "v"})
+        maker.make(6, "t", when, "r", {}, None, None, NO_IDS, None, {"vollume_id": "v"})
 
 
-def test_fast_events_share_nothing_mutable() -> None:
+def test_stream_events_share_nothing_mutable() -> None:
     when = datetime(2020, 1, 1, tzinfo=UTC)
-    a = make_event("o", 1, "t", when, "r", {}, host="h")
-    b = make_event("o", 2, "t", when, "r", {}, host="h")
+    maker = StreamEvents("o", "s")
+    a = maker.make(1, "t", when, "r", {}, "h", None)
+    b = maker.make(2, "t", when, "r", {}, "h", None)
     a.host = "other"
     a.facts.append("x")  # type: ignore[arg-type]
     assert b.host == "h" and b.facts == [] and a.data is not b.data

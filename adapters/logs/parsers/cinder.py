@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result
-from adapters.logs.build import make_event
+from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.build import IdTuple, StreamEvents
 from adapters.logs.header import Header
 from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
 
@@ -35,17 +35,21 @@ _VOLUME = re.compile(r"volumes?[-/](?P<vid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
 class _CinderParser(Parser):
     service = "cinder"
 
+    def __init__(self, ctx: StreamContext) -> None:
+        super().__init__(ctx)
+        self._events = StreamEvents(ctx.origin, self.service)
+
     def _event(self, head: Header, line: OsloLine, raw: str, position: Position, type_: str,
-               data: dict[str, Any], **envelope: Any) -> Result:
-        envelope.setdefault("project_id", line.project_id)
-        if "volume_id" not in envelope:
+               data: dict[str, Any], volume_id: str | None = None,
+               ids: IdTuple | None = None) -> Result:
+        """``volume_id`` defaults to the volume the message names, ``ids`` to the context's."""
+        if volume_id is None:
             m = _VOLUME.search(line.message)
-            envelope["volume_id"] = m.group("vid") if m else None
-        return make_event(
-            self.ctx.origin, position, type_, line.time or self.time_of(head), raw, data,
-            service=self.service, host=head.host or self.ctx.host,
-            request_id=line.request_id, global_request_id=line.global_request_id,
-            user_id=line.user_id, severity=line.severity, **envelope,
+            volume_id = m.group("vid") if m else None
+        return self._events.make(
+            position, type_, line.time or self.time_of(head), raw, data,
+            head.host or self.ctx.host, line.severity, line.ids if ids is None else ids,
+            None, {"volume_id": volume_id},
         )
 
 
@@ -85,8 +89,10 @@ class CinderApiParser(_CinderParser):
         proj = _PROJECT.search(path)
         data = {"method": method, "path": path, "url": url, "status": status,
                 "phase": "returned" if status is not None else "received"}
-        return self._event(head, line, raw, position, "cinder.api.request", data,
-                           project_id=proj.group("project") if proj else line.project_id)
+        ids = line.ids
+        if proj is not None:  # the path names the project: it wins over the context
+            ids = (ids[0], ids[1], ids[2], proj.group("project"))
+        return self._event(head, line, raw, position, "cinder.api.request", data, ids=ids)
 
 
 class CinderVolumeParser(_CinderParser):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result
-from adapters.logs.build import make_event
+from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.build import NO_IDS, StreamEvents
 from adapters.logs.header import Header
 
 _DNSMASQ = re.compile(r"(?:(?P<xid>\d+) )?DHCP(?P<verb>[A-Z]+)\((?P<if>[^)]*)\) (?P<rest>.*)")
@@ -30,14 +30,19 @@ class DnsmasqParser(Parser):
 
     kind = "dnsmasq"
 
+    def __init__(self, ctx: StreamContext) -> None:
+        super().__init__(ctx)
+        self._events = StreamEvents(ctx.origin, "dnsmasq")
+
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         m = _DNSMASQ.match(msg)
         if m is None:
             # --log-dhcp detail lines (options, tags, sizes) belong to a transaction
             return IGNORED if _XID_DETAIL.match(msg) else None
-        verb = m.group("verb").lower()
-        tokens = m.group("rest").strip().split(" ", 2)
+        xid, verb, interface, rest = m.groups()
+        verb = verb.lower()
+        tokens = rest.strip().split(" ", 2)
         ip = None
         if tokens and not _MAC.match(tokens[0]):
             ip = tokens.pop(0)
@@ -46,14 +51,14 @@ class DnsmasqParser(Parser):
         mac = tokens.pop(0).lower()
         text = " ".join(tokens).strip() or None
         data: dict[str, Any] = {
-            "verb": verb, "ip": ip, "interface": m.group("if"),
+            "verb": verb, "ip": ip, "interface": interface,
             "hostname": text if verb == "ack" else None,
-            "message": None if verb == "ack" else text, "xid": m.group("xid"),
+            "message": None if verb == "ack" else text, "xid": xid,
         }
-        return make_event(
-            self.ctx.origin, position, f"dnsmasq.dhcp.{verb}", self.time_of(head), raw, data,
-            service="dnsmasq", host=head.host or self.ctx.host, mac=mac,
-            severity=head.severity or ("warning" if verb == "nak" else "info"),
+        return self._events.make(
+            position, f"dnsmasq.dhcp.{verb}", self.time_of(head), raw, data,
+            head.host or self.ctx.host, head.severity or ("warning" if verb == "nak" else "info"),
+            NO_IDS, None, {"mac": mac},
         )
 
 
@@ -61,6 +66,10 @@ class DhclientParser(Parser):
     """ISC dhclient in a guest or on a host: DHCP exchanges and the bound lease."""
 
     kind = "dhclient"
+
+    def __init__(self, ctx: StreamContext) -> None:
+        super().__init__(ctx)
+        self._events = StreamEvents(ctx.origin, "dhclient")
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         prog = head.program
@@ -89,9 +98,7 @@ class DhclientParser(Parser):
             type_ = "dhclient.dhcp.no_offers"
         else:
             return None
-        return make_event(
-            self.ctx.origin, position, type_, self.time_of(head), raw, data,
-            service="dhclient", host=head.host or self.ctx.host,
-            severity=head.severity or ("warning" if data["verb"] in ("nak", "no_offers")
-                                       else "info"),
+        return self._events.make(
+            position, type_, self.time_of(head), raw, data, head.host or self.ctx.host,
+            head.severity or ("warning" if data["verb"] in ("nak", "no_offers") else "info"),
         )

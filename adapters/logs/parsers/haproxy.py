@@ -8,10 +8,11 @@ can vanish (incident volume-post-lost); its termination state (``CR--``,
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
-from adapters.logs.base import Parser, Position, Result
-from adapters.logs.build import make_event
+from adapters.logs.base import Parser, Position, Result, StreamContext
+from adapters.logs.build import StreamEvents
 from adapters.logs.header import Header
 from adapters.logs.timeparse import clf_time
 
@@ -34,43 +35,51 @@ class HaproxyParser(Parser):
 
     kind = "haproxy"
 
+    def __init__(self, ctx: StreamContext) -> None:
+        super().__init__(ctx)
+        self._events = StreamEvents(ctx.origin, "haproxy")
+
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         m = _HTTP.match(msg)
-        mode = "http"
-        if m is None:
-            m = _TCP.match(msg)
-            mode = "tcp"
-        if m is None:
-            e = _ERROR.match(msg)
-            if e is None:
-                return None
-            err = {"client": e.group("client"), "frontend": e.group("fe"),
-                   "bind": e.group("bind"), "message": e.group("msg")}
-            return self._event(head, raw, position, "haproxy.connection_error",
-                               clf_time(e.group("date")), err, "warning")
-        g = m.group
-        method = path = None
-        if mode == "http":
-            parts = g("req").split(" ")
+        if m is not None:
+            client, date, fe, be, srv, timers, status_text, size, term, conns, queues, _, _, \
+                req = m.groups()
+            method = path = None
+            parts = req.split(" ")
             if len(parts) >= 2:
                 method, path = parts[0], parts[1]
-        timers = g("timers")
-        status = int(g("status")) if mode == "http" else None
+            status: int | None = int(status_text)
+            mode = "http"
+        else:
+            m = _TCP.match(msg)
+            if m is None:
+                return self._error(head, raw, position)
+            client, date, fe, be, srv, timers, size, term, conns, queues = m.groups()
+            method = path = status = None
+            mode = "tcp"
         data: dict[str, Any] = {
-            "mode": mode, "client": g("client"), "frontend": g("fe"), "backend": g("be"),
-            "server": g("srv"), "timers": timers,
+            "mode": mode, "client": client, "frontend": fe, "backend": be,
+            "server": srv, "timers": timers,
             "total_ms": int(timers.rsplit("/", 1)[1].lstrip("+")),
-            "status": status, "bytes": int(g("bytes").lstrip("+")),
-            "termination_state": g("term"), "connections": g("conns"), "queues": g("queues"),
+            "status": status, "bytes": int(size.lstrip("+")),
+            "termination_state": term, "connections": conns, "queues": queues,
             "method": method, "path": path,
         }
         severity = "error" if status is not None and (status < 0 or status >= 500) else "info"
-        return self._event(head, raw, position, "haproxy.request", clf_time(g("date")), data,
+        return self._event(head, raw, position, "haproxy.request", clf_time(date), data,
                            severity)
 
-    def _event(self, head: Header, raw: str, position: Position, type_: str, time: Any,
+    def _error(self, head: Header, raw: str, position: Position) -> Result:
+        e = _ERROR.match(head.message)
+        if e is None:
+            return None
+        client, date, fe, bind, msg = e.groups()
+        err = {"client": client, "frontend": fe, "bind": bind, "message": msg}
+        return self._event(head, raw, position, "haproxy.connection_error", clf_time(date), err,
+                           "warning")
+
+    def _event(self, head: Header, raw: str, position: Position, type_: str, time: datetime,
                data: dict[str, Any], severity: str) -> Result:
-        return make_event(self.ctx.origin, position, type_, time, raw, data,
-                          service="haproxy", host=head.host or self.ctx.host,
-                          severity=head.severity or severity)
+        return self._events.make(position, type_, time, raw, data, head.host or self.ctx.host,
+                                 head.severity or severity)

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
-from adapters.logs.build import SEVERITIES, OsloEvents, make_event
+from adapters.logs.build import NO_IDS, SEVERITIES, IdTuple, StreamEvents
 from adapters.logs.header import Header
-from adapters.logs.oslo import NO_IDS, OSLO_HEAD, IdTuple, context_ids, is_trace, parse_oslo
+from adapters.logs.oslo import OSLO_HEAD, context_ids, is_trace, parse_oslo
 from adapters.logs.timeparse import MONTHS, bsd_time, clf_time, iso_time
 
 _ACCESS_BODY = (
@@ -49,10 +49,13 @@ _api_cache: dict[str, str] = {}
 
 
 def _api_of(module: str) -> str:
-    """``nova.osapi_compute.wsgi.server`` -> ``osapi_compute`` (cached per module name)."""
+    """``nova.osapi_compute.wsgi.server`` -> ``compute``, ``nova.metadata.wsgi.server`` ->
+    ``metadata`` (cached per module name)."""
     api = _api_cache.get(module)
     if api is None:
         api = module.split(".", 2)[1]  # no dot: IndexError, the line goes to dead letters
+        if api in ("osapi_compute", "api"):
+            api = "compute"
         if len(_api_cache) > 256:
             _api_cache.clear()
         _api_cache[module] = api
@@ -105,7 +108,7 @@ class NovaApiParser(Parser):
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
-        self._events = OsloEvents(ctx.origin, "nova-api")
+        self._events = StreamEvents(ctx.origin, "nova-api")
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
@@ -131,9 +134,8 @@ class NovaApiParser(Parser):
         a = _ACCESS.match(line.message)
         if a is None:
             return IGNORED if is_trace(line) else None
-        ids = (line.request_id, line.global_request_id, line.user_id, line.project_id)
-        return self._access(head, raw, position, line.time, line.severity, line.module, ids,
-                            *a.groups())
+        return self._access(head, raw, position, line.time, line.severity, line.module,
+                            line.ids, *a.groups())
 
     def _access(
         self, head: Header, raw: str, position: Position, time: datetime | None,
@@ -148,8 +150,7 @@ class NovaApiParser(Parser):
             "method": method, "path": path, "status": int(status),
             "length": None if length == "None" else int(length), "duration": float(dur),
             "action": action, "remote_addr": remote or None,
-            "microversion": None if mv is None or mv == "-" else mv,
-            "api": "compute" if api in ("osapi_compute", "api") else api,
+            "microversion": None if mv is None or mv == "-" else mv, "api": api,
         }
         if project is not None:  # the path names the project: it wins over the context
             ids = (ids[0], ids[1], ids[2], project)
@@ -167,11 +168,9 @@ class NovaApiParser(Parser):
             "action": action, "remote_addr": remote, "microversion": None,
             "api": "metadata" if action == "metadata" else "compute", "layout": layout,
         }
-        return make_event(
-            self.ctx.origin, position, "nova.api.request", time, raw, data,
-            service="nova-api", host=head.host or self.ctx.host, project_id=project,
-            instance_id=instance, severity="info",
-        )
+        return self._events.make(position, "nova.api.request", time, raw, data,
+                                 head.host or self.ctx.host, "info",
+                                 (None, None, None, project), instance)
 
     def _uwsgi(self, head: Header, raw: str, position: Position) -> Result:
         m = _UWSGI.match(head.message)

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
-from adapters.logs.build import OsloEvents
+from adapters.logs.build import StreamEvents
 from adapters.logs.header import Header
 from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
 
@@ -64,7 +64,7 @@ class NovaComputeParser(Parser):
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
-        self._events = OsloEvents(ctx.origin, "nova-compute")
+        self._events = StreamEvents(ctx.origin, "nova-compute")
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         line = parse_oslo(head.message)
@@ -92,9 +92,7 @@ class NovaComputeParser(Parser):
             instance = envelope.pop("instance_id")
         return self._events.make(
             position, type_, line.time or self.time_of(head), raw, data,
-            head.host or self.ctx.host, line.severity,
-            (line.request_id, line.global_request_id, line.user_id, line.project_id),
-            instance, envelope,
+            head.host or self.ctx.host, line.severity, line.ids, instance, envelope,
         )
 
     def _imagecache(self, msg: str) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
@@ -155,7 +153,5 @@ class NovaComputeParser(Parser):
         m = _NOT_CREATED.search(msg) if "did not finish being created" in msg else None
         if m is None:
             return None
-        line = OsloLine()
-        line.message = msg
-        line.severity = head.severity
+        line = OsloLine(severity=head.severity, message=msg)
         return self._not_created(head, line, raw, position, m)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
-from adapters.logs.build import SEVERITIES, make_event
+from adapters.logs.build import SEVERITIES, StreamEvents
 from adapters.logs.header import Header
 from adapters.logs.timeparse import bsd_time, iso_time
 from engine.events import Event
@@ -45,6 +45,7 @@ class RabbitmqParser(Parser):
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
+        self._events = StreamEvents(ctx.origin, "rabbitmq")
         self._pending: tuple[Position, datetime, str, list[str], list[str]] | None = None
         self._used: int | None = None
         self._limit: int | None = None
@@ -106,18 +107,16 @@ class RabbitmqParser(Parser):
                 return None
             data = {"node": a.group("node"), "scope": "cluster" if a.group("cluster") else "node",
                     "used": self._used, "limit": self._limit, "message": msg}
-            return make_event(
-                self.ctx.origin, position, f"rabbitmq.alarm.memory.{a.group('what')}", time,
-                raw, data, service="rabbitmq", host=a.group("node") or host,
-                severity=severity or "warning",
+            return self._events.make(
+                position, f"rabbitmq.alarm.memory.{a.group('what')}", time, raw, data,
+                a.group("node") or host, severity or "warning",
             )
         u = _USED.match(msg)
         if u is not None:
             self._used, self._limit = int(u.group("used")), int(u.group("lim"))
             data = {"used": self._used, "limit": self._limit, "total": None, "message": msg}
-            return make_event(self.ctx.origin, position, "rabbitmq.memory.watermark", time,
-                              raw, data, service="rabbitmq", host=host,
-                              severity=severity or "info")
+            return self._events.make(position, "rabbitmq.memory.watermark", time, raw, data,
+                                     host, severity or "info")
         lm = _LIMIT_MIB.match(msg)
         mb = 1
         if lm is None:
@@ -127,7 +126,6 @@ class RabbitmqParser(Parser):
             self._limit = int(lm.group("lim")) * mb
             data = {"used": self._used, "limit": self._limit,
                     "total": int(lm.group("total")) * mb, "message": msg}
-            return make_event(self.ctx.origin, position, "rabbitmq.memory.limit_set", time,
-                              raw, data, service="rabbitmq", host=host,
-                              severity=severity or "info")
+            return self._events.make(position, "rabbitmq.memory.limit_set", time, raw, data,
+                                     host, severity or "info")
         return None

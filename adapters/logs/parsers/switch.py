@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import Parser, Position, Result
-from adapters.logs.build import make_event
+from adapters.logs.base import Parser, Position, Result, StreamContext
+from adapters.logs.build import NO_IDS, StreamEvents
 from adapters.logs.header import Header
 
 _MNEMONIC = re.compile(r"%(?P<fac>[A-Z0-9_]+)-(?P<sev>\d)-(?P<mnem>[A-Z0-9_]+): (?P<text>.*)")
@@ -46,6 +46,10 @@ class SwitchParser(Parser):
 
     kind = "switch"
 
+    def __init__(self, ctx: StreamContext) -> None:
+        super().__init__(ctx)
+        self._events = StreamEvents(ctx.origin, "switch")
+
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         msg = head.message
         if msg.startswith("%"):
@@ -61,11 +65,8 @@ class SwitchParser(Parser):
                severity: str | None, mac: str | None = None) -> Result:
         switch = head.host or self.ctx.host
         data["switch"] = switch
-        return make_event(
-            self.ctx.origin, position, type_, self.time_of(head), raw, data,
-            service="switch", host=switch, severity=severity,
-            mac=mac.lower() if mac else None,
-        )
+        return self._events.make(position, type_, self.time_of(head), raw, data, switch,
+                                 severity, NO_IDS, None, {"mac": mac.lower()} if mac else None)
 
     def _cisco_like(self, head: Header, raw: str, position: Position, m: re.Match[str]) -> Result:
         fac, sev, mnem, text = m.groups()
