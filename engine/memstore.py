@@ -41,10 +41,7 @@ class MemoryStore(StateStore):
             return False
         lapses = now + ttl
         marks[key] = lapses
-        queue = self._ttls.get(ttl)  # _arm, inlined: this runs once per event
-        if queue is None:
-            queue = self._ttls[ttl] = DeadlineQueue()
-        queue.add(lapses, key)
+        self._arm(key, ttl, lapses)
         return True
 
     def _arm(self, key: str, ttl: float, expires: float) -> None:
@@ -82,10 +79,7 @@ class MemoryStore(StateStore):
         else:
             expires = now + ttl
             data[key] = (new, expires)
-            queue = self._ttls.get(ttl)  # _arm, inlined: this runs for most stateful matches
-            if queue is None:
-                queue = self._ttls[ttl] = DeadlineQueue()
-            queue.add(expires, key)
+            self._arm(key, ttl, expires)
         return result
 
     def set_add(self, key: str, member: str) -> None:
