@@ -118,7 +118,7 @@ class Engine:
                 self._advance(ts, firings)
         elif ts < self.newest - self.lateness:
             self.late += 1
-        deletes = self._apply_facts(facts) if facts else None
+        deletes = self._apply_facts(facts) if facts else ()
         for compiled, role, predicate, key_of, handler in steps:
             if predicate is not None and not predicate(values):
                 continue
@@ -134,9 +134,8 @@ class Engine:
             key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
             for evidence in handler(event, ts, key, key_str):
                 self._emit(compiled, evidence, firings)
-        if deletes:
-            for update in deletes:
-                self.inventory.apply(update, self.newest)
+        for update in deletes:
+            self.inventory.apply(update, self.newest)
 
     def advance(self, now: float | datetime) -> list[Firing]:
         """Move the clock without an event (live mode's wall clock, end of replay)."""
@@ -159,13 +158,13 @@ class Engine:
             count += 1
         return count
 
-    def _apply_facts(self, updates: list[FactUpdate]) -> list[FactUpdate] | None:
+    def _apply_facts(self, updates: list[FactUpdate]) -> list[FactUpdate]:
         """Upserts now, before the rules see the event; the deletes, for after (a rule
         may join on what they delete)."""
-        deletes = None
+        deletes: list[FactUpdate] = []
         for update in updates:
             if update.delete:
-                deletes = [update] if deletes is None else [*deletes, update]
+                deletes.append(update)
             else:
                 self.inventory.apply(update, self.newest)
         return deletes
