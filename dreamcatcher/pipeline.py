@@ -63,10 +63,6 @@ class Pipeline:
             self.firings += 1
             self.on_firing(firing)
 
-    def handle(self, event: Event) -> None:
-        self.events += 1
-        self._emit(self.engine.process(event))
-
     def handle_batch(self, events: list[Event]) -> None:
         """A batch's effects are in the store when this returns (ack after it)."""
         self.events += len(events)
