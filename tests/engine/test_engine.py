@@ -92,3 +92,24 @@ def test_an_event_no_rule_sees_needs_no_dedup_mark_and_its_redelivery_is_harmles
     engine.process(ev(1, "start", "r1", 1))
     engine.process(ev(1, "start", "r1", 2))  # an event a rule sees is marked: its copy is not
     assert engine.stats["duplicates"] == 1
+
+
+def test_an_event_no_condition_takes_needs_no_mark_but_one_that_counts_does() -> None:
+    burst = Rule.model_validate({
+        "rule": "burst", "severity": "warning",
+        "when": {"count": {"event": "a.api", "where": {"data.status": {"gte": 500}},
+                           "at_least": 2, "within": "1m", "by": ["request_id"]}},
+        "alert": {"title": "{{ event.request_id }}"},
+    })
+    engine = Engine([burst], lateness=0.0)
+
+    def api(i: int, status: int) -> Event:
+        return Event(id=f"a{i}", type="a.api", time=T0 + timedelta(seconds=i),
+                     request_id="r", data={"status": status})
+
+    ok, failed = api(1, 200), api(2, 503)
+    assert engine.process(ok) == [] and engine.process(ok) == []
+    assert engine.stats["duplicates"] == 0 and engine.store.size()["keys"] == 0
+    assert engine.process(failed) == [] and engine.process(failed) == []
+    assert engine.stats["duplicates"] == 1  # its copy is refused (counted, it would fire)
+    assert [f.title for f in engine.process(api(3, 500))] == ["r"]
