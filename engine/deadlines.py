@@ -14,7 +14,7 @@ import bisect
 import heapq
 import math
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from operator import itemgetter
 from typing import Generic, TypeVar
 
@@ -56,8 +56,9 @@ class DeadlineQueue(Generic[T]):
         else:
             bucket.append((due, item))
 
-    def pop_due(self, now: float, still_due: Callable[[T, float], bool] | None = None) -> list[T]:
-        """Items due at or before ``now``, in due order (ties in a fixed order)."""
+    def pop_due(self, now: float) -> list[tuple[float, T]]:
+        """``(due, item)`` of the items due at or before ``now``, in due order (ties
+        in a fixed order). The owner checks each inline: no call per item."""
         if self.next_due > now:
             return []
         ready: list[tuple[float, T]] = []
@@ -81,9 +82,7 @@ class DeadlineQueue(Generic[T]):
         if from_buckets:
             ready.sort(key=_due)  # lane and buckets interleave
         self.next_due = self._earliest()
-        if still_due is None:
-            return [item for _, item in ready]
-        return [item for due, item in ready if still_due(item, due)]
+        return ready
 
     def _earliest(self) -> float:
         earliest = self._lane_dues[0] if self._lane_dues else math.inf

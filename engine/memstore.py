@@ -117,21 +117,16 @@ class MemoryStore(StateStore):
             return []
         timers = self._timers
         out: list[tuple[str, float, Any]] = []
-
-        def claim(timer_id: str, due: float) -> bool:
-            # claimed here, so an id armed twice for the same time fires once
-            current = timers.get(timer_id)
-            if current is None or current[0] != due:
-                return False  # cancelled, or moved to another time
-            del timers[timer_id]
-            out.append((timer_id, due, current[1]))
-            return True
-
         earliest, sources = _FOREVER, 0
         for queue in self._timer_queues.values():
             if queue.next_due <= now:
                 sources += 1
-                queue.pop_due(now, claim)
+                for due, timer_id in queue.pop_due(now):
+                    # claimed here, so an id armed twice for the same time fires once
+                    current = timers.get(timer_id)
+                    if current is not None and current[0] == due:  # not cancelled nor moved
+                        del timers[timer_id]
+                        out.append((timer_id, due, current[1]))
             earliest = min(earliest, queue.next_due)
         self.due_hint = earliest
         if sources > 1:
@@ -143,20 +138,18 @@ class MemoryStore(StateStore):
 
     def expire(self, now: float) -> int:
         data, marks = self._data, self._marks
-
-        def drop_if_lapsed(key: str, due: float) -> bool:
-            # the queue may hold an older deadline of a key refreshed since
-            dropped = False
-            entry = data.get(key)
-            if entry is not None and entry[1] == due:
-                del data[key]
-                dropped = True
-            if marks.get(key) == due:
-                del marks[key]
-                dropped = True
-            return dropped
-
-        return sum(len(q.pop_due(now, drop_if_lapsed)) for q in self._ttls.values())
+        dropped = 0
+        for queue in self._ttls.values():
+            for due, key in queue.pop_due(now):
+                # the queue may hold an older deadline of a key refreshed since
+                entry = data.get(key)
+                if entry is not None and entry[1] == due:
+                    del data[key]
+                    dropped += 1
+                if marks.get(key) == due:
+                    del marks[key]
+                    dropped += 1
+        return dropped
 
     def size(self) -> dict[str, int]:
         return {"keys": len(self._data) + len(self._marks), "sets": len(self._sets),
