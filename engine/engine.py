@@ -87,65 +87,62 @@ class Engine:
         return steps
 
     def process(self, event: Event) -> list[Firing]:
-        firings: list[Firing] = []
-        self._process(event, firings)
-        return firings
+        return self.process_many((event,))
 
     def process_many(self, events: Iterable[Event]) -> list[Firing]:
-        """Each event in turn, as ``process`` would; one call for a consumer's batch."""
+        """Each event in turn; one call for a consumer's batch, no call per event."""
         firings: list[Firing] = []
-        one = self._process
+        store, all_steps = self.store, self._steps
         for event in events:
-            one(event, firings)
+            values = event.__dict__  # the fields, read as a dict: see paths.event_getter
+            ts = values["time"].timestamp()
+            steps = all_steps.get(values["type"])
+            if steps is None:
+                steps = self._steps_for(values["type"])
+            # predicates and keys read only the event, so they run before the dedup
+            # check: an event no rule's condition takes and with no facts changes
+            # nothing (nor can its redelivery: the clock has passed it), so it needs
+            # no mark. Most events of a busy cloud are such (API lines at 200).
+            hits: list[tuple[_Step, tuple[Any, ...]]] | None = None
+            for step in steps:
+                predicate = step[2]
+                if predicate is not None and not predicate(values):
+                    continue
+                key = step[3](values)
+                if key is None:
+                    continue
+                if hits is None:
+                    hits = [(step, key)]
+                else:
+                    hits.append((step, key))
+            facts = values["facts"]
+            if (hits or facts) and not store.add_once(values["id"], self.dedup_ttl, ts):
+                self.stats["duplicates"] += 1
+                continue
+            self.events += 1
+            if ts > self.newest:
+                self.newest = ts
+                watermark = ts - self.lateness
+                if watermark >= store.due_hint or watermark >= self._expire_next:
+                    self._advance(ts, firings)
+            elif ts < self.newest - self.lateness:
+                self.late += 1
+            if hits is None and not facts:
+                continue
+            deletes = self._apply_facts(facts) if facts else ()
+            for (compiled, role, _predicate, _key_of, handler), key in hits or ():
+                if role == "resolve":
+                    firing = render_firing(compiled, Evidence([event], (), ts), self.inventory,
+                                           resolves=True)
+                    if firing is not None:
+                        firings.append(firing)
+                    continue
+                key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
+                for evidence in handler(event, ts, key, key_str):
+                    self._emit(compiled, evidence, firings)
+            for update in deletes:
+                self.inventory.apply(update, self.newest)
         return firings
-
-    def _process(self, event: Event, firings: list[Firing]) -> None:
-        values = event.__dict__  # the fields, read as a dict: see paths.event_getter
-        ts = values["time"].timestamp()
-        steps = self._steps.get(values["type"])
-        if steps is None:
-            steps = self._steps_for(values["type"])
-        # predicates and keys read only the event, so they run before the dedup
-        # check: an event no rule's condition takes and with no facts changes
-        # nothing (nor can its redelivery: the clock has passed it), so it needs
-        # no mark. Most events of a busy cloud are such (API lines at 200).
-        hits: list[tuple[_Step, tuple[Any, ...]]] | None = None
-        for step in steps:
-            predicate = step[2]
-            if predicate is not None and not predicate(values):
-                continue
-            key = step[3](values)
-            if key is None:
-                continue
-            if hits is None:
-                hits = [(step, key)]
-            else:
-                hits.append((step, key))
-        facts = values["facts"]
-        if (hits or facts) and not self.store.add_once(values["id"], self.dedup_ttl, ts):
-            self.stats["duplicates"] += 1
-            return
-        self.events += 1
-        if ts > self.newest:
-            self.newest = ts
-            watermark = ts - self.lateness
-            if watermark >= self.store.due_hint or watermark >= self._expire_next:
-                self._advance(ts, firings)
-        elif ts < self.newest - self.lateness:
-            self.late += 1
-        deletes = self._apply_facts(facts) if facts else ()
-        for (compiled, role, _predicate, _key_of, handler), key in hits or ():
-            if role == "resolve":
-                firing = render_firing(compiled, Evidence([event], (), ts), self.inventory,
-                                       resolves=True)
-                if firing is not None:
-                    firings.append(firing)
-                continue
-            key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
-            for evidence in handler(event, ts, key, key_str):
-                self._emit(compiled, evidence, firings)
-        for update in deletes:
-            self.inventory.apply(update, self.newest)
 
     def advance(self, now: float | datetime) -> list[Firing]:
         """Move the clock without an event (live mode's wall clock, end of replay)."""
