@@ -40,20 +40,21 @@ class BaselineOp(Operator):
             value = float(got)
         except (TypeError, ValueError):
             return []
-        spec = self.spec
-
-        def observe(old: Any) -> tuple[Any, dict[str, Any] | None]:
-            mean, samples, breached = old if old else (value, 0, False)
-            if samples >= spec.min_samples and value > spec.min and value > spec.factor * mean:
-                if breached:
-                    return (mean, samples, True), None
-                return (mean, samples, True), {"baseline": mean, "value": value,
-                                               "ratio": value / mean if mean else None,
-                                               "samples": samples}
-            mean = value if samples == 0 else mean + spec.alpha * (value - mean)
-            return (mean, samples + 1, False), None
-
-        extra = self.store.update(self._key_prefix + key_str, observe, spec.ttl, ts)
+        extra = self.store.update(self._key_prefix + key_str, self._observe, self.spec.ttl, ts,
+                                  value)
         if extra is None:
             return []
         return [Evidence([event], key, ts, extra)]
+
+    def _observe(self, old: Any, value: float) -> tuple[Any, dict[str, Any] | None]:
+        """State: (moving mean, samples, in breach); a breach fires once, on entry."""
+        spec = self.spec
+        mean, samples, breached = old if old else (value, 0, False)
+        if samples >= spec.min_samples and value > spec.min and value > spec.factor * mean:
+            if breached:
+                return (mean, samples, True), None
+            return (mean, samples, True), {"baseline": mean, "value": value,
+                                           "ratio": value / mean if mean else None,
+                                           "samples": samples}
+        mean = value if samples == 0 else mean + spec.alpha * (value - mean)
+        return (mean, samples + 1, False), None

@@ -65,10 +65,11 @@ class MemoryStore(StateStore):
     def delete(self, key: str) -> None:
         self._data.pop(key, None)
 
-    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float) -> R:
+    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
+               arg: Any = None) -> R:
         data = self._data
         entry = data.get(key)
-        new, result = fn(None if entry is None or entry[1] <= now else entry[0])
+        new, result = fn(None if entry is None or entry[1] <= now else entry[0], arg)
         if new is None:
             if entry is not None:
                 del data[key]

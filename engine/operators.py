@@ -11,6 +11,7 @@ import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from engine.events import Event
@@ -31,6 +32,7 @@ class Evidence:
 #: what a route calls per matching event: (event, ts, key, key string) -> evidence
 Handler = Callable[[Event, float, tuple[Any, ...], str], Sequence[Evidence]]
 _NONE: tuple[Evidence, ...] = ()
+_time_then_step = itemgetter(1, 0)
 
 
 def _restore_all(times: Sequence[float], snaps: Sequence[str]) -> list[Event]:
@@ -73,36 +75,37 @@ class CountOp(Operator):
         super().__init__(rule_id, store, lateness)
         self.at_least = at_least
         self.within = within
+        self.horizon = within + lateness
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
-        n, within, horizon = self.at_least, self.within, self.within + self.lateness
-        snap = snapshot(event)
-
-        def add(old: Any) -> tuple[Any, tuple[Any, ...] | None]:
-            # state: (ts, snapshot, ts, snapshot, ...) in time order, a flat tuple
-            pairs: tuple[Any, ...] = old or ()
-            times = list(pairs[0::2])
-            at = bisect.bisect_right(times, ts)
-            times.insert(at, ts)
-            pairs = (*pairs[: 2 * at], ts, snap, *pairs[2 * at:])
-            cut = bisect.bisect_left(times, times[-1] - horizon)
-            if cut:
-                pairs, times, at = pairs[2 * cut:], times[cut:], at - cut
-            if at < 0:
-                return (pairs or None), None  # too late to count
-            for start in range(max(0, at - n + 1), min(at, len(times) - n) + 1):
-                if times[start + n - 1] - times[start] <= within:
-                    used = pairs[2 * start: 2 * (start + n)]
-                    rest = pairs[: 2 * start] + pairs[2 * (start + n):]
-                    return (rest or None), used
-            return pairs, None
-
-        used = self.store.update(self.state_key(key_str), add, horizon, ts)
+        used = self.store.update(self._key_prefix + key_str, self._add, self.horizon, ts,
+                                 (ts, snapshot(event)))
         if used is None:
             return _NONE
         events = _restore_all(used[0::2], used[1::2])
         return [Evidence(events, key, max(used[0::2]), {"count": len(events)})]
+
+    def _add(self, old: Any, new: tuple[float, str]) -> tuple[Any, tuple[Any, ...] | None]:
+        """State: (ts, snapshot, ts, snapshot, ...) in time order, a flat tuple."""
+        ts, snap = new
+        n, within = self.at_least, self.within
+        pairs: tuple[Any, ...] = old or ()
+        times = list(pairs[0::2])
+        at = bisect.bisect_right(times, ts)
+        times.insert(at, ts)
+        pairs = (*pairs[: 2 * at], ts, snap, *pairs[2 * at:])
+        cut = bisect.bisect_left(times, times[-1] - self.horizon)
+        if cut:
+            pairs, times, at = pairs[2 * cut:], times[cut:], at - cut
+        if at < 0:
+            return (pairs or None), None  # too late to count
+        for start in range(max(0, at - n + 1), min(at, len(times) - n) + 1):
+            if times[start + n - 1] - times[start] <= within:
+                used = pairs[2 * start: 2 * (start + n)]
+                rest = pairs[: 2 * start] + pairs[2 * (start + n):]
+                return (rest or None), used
+        return pairs, None
 
 
 class SequenceOp(Operator):
@@ -115,34 +118,44 @@ class SequenceOp(Operator):
         super().__init__(rule_id, store, lateness)
         self.steps = steps
         self.within = within
+        self.horizon = within + lateness
+
+    def handler(self, role: str) -> Handler:
+        return partial(self._on_step, _step_index(role))
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
-        step_index = int(role.partition(":")[2])
-        snap = snapshot(event)
-        steps, within, horizon = self.steps, self.within, self.within + self.lateness
+        return self._on_step(_step_index(role), event, ts, key, key_str)
 
-        def add(old: Any) -> tuple[Any, list[Any] | None]:
-            # state: ((step, ts, event id, snapshot), ...) sorted by time, then step
-            if old is None and steps > 1:
-                return ((step_index, ts, event.id, snap),), None  # the usual start
-            entries = sorted((*(old or ()), (step_index, ts, event.id, snap)),
-                             key=lambda e: (e[1], e[0]))
-            newest = entries[-1][1]
-            entries = [e for e in entries if e[1] >= newest - horizon]
-            if len(entries) < steps:
-                return tuple(entries), None  # too few to make a chain
-            chain = _find_chain(entries, steps, within)
-            if chain is None:
-                return tuple(entries), None
-            rest = tuple(e for i, e in enumerate(entries) if i not in chain)
-            return (rest or None), [entries[i] for i in chain]
-
-        chain = self.store.update(self.state_key(key_str), add, horizon, ts)
+    def _on_step(self, step_index: int, event: Event, ts: float, key: tuple[Any, ...],
+                 key_str: str) -> Sequence[Evidence]:
+        entry = (step_index, ts, event.__dict__["id"], snapshot(event))
+        chain = self.store.update(self._key_prefix + key_str, self._add, self.horizon, ts, entry)
         if chain is None:
             return _NONE
         return [Evidence(_restore_all([e[1] for e in chain], [e[3] for e in chain]), key,
                          chain[-1][1])]
+
+    def _add(self, old: Any, entry: tuple[int, float, str, str]) -> tuple[Any, list[Any] | None]:
+        """State: ((step, ts, event id, snapshot), ...) sorted by time, then step."""
+        steps = self.steps
+        if old is None and steps > 1:
+            return (entry,), None  # the usual start
+        entries = sorted((*(old or ()), entry), key=_time_then_step)
+        oldest = entries[-1][1] - self.horizon
+        entries = [e for e in entries if e[1] >= oldest]
+        if len(entries) < steps:
+            return tuple(entries), None  # too few to make a chain
+        chain = _find_chain(entries, steps, self.within)
+        if chain is None:
+            return tuple(entries), None
+        rest = tuple(e for i, e in enumerate(entries) if i not in chain)
+        return (rest or None), [entries[i] for i in chain]
+
+
+def _step_index(role: str) -> int:
+    """``step:2`` -> 2."""
+    return int(role.partition(":")[2])
 
 
 def _find_chain(entries: list[Any], steps: int, within: float) -> list[int] | None:
@@ -201,79 +214,77 @@ class ExpectOp(Operator):
     def _on_then(self, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
         state_key = self._key_prefix + key_str
-        within, hold = self.within, self.hold
-
-        def consume(old: Any) -> tuple[Any, bool | None]:
-            """True: consumed a first; None: consumed the last one; False: none open."""
-            if old is None:
-                return (((ts,),) if hold else None), False
-            for i in range(1, len(old), 2):
-                opened = old[i]
-                if opened <= ts <= opened + within:
-                    rest = (*old[:i], *old[i + 2:])
-                    if len(rest) > 1:
-                        return rest, True
-                    return (rest if rest[0] else None), None
-                if opened > ts:
-                    break
-            if not hold:
-                return old, False
-            return ((*_held_since(old[0], ts - hold), ts), *old[1:]), False
-
-        if self.store.update(state_key, consume, self.ttl, ts) is None:
+        if self.store.update(state_key, self._consume, self.ttl, ts, ts) is None:
             self.store.cancel(state_key)  # nothing left open: the deadline has nothing to do
         return _NONE
+
+    def _consume(self, old: Any, ts: float) -> tuple[Any, bool | None]:
+        """True: consumed a first; None: consumed the last one; False: none open."""
+        hold = self.hold
+        if old is None:
+            return (((ts,),) if hold else None), False
+        within = self.within
+        for i in range(1, len(old), 2):
+            opened = old[i]
+            if opened <= ts <= opened + within:
+                rest = (*old[:i], *old[i + 2:])
+                if len(rest) > 1:
+                    return rest, True
+                return (rest if rest[0] else None), None
+            if opened > ts:
+                break
+        if not hold:
+            return old, False
+        return ((*_held_since(old[0], ts - hold), ts), *old[1:]), False
 
     def _on_first(self, event: Event, ts: float, key: tuple[Any, ...],
                   key_str: str) -> Sequence[Evidence]:
         state_key = self._key_prefix + key_str
-        snap = snapshot(event)
-        within, hold, once = self.within, self.hold, self.once
-
-        def open_first(old: Any) -> tuple[Any, bool]:
-            """True when this first is now the oldest open one (its deadline is next)."""
-            if old is None:
-                return ((), ts, snap), True
-            held = old[0]
-            if held:
-                held = _held_since(held, ts - hold)
-                for i, then_ts in enumerate(held):
-                    if ts <= then_ts <= ts + within:  # a then came before this late first
-                        rest = (held[:i] + held[i + 1:], *old[1:])
-                        return (rest if len(rest) > 1 or rest[0] else None), False
-            pairs = old[1:]
-            if once and pairs and pairs[0] <= ts:
-                return old, False  # folded into the open expectation
-            at = bisect.bisect_right(pairs[0::2], ts)
-            return (held, *pairs[: 2 * at], ts, snap, *pairs[2 * at:]), at == 0
-
-        if self.store.update(state_key, open_first, self.ttl, ts):
-            self.store.schedule(state_key, ts + within, self.rule_id)
+        if self.store.update(state_key, self._open_first, self.ttl, ts, (ts, snapshot(event))):
+            self.store.schedule(state_key, ts + self.within, self.rule_id)
         return _NONE
 
+    def _open_first(self, old: Any, first: tuple[float, str]) -> tuple[Any, bool]:
+        """True when this first is now the oldest open one (its deadline is next)."""
+        if old is None:
+            return ((), *first), True
+        ts = first[0]
+        held = old[0]
+        if held:
+            held = _held_since(held, ts - self.hold)
+            for i, then_ts in enumerate(held):
+                if ts <= then_ts <= ts + self.within:  # a then came before this late first
+                    rest = (held[:i] + held[i + 1:], *old[1:])
+                    return (rest if len(rest) > 1 or rest[0] else None), False
+        pairs = old[1:]
+        if self.once and pairs and pairs[0] <= ts:
+            return old, False  # folded into the open expectation
+        at = bisect.bisect_right(pairs[0::2], ts)
+        return (held, *pairs[: 2 * at], *first, *pairs[2 * at:]), at == 0
+
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
-        within, hold = self.within, self.hold
-
-        def expire(old: Any) -> tuple[Any, tuple[Sequence[Any], float | None]]:
-            if old is None:
-                return None, ((), None)
-            pairs = old[1:]
-            cut = 0
-            while cut < len(pairs) and pairs[cut] + within <= now:
-                cut += 2
-            rest = pairs[cut:]
-            held = _held_since(old[0], now - hold)
-            next_due = rest[0] + within if rest else None
-            return ((held, *rest) if rest or held else None), (pairs[:cut], next_due)
-
-        expired, next_due = self.store.update(state_key, expire, self.ttl, now)
+        expired, next_due = self.store.update(state_key, self._expire, self.ttl, now, now)
         if next_due is not None:
             self.store.schedule(state_key, next_due, self.rule_id)
         out = []
+        within = self.within
         for i in range(0, len(expired), 2):
             event = restore(expired[i + 1], expired[i])
             out.append(Evidence([event], (), expired[i] + within, {"deadline": True}))
         return out
+
+    def _expire(self, old: Any, now: float) -> tuple[Any, tuple[Sequence[Any], float | None]]:
+        if old is None:
+            return None, ((), None)
+        within = self.within
+        pairs = old[1:]
+        cut = 0
+        while cut < len(pairs) and pairs[cut] + within <= now:
+            cut += 2
+        rest = pairs[cut:]
+        held = _held_since(old[0], now - self.hold)
+        next_due = rest[0] + within if rest else None
+        return ((held, *rest) if rest or held else None), (pairs[:cut], next_due)
 
 
 def _held_since(held: Sequence[float], since: float) -> tuple[float, ...]:

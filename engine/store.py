@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 
 R = TypeVar("R")
 
-#: ``update`` callbacks get the current value (or None) and return the new
-#: value (None deletes the key) and a result handed back to the caller. They
-#: must be pure: a shared store may call one again after a conflicting write.
-Updater = Callable[[Any], tuple[Any, R]]
+#: ``update`` callbacks get the current value (or None) and the caller's
+#: ``arg``, and return the new value (None deletes the key) and a result handed
+#: back to the caller. They must be pure: a shared store may call one again
+#: after a conflicting write. What varies per call travels in ``arg``, so an
+#: operator hands over one bound method rather than a closure built per event.
+Updater = Callable[[Any, Any], tuple[Any, R]]
 
 
 class StateStore(ABC):
@@ -54,8 +56,9 @@ class StateStore(ABC):
         """Remove ``key`` if present."""
 
     @abstractmethod
-    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float) -> R:
-        """Atomic read-modify-write of one key; returns what ``fn`` returned."""
+    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
+               arg: Any = None) -> R:
+        """Atomic read-modify-write of one key with ``fn(old, arg)``; returns its result."""
 
     @abstractmethod
     def set_add(self, key: str, member: str) -> None:

@@ -365,7 +365,8 @@ class RedisStore(StateStore):
         self._delete(keys=[name, self._keys], args=[member])
         self._known.pop(name, None)
 
-    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float) -> R:
+    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
+               arg: Any = None) -> R:
         member = key.encode()
         name = self._kp + member
         raw = self._known.get(name, b"")  # a guess; the compare-and-set checks it
@@ -378,7 +379,7 @@ class RedisStore(StateStore):
                 if old_expires > now:
                     old = orjson.loads(body)
             try:
-                new, result = fn(old)
+                new, result = fn(old, arg)
             except Exception:
                 if not guessed:
                     raise

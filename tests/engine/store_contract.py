@@ -58,20 +58,20 @@ class StoreContract:
     def test_update_reads_modifies_and_returns(self) -> None:
         s = self.make_store()
 
-        def push(old: Any) -> tuple[Any, int]:
-            new = [*(old or []), "x"]
+        def push(old: Any, item: str) -> tuple[Any, int]:
+            new = [*(old or []), item]
             return new, len(new)
 
-        assert s.update("q", push, ttl=10, now=0) == 1
-        assert s.update("q", push, ttl=10, now=1) == 2
+        assert s.update("q", push, ttl=10, now=0, arg="x") == 1
+        assert s.update("q", push, ttl=10, now=1, arg="x") == 2
         assert s.get("q") == ["x", "x"]
-        assert s.update("q", lambda old: (None, old), ttl=10, now=2) == ["x", "x"]
+        assert s.update("q", lambda old, _: (None, old), ttl=10, now=2) == ["x", "x"]
         assert s.get("q") is None
 
     def test_update_sees_an_expired_value_as_absent(self) -> None:
         s = self.make_store()
         s.put("q", [1], ttl=5, now=0)
-        seen = s.update("q", lambda old: (old, old), ttl=5, now=6)
+        seen = s.update("q", lambda old, _: (old, old), ttl=5, now=6)
         assert seen is None
 
     def test_sets_are_sorted_and_vanish_when_empty(self) -> None:

@@ -66,11 +66,11 @@ def test_expiry_follows_event_time_not_the_wall_clock(make_redis: StoreFactory) 
     raw_ttl = s.client.pttl(s.prefix + "k:k")
     assert raw_ttl == -1  # no Redis expiry: only event time removes it
     assert s.get("k") == [1.5, "x"]  # get is like memory's: live until expire()
-    assert s.update("k", lambda old: (None, old), ttl=1, now=0.001) is None  # expired = absent
+    assert s.update("k", lambda old, _: (None, old), ttl=1, now=0.001) is None  # expired = absent
     s.put("m", "v", ttl=10, now=100)
     assert s.add_once("d", ttl=10, now=100) is True
     assert s.add_once("d", ttl=10, now=109.999) is False
-    assert s.update("m", lambda old: (old, old), ttl=10, now=109.999) == "v"  # re-arms to 119.999
+    assert s.update("m", lambda old, _: (old, old), ttl=10, now=109.999) == "v"  # re-arms: 119.999
     assert s.expire(now=109.999) == 0
     assert s.expire(now=110) == 1  # the mark
     assert s.get("m") == "v"
@@ -88,7 +88,7 @@ def test_wall_clock_safety_net_is_generous_and_optional(make_redis: StoreFactory
     assert 3600_000 < s.client.pttl(s.prefix + "k:once:seen") <= 3630_000
     assert s.client.pttl(s.prefix + "k:fact") == -1  # facts live until deleted
     # the update keeps the longer TTL (like memory), and its wall-clock net follows
-    s.update("k", lambda old: (old + 1, None), ttl=10, now=20)
+    s.update("k", lambda old, _: (old + 1, None), ttl=10, now=20)
     assert s.get("k") == 2
     assert 3600_000 < s.client.pttl(s.prefix + "k:k") <= 3640_000
     assert s.expire(now=45) == 1  # "seen" (30) went; "k" keeps its TTL to 60
@@ -99,9 +99,9 @@ def test_wall_clock_safety_net_is_generous_and_optional(make_redis: StoreFactory
 def test_update_keeps_a_ttl_that_reaches_further_like_memory(make_redis: StoreFactory) -> None:
     s = make_redis()
     s.put("k", 1, ttl=100, now=0)
-    s.update("k", lambda old: (old + 1, None), ttl=10, now=5)  # 15 < 100: keep 100
+    s.update("k", lambda old, _: (old + 1, None), ttl=10, now=5)  # 15 < 100: keep 100
     assert s.expire(now=50) == 0 and s.get("k") == 2
-    s.update("k", lambda old: (old + 1, None), ttl=80, now=60)  # 140 > 100: move
+    s.update("k", lambda old, _: (old + 1, None), ttl=80, now=60)  # 140 > 100: move
     assert s.expire(now=139) == 0 and s.get("k") == 3
     assert s.expire(now=140) == 1
 
@@ -146,7 +146,7 @@ def test_many_timers_and_expiries_cross_the_script_batch(make_redis: StoreFactor
 # -- atomicity across clients ------------------------------------------------------
 
 
-def _increment(old: Any) -> tuple[Any, int]:
+def _increment(old: Any, _arg: Any = None) -> tuple[Any, int]:
     new = (old or 0) + 1
     return new, new
 
@@ -157,24 +157,24 @@ def test_update_retries_when_another_writer_slips_in(make_redis: StoreFactory) -
     assert a.update("n", _increment, ttl=60, now=0) == 1  # a now knows the value
     calls: list[Any] = []
 
-    def racing(old: Any) -> tuple[Any, int]:
+    def racing(old: Any, _arg: Any = None) -> tuple[Any, int]:
         calls.append(old)
         if len(calls) == 1:
             b.update("n", _increment, ttl=60, now=0)  # lands between a's read and write
-        return _increment(old)
+        return _increment(old, None)
 
     assert a.update("n", racing, ttl=60, now=0) == 3
     assert calls == [1, 2]  # the first attempt lost, the retry saw b's write
     assert a.conflicts == 1
     assert b.get("n") == 3
     # a value another client changed or removed behind a's back is found by the check
-    b.update("n", lambda old: (None, None), ttl=60, now=0)
+    b.update("n", lambda old, _: (None, None), ttl=60, now=0)
     assert a.update("n", _increment, ttl=60, now=0) == 1
     b.put("n", 41, ttl=60, now=0)
     assert a.update("n", _increment, ttl=60, now=0) == 42
-    assert a.update("n", lambda old: (old, old), ttl=60, now=0) == 42  # checked, not written
+    assert a.update("n", lambda old, _: (old, old), ttl=60, now=0) == 42  # checked, not written
     b.put("n", 7, ttl=60, now=0)
-    assert a.update("n", lambda old: (old, old), ttl=60, now=0) == 7
+    assert a.update("n", lambda old, _: (old, old), ttl=60, now=0) == 7
 
 
 def test_an_update_that_refuses_a_guessed_state_gets_the_real_one(
@@ -184,7 +184,7 @@ def test_an_update_that_refuses_a_guessed_state_gets_the_real_one(
     b.put("n", 10, ttl=60, now=0)  # a has never seen "n": its first guess is "absent"
     seen: list[Any] = []
 
-    def needs_a_value(old: Any) -> tuple[Any, int]:
+    def needs_a_value(old: Any, _arg: Any = None) -> tuple[Any, int]:
         seen.append(old)
         return old + 1, old + 1  # TypeError on None
 
@@ -217,11 +217,11 @@ def test_add_once_spares_the_following_pop_due_when_nothing_is_due(
 
 def test_an_expired_value_read_from_the_cache_is_absent(make_redis: StoreFactory) -> None:
     s = make_redis()
-    s.update("w", lambda old: ([1.0], None), ttl=5, now=0)
-    assert s.update("w", lambda old: (old, old), ttl=5, now=5) is None
-    s.update("w", lambda old: ([2.0], None), ttl=5, now=6)
+    s.update("w", lambda old, _: ([1.0], None), ttl=5, now=0)
+    assert s.update("w", lambda old, _: (old, old), ttl=5, now=5) is None
+    s.update("w", lambda old, _: ([2.0], None), ttl=5, now=6)
     assert s.expire(now=11) == 1
-    assert s.update("w", lambda old: (old, old), ttl=5, now=11) is None
+    assert s.update("w", lambda old, _: (old, old), ttl=5, now=11) is None
     assert s.size()["keys"] == 0
 
 
