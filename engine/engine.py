@@ -170,7 +170,7 @@ class Engine:
         may join on what they delete)."""
         deletes: list[FactUpdate] = []
         for update in updates:
-            if update.delete:
+            if update.__dict__["delete"]:  # the field dict: an attribute costs a hook call
                 deletes.append(update)
             else:
                 self.inventory.apply(update, self.newest)

@@ -8,6 +8,7 @@ a join is one set lookup however many instances the cloud runs.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from engine.events import FactUpdate
@@ -15,6 +16,9 @@ from engine.store import StateStore
 
 # a tuple of types, built once: `A | B` in isinstance() builds a union object per call
 _COLLECTIONS = (list, tuple, set)
+
+
+_update_fields = itemgetter("kind", "id", "fields", "delete")
 
 
 def _fact_key(kind: str, fact_id: str) -> str:
@@ -48,8 +52,8 @@ class Inventory:
             self._indexed.setdefault(kind, set()).add(field)
 
     def apply(self, update: FactUpdate, now: float) -> None:
-        # the update's fields are read once: each attribute of a model costs a hook call
-        kind, fact_id, changes, delete = (update.kind, update.id, update.fields, update.delete)
+        # the model's field dict, read once: each attribute costs a hook call
+        kind, fact_id, changes, delete = _update_fields(update.__dict__)
         key = _fact_key(kind, fact_id)
         store = self.store
         old: dict[str, Any] | None = store.get(key)

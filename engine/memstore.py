@@ -27,7 +27,8 @@ class MemoryStore(StateStore):
         self._marks: dict[str, float] = {}  # add_once marks -> when they lapse
         # one queue per TTL length: each then sees its deadlines mostly in order
         self._ttls: dict[float, DeadlineQueue[str]] = {}
-        self._sets: dict[str, set[str]] = {}
+        # a set's one member is kept bare: a set object costs 216 bytes and an allocation
+        self._sets: dict[str, str | set[str]] = {}
         self._timers: dict[str, tuple[float, Any]] = {}
         # one queue per payload (the rule that armed it): each rule's deadlines are
         # one length after its events, so they arrive in due order and stay on a lane
@@ -84,21 +85,36 @@ class MemoryStore(StateStore):
         return result
 
     def set_add(self, key: str, member: str) -> None:
-        members = self._sets.get(key)  # not setdefault: that builds a set every call
+        sets = self._sets
+        members = sets.get(key)
         if members is None:
-            self._sets[key] = {member}
+            sets[key] = member  # most indexed values (a MAC, a volume) have one member
+        elif isinstance(members, str):
+            if members != member:
+                sets[key] = {members, member}
         else:
             members.add(member)
 
     def set_remove(self, key: str, member: str) -> None:
-        members = self._sets.get(key)
-        if members is not None:
-            members.discard(member)
-            if not members:
-                del self._sets[key]
+        sets = self._sets
+        members = sets.get(key)
+        if members is None:
+            return
+        if isinstance(members, str):
+            if members == member:
+                del sets[key]
+            return
+        members.discard(member)
+        if len(members) == 1:
+            sets[key] = next(iter(members))
+        elif not members:
+            del sets[key]
 
     def set_members(self, key: str) -> list[str]:
-        return sorted(self._sets.get(key, ()))
+        members = self._sets.get(key)
+        if members is None:
+            return []
+        return [members] if isinstance(members, str) else sorted(members)
 
     def schedule(self, timer_id: str, due: float, payload: Any) -> None:
         self._timers[timer_id] = (due, payload)

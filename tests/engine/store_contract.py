@@ -86,6 +86,21 @@ class StoreContract:
         assert s.set_members("idx") == []
         assert s.size()["sets"] == 0
 
+    def test_a_set_shrinks_to_one_member_and_grows_again(self) -> None:
+        s = self.make_store()
+        s.set_add("mac", "port-1")
+        s.set_add("mac", "port-1")
+        s.set_remove("mac", "port-9")  # not a member: nothing changes
+        assert s.set_members("mac") == ["port-1"]
+        s.set_add("mac", "port-0")
+        s.set_remove("mac", "port-1")
+        assert s.set_members("mac") == ["port-0"]
+        s.set_add("mac", "port-2")
+        assert s.set_members("mac") == ["port-0", "port-2"] and s.size()["sets"] == 1
+        s.set_remove("mac", "port-0")
+        s.set_remove("mac", "port-2")
+        assert s.set_members("mac") == [] and s.size()["sets"] == 0
+
     def test_timers_fire_once_in_due_order(self) -> None:
         s = self.make_store()
         s.schedule("t2", due=20.5, payload="r2")
