@@ -81,7 +81,10 @@ class DeadlineQueue(Generic[T]):
                 break
         if from_buckets:
             ready.sort(key=_due)  # lane and buckets interleave
-        self.next_due = self._earliest()
+        if heap:
+            self.next_due = self._earliest()
+        else:  # the usual case: the lane alone
+            self.next_due = dues[0] if dues else math.inf
         return ready
 
     def _earliest(self) -> float:

@@ -144,7 +144,8 @@ class MemoryStore(StateStore):
                     if current is not None and current[0] == due:  # not cancelled nor moved
                         del timers[timer_id]
                         out.append((timer_id, due, current[1]))
-            earliest = min(earliest, queue.next_due)
+            if queue.next_due < earliest:
+                earliest = queue.next_due
         self.due_hint = earliest
         if sources > 1:
             out.sort(key=_due_of)  # stable: ties keep the queues' order

@@ -31,7 +31,11 @@ def snapshot(event: Event) -> str:
     if event is last_event:
         return last_snap
     values = event.__dict__
-    fields = {name: value for name in _FIELDS if (value := values[name]) is not None}
+    fields = {}
+    for name in _FIELDS:  # a loop: a comprehension is a function call per snapshot
+        value = values[name]
+        if value is not None:
+            fields[name] = value
     data = values["data"]
     if data:
         fields["data"] = data
