@@ -17,11 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.logs import header
+from adapters.logs import header, oslo
 from adapters.logs.base import StreamContext
 from adapters.logs.build import NO_IDS, StreamEvents
 from adapters.logs.header import Header, split_header
 from adapters.logs.oslo import context_ids, parse_oslo
+from adapters.logs.parsers import nova_api
 from adapters.logs.parsers.nova_api import NovaApiParser
 from adapters.logs.timeparse import bsd_time, iso_time
 from engine.events import Event, log_event_id
@@ -247,3 +248,39 @@ def _reference_ids(ctx: str) -> tuple[str | None, ...]:
 def test_context_ids_follow_the_rules(tokens: list[str], sep: str) -> None:
     ctx = sep.join(tokens)
     assert context_ids(ctx) == _reference_ids(ctx)
+
+
+#: Patterns whose optional parts are written ``(?:x|)`` for speed.
+_BRANCHED = [oslo._OSLO, nova_api._OSLO_ACCESS]
+
+
+def _same_match(pattern: re.Pattern[str], text: str) -> None:
+    """``pattern`` matches ``text`` exactly as its ``(?:x)?`` spelling does."""
+    as_written = re.compile(pattern.pattern.replace("|)", ")?"), pattern.flags)
+    assert as_written.pattern != pattern.pattern
+    fast, slow = pattern.match(text), as_written.match(text)
+    assert (fast and (fast.span(), fast.groupdict())) == \
+        (slow and (slow.span(), slow.groupdict())), text
+
+
+def test_branched_optional_parts_match_as_written_on_the_corpus(corpus: Path) -> None:
+    for path in sorted((corpus / "logs").glob("*.log")):
+        for raw in path.read_text().splitlines():
+            msg = split_header(raw, 2020).message
+            for pattern in _BRANCHED:
+                _same_match(pattern, msg)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(EDGE_LINES), st.lists(
+    st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from([*_PIECES, "1", "A", ": "]),
+              st.booleans()),
+    min_size=1, max_size=3))
+def test_branched_optional_parts_match_as_written_on_mutated_lines(
+    line: str, edits: list[tuple[float, str, bool]],
+) -> None:
+    for where, piece, overwrite in edits:
+        i = int(where * len(line))
+        line = line[:i] + piece + line[i + (len(piece) if overwrite else 0):]
+    for pattern in _BRANCHED:
+        _same_match(pattern, line)

@@ -17,9 +17,10 @@ from adapters.logs.header import Header
 from adapters.logs.oslo import OSLO_HEAD, context_ids, is_trace, parse_oslo
 from adapters.logs.timeparse import MONTHS, bsd_time, clf_time, iso_time
 
+#: Optional parts as ``(?:x|)``, which ``re`` matches cheaper than ``(?:x)?`` (see OSLO_HEAD).
 _ACCESS_BODY = (
-    r'(?P<remote>[^"]*)"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
-    r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+))? "
+    r'(?P<remote>[^"]*)"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+|)" '
+    r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+)|) "
     r"time: (?P<dur>[\d.]+)"
 )
 _ACCESS = re.compile(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
