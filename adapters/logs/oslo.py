@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 
 from adapters.logs.build import NO_IDS, SEVERITIES, IdTuple
+from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.timeparse import iso_time
 
 #: Everything before the message: date, fraction, pid, level, module, context.
@@ -23,7 +24,7 @@ OSLO_HEAD = (
     r"(?:(?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(?P<frac>\d+)|) +(?:\d+ +|)|)"
     r"(?P<level>[A-Z]+) +\[?(?P<module>[a-z][\w.]*)\]? (?:\[(?P<ctx>[^\]]*)\] ?|)"
 )
-_OSLO = re.compile(OSLO_HEAD + r"(?P<msg>.*)\Z", re.DOTALL)
+_OSLO = compile_ascii_first(OSLO_HEAD + r"(?P<msg>.*)\Z", re.DOTALL)
 
 
 class OsloLine:

@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
 from adapters.logs.build import NO_IDS, SEVERITIES, StreamEvents
+from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.header import Header
 from adapters.logs.oslo import OSLO_HEAD, context_ids, is_trace, parse_oslo
 from adapters.logs.timeparse import MONTHS, bsd_time, clf_time, iso_time
@@ -23,11 +24,12 @@ _ACCESS_BODY = (
     r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+)|) "
     r"time: (?P<dur>[\d.]+)"
 )
-_ACCESS = re.compile(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
+_ACCESS = compile_ascii_first(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
 #: The whole oslo access line in one match. The head is atomic, so it splits the line
 #: exactly as ``parse_oslo`` does (it never backtracks into another split to make the
 #: access part fit); lines with an ``[instance: ..]`` prefix take the two-step path.
-_OSLO_ACCESS = re.compile(r"(?>" + OSLO_HEAD + r")(?!\[instance: )" + _ACCESS_BODY, re.DOTALL)
+_OSLO_ACCESS = compile_ascii_first(r"(?>" + OSLO_HEAD + r")(?!\[instance: )" + _ACCESS_BODY,
+                                   re.DOTALL)
 _UWSGI = re.compile(
     r"\[pid: \d+\|app: \d+\|req: [\d/]+\] (?P<remote>\S+) \(.*?\) \{.*?\} "
     r"\[(?P<date>[^\]]+)\] (?P<method>[A-Z]+) (?P<path>\S+) => generated (?P<len>\d+) bytes "
