@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -96,7 +97,10 @@ def test_fast_patterns_match_as_written_on_mutated_lines(
     for where, piece, overwrite in edits:
         i = int(where * len(line))
         line = line[:i] + piece + line[i + (len(piece) if overwrite else 0):]
-    for text in (line, split_header(line, 2020).message):
+    texts = [line]
+    with contextlib.suppress(ValueError, KeyError):  # a date or month made invalid: the
+        texts.append(split_header(line, 2020).message)  # pipeline dead-letters the line
+    for text in texts:
         for pattern in FAST:
             _same(pattern, text)
 
