@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.timeparse import bsd_time, iso_time
 
 PRI_SEVERITY: tuple[str, ...] = (
@@ -46,20 +47,20 @@ class Header:
 
 
 # <PRI>? weekday? year? Mmm dd HH:MM:SS(.frac)? year? ':'? host? prog[pid]:?
-_BSD = re.compile(
+_BSD = compile_ascii_first(
     r"(?:<(?P<pri>\d{1,3})>)?\*?(?:(?P<wd>[A-Z][a-z]{2}) )?(?:(?P<year0>\d{4}) )?"
     r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<clock>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+))?"
     r"(?: (?P<year>\d{4}))?:? +(?:(?P<host>[^\s:\[%]+) +)?"
     r"(?:(?P<prog>[\w./@-]+)(?:\[\d+\])?: ?)?(?P<msg>.*)\Z",
     re.DOTALL,
 )
-_ISO = re.compile(
+_ISO = compile_ascii_first(
     r"(?:<(?P<pri>\d{1,3})>)?(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+))?"
     r"(?P<zone>Z|[+-]\d\d:?\d\d)? (?P<host>\S+) (?:(?P<prog>[\w./@-]+)(?:\[\d+\])?: ?)?"
     r"(?P<msg>.*)\Z",
     re.DOTALL,
 )
-_PROG_ONLY = re.compile(r"(?P<prog>[\w./@-]+)\[\d+\]: ?(?P<msg>.*)\Z", re.DOTALL)
+_PROG_ONLY = compile_ascii_first(r"(?P<prog>[\w./@-]+)\[\d+\]: ?(?P<msg>.*)\Z", re.DOTALL)
 _FILE_PREFIX = re.compile(r"[^\s:]*\.log(?::|(?:\.\S*)? )")
 _LEVELS = {"emerg": "critical", "alert": "critical", "crit": "critical", "err": "error",
            "warn": "warning", "warning": "warning", "notice": "info", "info": "info",

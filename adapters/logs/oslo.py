@@ -13,14 +13,18 @@ import re
 from datetime import datetime
 
 from adapters.logs.build import NO_IDS, SEVERITIES, IdTuple
+from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.timeparse import iso_time
 
 #: Everything before the message: date, fraction, pid, level, module, context.
+#: An optional part is written ``(?:x|)``, not ``(?:x)?``: both try ``x`` first and then
+#: nothing, but Python's ``re`` runs a group with ``?`` as a general repeat, which costs
+#: an allocation and its bookkeeping per attempt (a sixth of the whole match).
 OSLO_HEAD = (
-    r"(?:(?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(?P<frac>\d+))? +(?:\d+ +)?)?"
-    r"(?P<level>[A-Z]+) +\[?(?P<module>[a-z][\w.]*)\]? (?:\[(?P<ctx>[^\]]*)\] ?)?"
+    r"(?:(?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(?P<frac>\d+)|) +(?:\d+ +|)|)"
+    r"(?P<level>[A-Z]+) +\[?(?P<module>[a-z][\w.]*)\]? (?:\[(?P<ctx>[^\]]*)\] ?|)"
 )
-_OSLO = re.compile(OSLO_HEAD + r"(?P<msg>.*)\Z", re.DOTALL)
+_OSLO = compile_ascii_first(OSLO_HEAD + r"(?P<msg>.*)\Z", re.DOTALL)
 
 
 class OsloLine:

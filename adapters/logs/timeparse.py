@@ -1,9 +1,9 @@
 """Timestamp helpers tuned for log volume: caching per second, no strptime.
 
 Every log format here has its own clock layout; parsing the second-resolution
-part once per distinct second and adding the fraction keeps this off the
-profile. Times without a zone are taken as UTC; times without a year take
-the stream's year hint (RFC 3164 has none).
+part once per distinct second (an ISO stamp: once per minute, plus the seconds)
+and adding the fraction keeps this off the profile. Times without a zone are
+taken as UTC; times without a year take the stream's year hint (RFC 3164 has none).
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ MONTHS: dict[str, int] = {
 }
 
 _CACHE_MAX = 4096
-#: Per distinct second: the whole-second datetime and its fields, so a stamp with a
-#: fraction is one positional ``datetime(...)`` call (``replace`` costs three times that).
-_iso_cache: dict[str, tuple[datetime, int, int, int, int, int, int]] = {}
+#: Per distinct second, the whole-second datetime; a stamp with a fraction adds it.
+_iso_cache: dict[str, datetime] = {}
+#: Per distinct minute (``YYYY-MM-DD HH:MM``): a second not seen yet is that minute plus
+#: a cached delta, not a datetime built from six parsed fields. A log writing a few
+#: lines a second meets a new second on every other line.
+_minute_cache: dict[str, datetime] = {}
+_SECONDS: tuple[timedelta, ...] = tuple(timedelta(seconds=s) for s in range(60))
 _bsd_cache: dict[tuple[int, str, str, str], datetime] = {}
 #: Microseconds per unit of a fraction with 0..6 digits ("5" -> 100000 per unit).
 _FRAC_SCALE: tuple[int, ...] = (0, 100_000, 10_000, 1_000, 100, 10, 1)
@@ -45,33 +49,45 @@ def _ms_delta(frac: str) -> timedelta:
     return delta
 
 
-def _iso_entry(stamp: str) -> tuple[datetime, int, int, int, int, int, int]:
-    entry = _iso_cache.get(stamp)
-    if entry is None:
-        y, mo, d = int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10])
-        h, mi, s = int(stamp[11:13]), int(stamp[14:16]), int(stamp[17:19])
-        entry = (datetime(y, mo, d, h, mi, s, tzinfo=UTC), y, mo, d, h, mi, s)
-        if len(_iso_cache) >= _CACHE_MAX:
-            _iso_cache.clear()
-        _iso_cache[stamp] = entry
-    return entry
+def _remember(cache: dict[str, datetime], key: str, value: datetime) -> None:
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache[key] = value
+
+
+def _iso_second(stamp: str) -> datetime:
+    """The whole second of ``stamp``, which the per-second cache does not hold yet.
+
+    Errors are the ones ``datetime(y, mo, d, h, mi, s)`` raises: the minute's fields
+    are checked first, a second outside 0..59 by ``replace``.
+    """
+    dt = _iso_cache.get(stamp)
+    if dt is not None:
+        return dt
+    minute = _minute_cache.get(stamp[:16])
+    if minute is None:
+        minute = datetime(int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10]),
+                          int(stamp[11:13]), int(stamp[14:16]), tzinfo=UTC)
+        _remember(_minute_cache, stamp[:16], minute)
+    s = int(stamp[17:19])
+    dt = minute + _SECONDS[s] if 0 <= s <= 59 else minute.replace(second=s)
+    _remember(_iso_cache, stamp, dt)
+    return dt
 
 
 def iso_seconds(stamp: str) -> datetime:
     """``YYYY-MM-DD HH:MM:SS`` (or ``T`` separator), cached per distinct second."""
-    return _iso_entry(stamp)[0]
+    return _iso_second(stamp)
 
 
 def iso_time(stamp: str, frac: str | None = None, zone: str | None = None) -> datetime:
     """An ISO-like stamp split as seconds part, fraction digits and zone text."""
-    entry = _iso_cache.get(stamp) or _iso_entry(stamp)
-    if not frac:
-        dt = entry[0]
-    elif len(frac) <= 3:
-        dt = entry[0] + (_ms_deltas.get(frac) or _ms_delta(frac))
-    else:
-        _, y, mo, d, h, mi, s = entry
-        dt = datetime(y, mo, d, h, mi, s, _frac_us(frac), UTC)
+    dt = _iso_cache.get(stamp) or _iso_second(stamp)
+    if frac:
+        if len(frac) <= 3:
+            dt = dt + (_ms_deltas.get(frac) or _ms_delta(frac))
+        else:
+            dt = dt + timedelta(0, 0, _frac_us(frac))
     if zone and zone not in ("Z", "+00:00", "+0000", "z"):
         dt = dt.replace(tzinfo=parse_zone(zone)).astimezone(UTC)
     return dt

@@ -8,6 +8,7 @@ lines mutated around the places where the shortcut could split differently.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -17,11 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.logs import header
+from adapters.logs import header, oslo, timeparse
 from adapters.logs.base import StreamContext
 from adapters.logs.build import NO_IDS, StreamEvents
 from adapters.logs.header import Header, split_header
 from adapters.logs.oslo import context_ids, parse_oslo
+from adapters.logs.parsers import nova_api
 from adapters.logs.parsers.nova_api import NovaApiParser
 from adapters.logs.timeparse import bsd_time, iso_time
 from engine.events import Event, log_event_id
@@ -247,3 +249,107 @@ def _reference_ids(ctx: str) -> tuple[str | None, ...]:
 def test_context_ids_follow_the_rules(tokens: list[str], sep: str) -> None:
     ctx = sep.join(tokens)
     assert context_ids(ctx) == _reference_ids(ctx)
+
+
+#: Patterns whose optional parts are written ``(?:x|)`` for speed.
+_BRANCHED = [oslo._OSLO, nova_api._OSLO_ACCESS]
+
+
+def _same_match(pattern: re.Pattern[str], text: str) -> None:
+    """``pattern`` matches ``text`` exactly as its ``(?:x)?`` spelling does."""
+    as_written = re.compile(pattern.pattern.replace("|)", ")?"), pattern.flags)
+    assert as_written.pattern != pattern.pattern
+    fast, slow = pattern.match(text), as_written.match(text)
+    assert (fast and (fast.span(), fast.groupdict())) == \
+        (slow and (slow.span(), slow.groupdict())), text
+
+
+def test_branched_optional_parts_match_as_written_on_the_corpus(corpus: Path) -> None:
+    for path in sorted((corpus / "logs").glob("*.log")):
+        for raw in path.read_text().splitlines():
+            msg = split_header(raw, 2020).message
+            for pattern in _BRANCHED:
+                _same_match(pattern, msg)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(EDGE_LINES), st.lists(
+    st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from([*_PIECES, "1", "A", ": "]),
+              st.booleans()),
+    min_size=1, max_size=3))
+def test_branched_optional_parts_match_as_written_on_mutated_lines(
+    line: str, edits: list[tuple[float, str, bool]],
+) -> None:
+    for where, piece, overwrite in edits:
+        i = int(where * len(line))
+        line = line[:i] + piece + line[i + (len(piece) if overwrite else 0):]
+    for pattern in _BRANCHED:
+        _same_match(pattern, line)
+
+
+def _fresh(stamp: str, frac: str | None = None) -> datetime:
+    """The uncached way: every field parsed, one datetime built."""
+    us = int((frac + "000000")[:6]) if frac else 0
+    return datetime(int(stamp[0:4]), int(stamp[5:7]), int(stamp[8:10]), int(stamp[11:13]),
+                    int(stamp[14:16]), int(stamp[17:19]), us, tzinfo=UTC)
+
+
+def _clear_time_caches() -> None:
+    timeparse._iso_cache.clear()
+    timeparse._minute_cache.clear()
+
+
+#: Across a year end, a leap day, a month end and a day change, with both separators,
+#: so a cached minute or second is never taken for its neighbour's.
+_BOUNDARY_STAMPS = [
+    f"{day}{sep}{clock}"
+    for day, clocks in (("2019-12-31", ("23:58:59", "23:59:00", "23:59:58", "23:59:59")),
+                        ("2020-01-01", ("00:00:00", "00:00:01", "00:01:00")),
+                        ("2020-02-29", ("23:59:59",)), ("2020-03-01", ("00:00:00",)),
+                        ("2017-05-16", ("00:00:00", "00:00:59", "13:53:08")),
+                        ("2017-05-17", ("00:00:00", "13:53:08")))
+    for clock in clocks for sep in (" ", "T")
+]
+
+
+@pytest.mark.parametrize("order", ["forward", "backward"])
+def test_iso_time_minute_and_second_caches_give_the_fresh_datetime(order: str) -> None:
+    _clear_time_caches()
+    stamps = _BOUNDARY_STAMPS if order == "forward" else _BOUNDARY_STAMPS[::-1]
+    for _ in range(2):  # cold, then every second cached
+        for stamp in stamps:
+            for frac in (None, "", "5", "008", "1234", "1234567"):
+                got = iso_time(stamp, frac)
+                assert got == _fresh(stamp, frac) and got.tzinfo is UTC, (stamp, frac)
+    _clear_time_caches()
+    for second in range(60):  # every second of one minute, the minute cached after the first
+        stamp = f"2020-01-01 00:00:{second:02d}"
+        assert timeparse.iso_seconds(stamp) == _fresh(stamp)
+
+
+def test_iso_time_cached_seconds_match_fresh_ones_on_the_corpus(corpus: Path) -> None:
+    stamps = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)(?:\.(\d+))?")
+    _clear_time_caches()
+    seen = 0
+    for path in sorted((corpus / "logs").glob("*.log")):
+        for m in stamps.finditer(path.read_text()):
+            assert iso_time(m[1], m[2]) == _fresh(m[1], m[2]), m[0]
+            seen += 1
+    assert seen > 1000
+
+
+@pytest.mark.parametrize("stamp", ["2017-05-16 00:00:60", "2017-05-16 00:00:99",
+                                   "2017-05-16 00:60:00", "2017-05-16 24:00:00",
+                                   "2017-02-29 00:00:00", "2017-13-01 00:00:60",
+                                   "2017-05-16 00:00:-1", "2017-05-16 00:00"])
+@pytest.mark.parametrize("minute_cached", [False, True])
+def test_iso_time_raises_what_datetime_raises(stamp: str, minute_cached: bool) -> None:
+    _clear_time_caches()
+    if minute_cached:  # the stamp's minute, where it is valid, comes from the cache
+        with contextlib.suppress(ValueError):
+            iso_time(stamp[:16] + ":00")
+    with pytest.raises(ValueError) as expected:
+        _fresh(stamp)
+    with pytest.raises(ValueError) as got:
+        iso_time(stamp, "123")
+    assert str(got.value) == str(expected.value)

@@ -9,25 +9,27 @@ the requestlog middleware line (``"GET /p" status: 302 len: None microversion:
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
-from adapters.logs.build import NO_IDS, SEVERITIES, IdTuple, StreamEvents
+from adapters.logs.build import NO_IDS, SEVERITIES, StreamEvents
+from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.header import Header
 from adapters.logs.oslo import OSLO_HEAD, context_ids, is_trace, parse_oslo
 from adapters.logs.timeparse import MONTHS, bsd_time, clf_time, iso_time
 
+#: Optional parts as ``(?:x|)``, which ``re`` matches cheaper than ``(?:x)?`` (see OSLO_HEAD).
 _ACCESS_BODY = (
-    r'(?P<remote>[^"]*)"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?" '
-    r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+))? "
+    r'(?P<remote>[^"]*)"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+|)" '
+    r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+)|) "
     r"time: (?P<dur>[\d.]+)"
 )
-_ACCESS = re.compile(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
+_ACCESS = compile_ascii_first(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
 #: The whole oslo access line in one match. The head is atomic, so it splits the line
 #: exactly as ``parse_oslo`` does (it never backtracks into another split to make the
 #: access part fit); lines with an ``[instance: ..]`` prefix take the two-step path.
-_OSLO_ACCESS = re.compile(r"(?>" + OSLO_HEAD + r")(?!\[instance: )" + _ACCESS_BODY, re.DOTALL)
+_OSLO_ACCESS = compile_ascii_first(r"(?>" + OSLO_HEAD + r")(?!\[instance: )" + _ACCESS_BODY,
+                                   re.DOTALL)
 _UWSGI = re.compile(
     r"\[pid: \d+\|app: \d+\|req: [\d/]+\] (?P<remote>\S+) \(.*?\) \{.*?\} "
     r"\[(?P<date>[^\]]+)\] (?P<method>[A-Z]+) (?P<path>\S+) => generated (?P<len>\d+) bytes "
@@ -111,6 +113,12 @@ class NovaApiParser(Parser):
         self._events = StreamEvents(ctx.origin, "nova-api")
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
+        """An access line of any layout; the oslo one is read and built here in one go.
+
+        The oslo access line is two thirds of a cloud's log volume, so its fields go
+        straight into the event without a helper call per line (a call is ~600
+        instructions, a tenth of what the line's own Python costs).
+        """
         msg = head.message
         c = msg[:1]
         if c == "[":
@@ -121,30 +129,23 @@ class NovaApiParser(Parser):
         if m is not None:  # the common line: one regex, no intermediate OsloLine
             date, frac, level, module, ctx, remote, method, path, status, length, mv, dur = \
                 m.groups()
+            time = iso_time(date, frac) if date is not None else None
+            severity = SEVERITIES.get(level) or level.lower()
             ids = context_ids(ctx) if ctx is not None and not ctx.startswith("instance: ") \
                 else NO_IDS
-            return self._access(
-                head, raw, position, iso_time(date, frac) if date is not None else None,
-                SEVERITIES.get(level) or level.lower(), module, ids,
-                remote, method, path, status, length, mv, dur,
-            )
-        line = parse_oslo(msg)
-        if line is None:
-            return None
-        a = _ACCESS.match(line.message)
-        if a is None:
-            return IGNORED if is_trace(line) else None
-        return self._access(head, raw, position, line.time, line.severity, line.module,
-                            line.ids, *a.groups())
-
-    def _access(
-        self, head: Header, raw: str, position: Position, time: datetime | None,
-        severity: str | None, module: str, ids: IdTuple, remote: str, method: str, path: str,
-        status: str, length: str, mv: str | None, dur: str,
-    ) -> Result:
-        action, project, instance = api_action(path)
-        api = _api_of(module)
-        if remote[-1:] == " ":
+        else:
+            line = parse_oslo(msg)
+            if line is None:
+                return None
+            a = _ACCESS.match(line.message)
+            if a is None:
+                return IGNORED if is_trace(line) else None
+            time, severity, module, ids = line.time, line.severity, line.module, line.ids
+            remote, method, path, status, length, mv, dur = a.groups()
+        # A cache hit is a dict lookup here; the call is made for a path or module not seen yet.
+        action, project, instance = _action_cache.get(path) or api_action(path)
+        api = _api_cache.get(module) or _api_of(module)
+        if remote[-1:] == " ":  # the fused regex keeps the space before the quote
             remote = remote[:-1]
         data: dict[str, Any] = {
             "method": method, "path": path, "status": int(status),
