@@ -137,7 +137,13 @@ class Engine:
                     if firing is not None:
                         firings.append(firing)
                     continue
-                key_str = "\x1f".join(map(str, key)) if len(key) != 1 else str(key[0])
+                if len(key) == 1:
+                    key_str = key[0] if type(key[0]) is str else str(key[0])
+                else:
+                    try:  # keys are text nearly always: map(str) costs 6x the join
+                        key_str = "\x1f".join(key)
+                    except TypeError:  # a number among them (a status code)
+                        key_str = "\x1f".join(map(str, key))
                 for evidence in handler(event, ts, key, key_str):
                     self._emit(compiled, evidence, firings)
             for update in deletes:

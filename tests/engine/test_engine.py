@@ -113,3 +113,21 @@ def test_an_event_no_condition_takes_needs_no_mark_but_one_that_counts_does() ->
     assert engine.process(failed) == [] and engine.process(failed) == []
     assert engine.stats["duplicates"] == 1  # its copy is refused (counted, it would fire)
     assert [f.title for f in engine.process(api(3, 500))] == ["r"]
+
+
+def test_a_key_of_text_and_a_number_correlates_like_any_other() -> None:
+    burst = Rule.model_validate({
+        "rule": "by-status", "severity": "warning",
+        "when": {"count": {"event": "a.api", "at_least": 2, "within": "1m",
+                           "by": ["data.status", "request_id"]}},
+        "alert": {"title": "{{ event.data.status }} {{ event.request_id }}"},
+    })
+    engine = Engine([burst], lateness=0.0)
+
+    def api(i: int, status: int, key: str) -> Event:
+        return Event(id=f"a{i}", type="a.api", time=T0 + timedelta(seconds=i),
+                     request_id=key, data={"status": status})
+
+    assert engine.process_many([api(1, 503, "r"), api(2, 500, "r"), api(3, 503, "s")]) == []
+    assert [f.title for f in engine.process(api(4, 503, "r"))] == ["503 r"]
+    assert engine.store.get("count:by-status:503\x1fs") is not None
