@@ -1,10 +1,10 @@
 """The engine: events and a clock in, firings out.
 
-Per event: find the rules whose condition takes it (pure: the event alone),
-drop redeliveries (exact id, TTL-bounded; an event no condition takes and
-with no facts needs no mark), move the event-time watermark and fire due
-timers, apply inventory upserts, run only the rules indexed under the event's
-type, then apply inventory deletes.
+Per event: find, among the rules indexed under its type, those whose
+condition takes it (pure: the event alone); drop redeliveries (exact id,
+TTL-bounded; an event no condition takes and with no facts needs no mark);
+move the event-time watermark and fire due timers; apply inventory upserts;
+run those rules' operators; then apply inventory deletes.
 """
 
 from __future__ import annotations
