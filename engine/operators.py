@@ -50,9 +50,6 @@ class Operator:
         self.lateness = lateness
         self._key_prefix = f"{self.kind}:{rule_id}:"
 
-    def state_key(self, key: str) -> str:
-        return self._key_prefix + key
-
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
         return [Evidence([event], key, ts)]
