@@ -49,6 +49,7 @@ from adapters.amqp import NotificationConsumer  # noqa: E402
 from adapters.amqp.transport import BufferedAmqpTransport  # noqa: E402
 from adapters.notifications.decode import decode_body  # noqa: E402
 from adapters.notifications.normalize import normalize  # noqa: E402
+from bench.common import CORPUS  # noqa: E402
 from dreamcatcher.pipeline import Pipeline  # noqa: E402
 from engine.engine import Engine  # noqa: E402
 from engine.events import Event  # noqa: E402
@@ -56,7 +57,7 @@ from engine.firing import Firing  # noqa: E402
 from engine.loader import load_rules  # noqa: E402
 
 URL = "amqp://guest:guest@127.0.0.1:5672//"
-NOTIFICATIONS = ROOT.parent / "shared/corpus/notifications"
+NOTIFICATIONS = CORPUS / "notifications"
 #: The rate mix: ordinary lifecycle traffic of the four services.
 MIX = (
     "nova-versioned-expanded/watcher__instance-update.json",

@@ -1,6 +1,6 @@
 """Raw line -> Event throughput per parser kind and for a mixed stream, one core.
 
-Input is the real corpus (``/work/shared/corpus/logs`` or $DREAMCATCHER_CORPUS),
+Input is the real corpus (``tests/corpus/logs`` or $DREAMCATCHER_CORPUS),
 each file's lines repeated to the sample size. Prints lines per CPU-second
 (``time.process_time``, so other load on the machine does not count) per kind,
 then the mixed stream: every corpus file as its own stream, read in batches
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
-import os
 import sys
 import time
 from collections import defaultdict
@@ -30,13 +29,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.logs import kind_for_origin, parse_lines
-from bench.common import pin_one_core
+from bench.common import CORPUS, pin_one_core
 from engine.engine import Engine
 from engine.events import Event
 from engine.loader import load_rules
 
-CORPUS = Path(os.environ.get("DREAMCATCHER_CORPUS",
-                           Path(__file__).resolve().parents[2] / "shared" / "corpus")) / "logs"
+LOGS = CORPUS / "logs"
 RULES = Path(__file__).resolve().parents[1] / "rules"
 #: (origin, kind, first position, lines): one follower delivery.
 Batch = tuple[str, str, int, list[str]]
@@ -44,12 +42,12 @@ Batch = tuple[str, str, int, list[str]]
 
 def _lines_by_kind() -> dict[str, list[tuple[str, list[str]]]]:
     kinds: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
-    for path in sorted(CORPUS.glob("*.log")):
+    for path in sorted(LOGS.glob("*.log")):
         kind = kind_for_origin(str(path))
         assert kind is not None
         kinds[kind].append((path.name, path.read_text().splitlines()))
     if not kinds:  # the mixed stream would wait for lines forever
-        sys.exit(f"no corpus logs in {CORPUS}; set DREAMCATCHER_CORPUS")
+        sys.exit(f"no corpus logs in {LOGS}; set DREAMCATCHER_CORPUS")
     return kinds
 
 

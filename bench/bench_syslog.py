@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import socket
 import sys
 import time
@@ -23,15 +22,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.logs import SyslogServer
+from bench.common import CORPUS
 from engine.events import Event
 
-CORPUS = Path(os.environ.get("DREAMCATCHER_CORPUS", "/work/shared/corpus")) / "logs"
+LOGS = CORPUS / "logs"
 
 
 def _messages() -> list[bytes]:
     out = []
     for name in ("switch-bpduguard-arista-eos.log", "dnsmasq-dhcp.log", "haproxy.log"):
-        for line in (CORPUS / name).read_text().splitlines():
+        for line in (LOGS / name).read_text().splitlines():
             if line[:3].isalpha() and line[3] == " ":  # the lines with an RFC 3164 header
                 out.append(b"<30>" + line.encode())
     return out

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import resource
+from pathlib import Path
+
+#: the corpus vendored with the tests (tests/corpus/README.md); DREAMCATCHER_CORPUS overrides it
+CORPUS = Path(os.environ.get("DREAMCATCHER_CORPUS",
+                             Path(__file__).resolve().parents[1] / "tests" / "corpus"))
 
 
 def pin_one_core() -> None:

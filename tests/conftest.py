@@ -1,4 +1,4 @@
-"""Shared fixtures: the corpus, and the real local RabbitMQ and Redis.
+"""Shared fixtures: the vendored corpus, and the real local RabbitMQ and Redis.
 
 A test that needs a service skips with the reason when the service is down,
 except under ``CI=true``, where a missing service fails the test instead.
@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-if not CORPUS.is_dir():  # a clean clone sits beside shared/ too, but allow an override
-    CORPUS = Path(os.environ.get("DREAMCATCHER_CORPUS", "../shared/corpus")).resolve()
+from tests.paths import CORPUS
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -39,11 +37,9 @@ def require_service(name: str, host: str, port: int) -> None:
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
+    """The vendored corpus: part of the repository, so it is an error, never a skip."""
     if not CORPUS.is_dir():
-        message = f"corpus not found at {CORPUS}; set DREAMCATCHER_CORPUS"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(f"corpus not found at {CORPUS} (tests/corpus is part of the repository)")
     return CORPUS
 
 
