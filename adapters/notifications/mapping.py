@@ -44,8 +44,8 @@ import yaml
 
 from adapters.notifications.decode import FlatContext
 from adapters.notifications.transforms import TRANSFORMS
+from adapters.packagedata import package_folder
 
-MAPPINGS_DIR = Path(__file__).with_name("mappings")
 _NOVA_DATA = "nova_object.data"
 _MISSING = object()
 _FORMAT_RE = re.compile(r"\{([A-Za-z0-9_.*:-]+)\}")
@@ -489,7 +489,11 @@ def _compile_mapping(spec: Any, source: str, index: int) -> Mapping:
 
 def load_mappings(paths: Iterable[Path] | None = None) -> MappingSet:
     """Read and compile mapping files (default: every ``mappings/*.yaml``, by name)."""
-    files = sorted(MAPPINGS_DIR.glob("*.yaml")) if paths is None else list(paths)
+    if paths is None:
+        paths = sorted(package_folder("adapters.notifications", "mappings").glob("*.yaml"))
+    files = list(paths)
+    if not files:
+        raise MappingError("no notification mapping files to load")
     mappings: list[Mapping] = []
     common = FieldPlan()
     derived = FieldPlan()

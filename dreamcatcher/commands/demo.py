@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from dreamcatcher import PROJECT_ROOT
 from dreamcatcher.commands.replay import add_replay_arguments, replay
-
-DEMO_ROOT = PROJECT_ROOT / "demo"
+from dreamcatcher.resources import demo_day
 
 
 def register(subparsers: Any) -> None:
@@ -24,17 +21,14 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def demo_files(quiet: bool) -> list[Path]:
-    folder = DEMO_ROOT / ("quiet-day" if quiet else "bad-day")
-    return sorted(p for p in folder.iterdir() if p.suffix == ".jsonl")
-
-
 def run(args: argparse.Namespace) -> int:
     if args.files:
-        print("demo takes no files (it replays demo/bad-day or demo/quiet-day)", file=sys.stderr)
+        print("demo takes no files (it replays the bundled bad day or quiet day)",
+              file=sys.stderr)
         return 2
-    files = demo_files(args.quiet_day)
+    day = "quiet-day" if args.quiet_day else "bad-day"
+    files = demo_day(day)
     if not files:
-        print(f"no demo data under {DEMO_ROOT}; run demo/generate.py", file=sys.stderr)
-        return 2
+        print(f"the bundled {day} has no data; reinstall dreamcatcher", file=sys.stderr)
+        return 1
     return replay(args, files)

@@ -8,16 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from adapters.deadletter import DeadLetters
-from dreamcatcher import PROJECT_ROOT
 from dreamcatcher.inputs import events_from_path
 from dreamcatcher.outputs import build_outputs
 from dreamcatcher.pipeline import Pipeline, Progress, merge_by_time
+from dreamcatcher.resources import shipped_rules
 from engine.engine import Engine
 from engine.loader import RuleErrors, load_rules
 from engine.schema import parse_duration
 from engine.yamlsource import SourceError
-
-DEFAULT_RULES = PROJECT_ROOT / "rules"
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +29,7 @@ def register(subparsers: Any) -> None:
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="*", type=Path, help="input files, merged by event time")
     parser.add_argument("--rules", type=Path, action="append",
-                        help=f"rule files or folders (default: {DEFAULT_RULES})")
+                        help="rule files or folders (default: the shipped rule pack)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people, json: one object per alert")
     parser.add_argument("--kind", help="force the input kind (events, notifications, "
@@ -53,7 +51,7 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
 
 def replay(args: argparse.Namespace, files: list[Path]) -> int:
     try:
-        rules = load_rules(args.rules or [DEFAULT_RULES])
+        rules = load_rules(args.rules or [shipped_rules()])
     except RuleErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

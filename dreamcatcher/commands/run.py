@@ -25,9 +25,9 @@ import orjson
 
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS, NotificationConsumer
 from adapters.deadletter import DeadLetters
-from dreamcatcher.commands.replay import DEFAULT_RULES
 from dreamcatcher.outputs import build_outputs
 from dreamcatcher.pipeline import Pipeline
+from dreamcatcher.resources import shipped_rules
 from dreamcatcher.state import add_state_options, store_from_args
 from engine.engine import Engine
 from engine.events import Event
@@ -53,7 +53,7 @@ def build_handler(args: argparse.Namespace) -> Handler:
     """
     if args.print_events:
         return print_events
-    engine = Engine(load_rules(args.rules or [DEFAULT_RULES]), store_from_args(args),
+    engine = Engine(load_rules(args.rules or [shipped_rules()]), store_from_args(args),
                     lateness=parse_duration(args.lateness))
     on_firing, _close = build_outputs(args.config, args.format)
     pipeline = Pipeline(engine, on_firing)
@@ -138,7 +138,7 @@ def register(subparsers: Any) -> None:
                         help="write rejected messages to this JSON-lines file instead of "
                              "the <prefix>.dead queue")
     parser.add_argument("--rules", type=Path, action="append",
-                        help=f"rule files or folders (default: {DEFAULT_RULES})")
+                        help="rule files or folders (default: the shipped rule pack)")
     parser.add_argument("--lateness", default="5s", help="out-of-order tolerance (default 5s)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--config", type=Path,

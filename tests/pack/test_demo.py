@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dreamcatcher import PROJECT_ROOT
+from tests.paths import REPO
 
 NINE = {
     "volume-post-lost", "volume-create-lost-in-db", "bdm-wait-exhausted",
@@ -22,7 +22,7 @@ def run_demo(tmp_path: Path, *extra: str) -> tuple[list[dict[str, object]], str]
     proc = subprocess.run(
         [sys.executable, "-m", "dreamcatcher.cli", "demo", "--format", "json",
          "--dead-letter", str(tmp_path / "dead.jsonl"), *extra],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=True, timeout=60,
+        cwd=REPO, capture_output=True, text=True, check=True, timeout=60,
     )
     return [orjson.loads(line) for line in proc.stdout.splitlines() if line.strip()], proc.stderr
 
@@ -49,8 +49,8 @@ def test_quiet_day_fires_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("day", ["bad-day", "quiet-day"])
 def test_committed_demo_matches_generator(tmp_path: Path, day: str) -> None:
-    subprocess.run([sys.executable, str(PROJECT_ROOT / "demo" / "generate.py"), str(tmp_path)],
+    subprocess.run([sys.executable, str(REPO / "demo" / "generate.py"), str(tmp_path)],
                    check=True, capture_output=True, timeout=60)
     for name in ("notifications.jsonl", "logs.events.jsonl"):
         fresh = (tmp_path / day / name).read_bytes()
-        assert fresh == (PROJECT_ROOT / "demo" / day / name).read_bytes(), f"{day}/{name} is stale"
+        assert fresh == (REPO / "demo" / day / name).read_bytes(), f"{day}/{name} is stale"

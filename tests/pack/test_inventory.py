@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from adapters.inventory import SnapshotError, facts_from_files
-from dreamcatcher import PROJECT_ROOT
 from engine.engine import Engine
 from engine.events import Event
 from engine.loader import load_rules
+from tests.paths import REPO
 
 SNAP = Path(__file__).parent / "snapshot"
 FILES = [SNAP / "servers.json", SNAP / "ports.json", SNAP / "volumes.json"]
@@ -36,7 +36,7 @@ def test_facts_from_three_dumps() -> None:
 
 
 def test_seeded_inventory_feeds_the_rules() -> None:
-    engine = Engine(load_rules([PROJECT_ROOT / "rules" / "bpdu-guard-trip.yaml"]))
+    engine = Engine(load_rules([REPO / "rules" / "bpdu-guard-trip.yaml"]))
     assert engine.load_facts(facts_from_files(FILES)) == 7
     event = Event.model_validate({
         "id": "e1", "type": "switch.stp.bpdu_guard", "time": "2026-03-02T10:15:00Z",
@@ -51,13 +51,13 @@ def test_bad_dump_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="unknown listing"):
         facts_from_files([bad])
     proc = subprocess.run([sys.executable, "-m", "dreamcatcher.cli", "inventory", "load", str(bad)],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "unknown listing" in proc.stderr
 
 
 def test_cli_summary() -> None:
     proc = subprocess.run([sys.executable, "-m", "dreamcatcher.cli", "inventory", "load",
-                           *map(str, FILES)], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                           *map(str, FILES)], cwd=REPO, capture_output=True, text=True,
                           check=True, timeout=60)
     assert "2 instances, 3 ports, 2 volumes" in proc.stdout
     assert "2 of 3 ports tied" in proc.stdout

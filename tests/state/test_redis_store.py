@@ -18,7 +18,6 @@ import pytest
 
 from adapters.state import RedisStore
 from adapters.state.redis_store import HINT_LIFETIME
-from dreamcatcher import PROJECT_ROOT
 from dreamcatcher.ruletest import find_test_files, load_test_file, run_case
 from engine.engine import Engine
 from engine.events import Event
@@ -27,6 +26,7 @@ from engine.loader import load_rules
 from engine.store import StateStore
 from tests.engine.store_contract import StoreContract
 from tests.engine.test_engine import EXPECT, T0, ev
+from tests.paths import REPO
 
 StoreFactory = Callable[..., RedisStore]
 
@@ -316,8 +316,8 @@ def _firings_view(firings: list[Firing]) -> list[dict[str, Any]]:
     return sorted(dumped, key=lambda f: (f["time"], f["rule"], f["id"]))
 
 
-RULE_TEST_FILES = find_test_files([PROJECT_ROOT / "tests" / "operator_rules",
-                                   PROJECT_ROOT / "rules"])
+RULE_TEST_FILES = find_test_files([REPO / "tests" / "operator_rules",
+                                   REPO / "rules"])
 
 
 @pytest.mark.parametrize("path", RULE_TEST_FILES, ids=lambda p: p.name)
@@ -373,8 +373,8 @@ def _busy_stream(n: int) -> list[Event]:
 def test_two_workers_taking_turns_fire_what_one_memory_engine_fires(
         make_redis: StoreFactory) -> None:
     """Like two consumers on one queue: events alternate between the workers."""
-    rules = load_rules([PROJECT_ROOT / "tests" / "operator_rules" / "expect-volume.yaml",
-                        PROJECT_ROOT / "tests" / "operator_rules" / "count-console.yaml"])
+    rules = load_rules([REPO / "tests" / "operator_rules" / "expect-volume.yaml",
+                        REPO / "tests" / "operator_rules" / "count-console.yaml"])
     events = _busy_stream(600)
     memory = Engine(rules, lateness=5.0)
     expected = [f for e in events for f in memory.process(e)] + memory.drain()
