@@ -33,8 +33,12 @@ def event_from_json(obj: Any) -> Event:
 
 
 def is_notification(obj: Any) -> bool:
+    """A notification in any shape or envelope, or a recording of one off the bus."""
+    from adapters.notifications.files import recorded_body
+
     return isinstance(obj, dict) and (
         "event_type" in obj or "oslo.message" in obj or "oslo.version" in obj
+        or recorded_body(obj) is not None
     )
 
 

@@ -3,7 +3,9 @@
 A file holds either one JSON document (pretty-printed is fine) or one JSON
 notification per line. Each may be any of the three shapes and either
 envelope version; nova's ``$ref`` sample templates are expanded relative to
-the file.
+the file. A line may also be a recording of the bus, as a capture consumer
+writes it: ``{"exchange", "routing_key", "received_at", "raw"}`` with the AMQP
+body exactly as published under ``raw`` (tests/corpus/openstack-2025.1).
 """
 
 from __future__ import annotations
@@ -41,8 +43,20 @@ def _documents(path: Path) -> Iterator[tuple[str, str]]:
     yield str(path), text
 
 
+def recorded_body(document: Any) -> str | None:
+    """The published body of a recorded bus message, or None for anything else."""
+    if isinstance(document, dict) and ("routing_key" in document or "exchange" in document):
+        raw = document.get("raw")
+        if isinstance(raw, str):
+            return raw
+    return None
+
+
 def _event(text: str, base: Path, fallback_time: datetime | None) -> Event | None:
     document: Any = decode_body(text)
+    body = recorded_body(document)
+    if body is not None:
+        document = decode_body(body)
     if has_refs(document):
         try:
             document = expand_refs(document, base)

@@ -243,6 +243,28 @@ def test_events_from_file_jsonl_and_dead_letters(corpus: Path, tmp_path: Path) -
         list(events_from_file(path))
 
 
+def test_a_recording_of_a_real_bus_replays_as_its_messages(corpus: Path) -> None:
+    """A capture consumer's records (``raw`` = the body as published) are the
+    messages themselves: the same events as the bodies decoded one by one."""
+    recording = corpus / "openstack-2025.1/notifications.jsonl"
+    dead = DeadLetters(None)
+    events = list(events_from_file(recording, dead_letters=dead))
+    assert dead.total == 0, dead.kept[:3]
+    records = [json.loads(line) for line in recording.read_text().splitlines()]
+    direct = [normalize(decode_body(r["raw"])) for r in records]
+    assert [e.id for e in events] == [e.id for e in direct if e is not None]
+    types = {e.type for e in events}
+    assert {"compute.instance.create.end", "instance.create.end", "volume.create.end",
+            "image.upload", "identity.user.created"} <= types
+    cinder = next(e for e in events if e.type == "volume.create.end")
+    assert cinder.volume_id and cinder.project_id and cinder.service == "cinder"
+
+
+def test_no_mapping_files_is_an_error_not_an_empty_set(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="no notification mapping files"):
+        load_mappings(sorted(tmp_path.glob("*.yaml")))
+
+
 def test_events_from_file_expands_refs(corpus: Path) -> None:
     sample = corpus / "notifications/nova-versioned/instance-create-end.json"
     events = list(events_from_file(sample))
