@@ -7,10 +7,19 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from dreamcatcher import commands
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _version() -> str:
+    """The installed distribution's version (a bare checkout has none to report)."""
+    try:
+        return version("dreamcatcher")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dreamcatcher",
         description="Rule engine for OpenStack notifications and logs.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
