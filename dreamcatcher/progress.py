@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO, TextIO, cast
 
+from dreamcatcher.words import plural
+
 ERASE = "\r\x1b[K"  # back to column 0, clear to the end of the line
 
 
@@ -102,7 +104,7 @@ class Progress:
     def line(self, events: int, firings: int, now: float, final: bool = False) -> str:
         """The status text: counts and rate, and with known sizes a percentage and ETA."""
         elapsed = max(now - self.started, 1e-9)
-        text = (f"{events:,} events, {firings:,} alerts, "
+        text = (f"{plural(events, 'event')}, {plural(firings, 'alert')}, "
                 f"{events / elapsed:,.0f} events/s")
         total = self.meter.total if self.meter is not None else None
         if self.meter is not None and total:

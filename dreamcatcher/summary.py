@@ -18,20 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from adapters.logs.stats import UnparsedStats
+from dreamcatcher.words import plural
 from engine.events import Event
 from engine.firing import Firing
 
-_IRREGULAR = {"entry": "entries", "delivery": "deliveries", "was": "were"}
-
-
-def plural(n: int, word: str) -> str:
-    """``1 alert``, ``2 alerts``, ``1,394 events``, ``1 failed delivery``."""
-    if n == 1:
-        return f"{n:,} {word}"
-    head, _, last = word.rpartition(" ")
-    many = _IRREGULAR.get(last, last + "s")
-    return f"{n:,} {head + ' ' if head else ''}{many}"
-
+__all__ = ["Delivery", "RunTally", "display", "format_summary", "plural"]
 
 def display(path: Path | str) -> str:
     """A path as short as it can be and still be found: relative to here when inside."""
