@@ -6,16 +6,21 @@ runner and replay share this instead of each sniffing formats on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 from pydantic import ValidationError
 
 from adapters.deadletter import DeadLetters
 from engine.events import Event
+
+if TYPE_CHECKING:
+    from adapters.logs.stats import UnparsedStats
+
+Opener = Callable[[Path], BinaryIO]
 
 
 class InputError(ValueError):
@@ -83,9 +88,10 @@ def sniff(path: Path) -> str:
     return "events"
 
 
-def events_from_jsonl(path: Path, dead: DeadLetters) -> Iterator[Event]:
+def events_from_jsonl(path: Path, dead: DeadLetters,
+                      opener: Opener | None = None) -> Iterator[Event]:
     """Our envelope, one JSON object per line; bad lines go to the dead letters."""
-    with path.open("rb") as fh:
+    with opener(path) if opener is not None else path.open("rb") as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -98,17 +104,24 @@ def events_from_jsonl(path: Path, dead: DeadLetters) -> Iterator[Event]:
                 dead.put(origin, line, str(exc))
 
 
-def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None) -> Iterator[Event]:
-    """Any replayable file, by its content (or an explicit kind)."""
+def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None, *,
+                     stats: UnparsedStats | None = None,
+                     opener: Opener | None = None) -> Iterator[Event]:
+    """Any replayable file, by its content (or an explicit kind).
+
+    ``stats`` collects a log file's unparsed and ignored lines (for the run's
+    summary); ``opener`` opens the file in binary, so a caller can watch how
+    far it has been read.
+    """
     kind = kind or sniff(path)
     if kind == "events":
-        yield from events_from_jsonl(path, dead)
+        yield from events_from_jsonl(path, dead, opener)
     elif kind == "notifications":
         import adapters.notifications as notifications
 
-        yield from notifications.events_from_file(path, dead_letters=dead)
+        yield from notifications.events_from_file(path, dead_letters=dead, opener=opener)
     else:
         import adapters.logs as logs
 
         log_kind = None if kind == "logs" else kind
-        yield from logs.events_from_file(path, log_kind)
+        yield from logs.events_from_file(path, log_kind, stats=stats, opener=opener)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -35,10 +37,20 @@ def printer(fmt: str) -> FiringHandler:
     return show_json if fmt == "json" else show_text
 
 
-def build_outputs(config_path: Path | None, fmt: str) -> tuple[FiringHandler, Callable[[], None]]:
-    """The firing handler and the function that drains it at exit."""
+@dataclass(frozen=True)
+class Outputs:
+    """The firing handler, how to drain it at exit, and (with a router) its counters."""
+
+    handle: FiringHandler
+    close: Callable[[], None]
+    router_stats: Callable[[], dict[str, Any]] | None = None
+    dead_letter_path: Path | None = None
+
+
+def open_outputs(config_path: Path | None, fmt: str) -> Outputs:
+    """The printer without a config, else the configured router plus remediation."""
     if config_path is None:
-        return printer(fmt), lambda: None
+        return Outputs(printer(fmt), lambda: None)
     config = load_config(config_path)
     router = build_router(config.alerting)
     remediator = Remediator(config.remediation, config.audit_log)
@@ -48,4 +60,11 @@ def build_outputs(config_path: Path | None, fmt: str) -> tuple[FiringHandler, Ca
         if firing.actions:
             remediator.handle(firing)
 
-    return handle, lambda: router.close(timeout=10.0)
+    return Outputs(handle, lambda: router.close(timeout=10.0), router.stats,
+                   config.alerting.dead_letter_path)
+
+
+def build_outputs(config_path: Path | None, fmt: str) -> tuple[FiringHandler, Callable[[], None]]:
+    """The firing handler and the function that drains it at exit."""
+    outputs = open_outputs(config_path, fmt)
+    return outputs.handle, outputs.close

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import heapq
-import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
-from typing import TextIO
 
+from dreamcatcher.progress import Progress
 from engine.engine import Engine
 from engine.events import Event
 from engine.firing import Firing
+
+__all__ = ["Pipeline", "Progress", "merge_by_time"]
 
 FiringHandler = Callable[[Firing], None]
 
@@ -20,33 +20,6 @@ FiringHandler = Callable[[Firing], None]
 def merge_by_time(streams: Iterable[Iterable[Event]]) -> Iterator[Event]:
     """Several time-ordered streams merged as if they had arrived live."""
     return heapq.merge(*streams, key=lambda e: e.time)
-
-
-class Progress:
-    """A one-line progress report on stderr for long inputs (only on a terminal)."""
-
-    def __init__(self, stream: TextIO | None = None, every: float = 0.5,
-                 enabled: bool | None = None) -> None:
-        self.stream = stream = stream or sys.stderr
-        self.every = every
-        self.enabled = stream.isatty() if enabled is None else enabled
-        self.started = time.monotonic()
-        self._last = self.started
-
-    def update(self, events: int, firings: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._last >= self.every:
-            self._last = now
-            rate = events / max(now - self.started, 1e-9)
-            self.stream.write(f"\r{events:,} events, {firings:,} alerts, {rate:,.0f} events/s")
-            self.stream.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 class Pipeline:
@@ -83,5 +56,4 @@ class Pipeline:
         if drain:
             self._emit(self.engine.drain())
         if progress is not None:
-            progress.update(self.events, self.firings)
-            progress.done()
+            progress.done(self.events, self.firings)

@@ -52,7 +52,8 @@ def test_malformed_lines_go_to_dead_letters_and_the_rest_runs(
         {"id": "odd", "type": "x", "time": "2026-01-01T00:00:01Z", "colour": "red"},
     ])
     dead = tmp_path / "dead.jsonl"
-    assert main(["replay", str(events), "--rules", str(RULES), "--dead-letter", str(dead)]) == 0
+    # rejected input makes the run a failure (1) unless --allow-rejects; the rest still runs
+    assert main(["replay", str(events), "--rules", str(RULES), "--dead-letter", str(dead)]) == 1
     captured = capsys.readouterr()
     assert "expect-volume" in captured.out and "volume v1 was never created" in captured.out
     rejected = [json.loads(line) for line in dead.read_text().splitlines()]
@@ -61,7 +62,7 @@ def test_malformed_lines_go_to_dead_letters_and_the_rest_runs(
     assert rejected[1]["reason"].startswith("time:")
     assert rejected[2]["reason"].startswith("colour: Extra inputs are not permitted")
     assert rejected[2]["raw"].startswith('{"id": "odd"')
-    assert "3 input(s) rejected" in captured.err
+    assert "3 inputs rejected, kept with the reason in" in captured.err
 
 
 def test_bad_rules_refuse_to_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

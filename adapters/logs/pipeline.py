@@ -8,9 +8,10 @@ dead letters with the error, and the stream goes on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from adapters.deadletter import DeadLetters
 from adapters.logs.base import IGNORED, Parser, Position, StreamContext
@@ -100,11 +101,13 @@ def events_from_file(
     stats: UnparsedStats | None = None,
     dead_letters: DeadLetters | None = None,
     routes: Mapping[str, str] | None = None,
+    opener: Callable[[Path], BinaryIO] | None = None,
 ) -> Iterator[Event]:
     """Parse a whole log file; positions are byte offsets, the origin is the path.
 
     Lines without a year take the file's modification year, lines without
-    any time take its modification time.
+    any time take its modification time. ``opener`` (binary) lets a caller
+    watch the handle, e.g. for a progress percentage.
     """
     path = Path(path)
     mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
@@ -114,5 +117,5 @@ def events_from_file(
         stats=stats if stats is not None else UnparsedStats(), dead_letters=dead_letters,
     )
     parser = make_parser(kind or kind_for_origin(origin, routes), ctx, routes)
-    with path.open("rb") as fh:
+    with opener(path) if opener is not None else path.open("rb") as fh:
         yield from run_parser(parser, numbered_bytes(fh))

@@ -10,10 +10,10 @@ body exactly as published under ``raw`` (tests/corpus/openstack-2025.1).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 
@@ -30,17 +30,25 @@ class DeadLetterSink(Protocol):
     def put(self, origin: str, raw: Any, reason: str) -> None: ...
 
 
-def _documents(path: Path) -> Iterator[tuple[str, str]]:
-    """(origin, text) per notification: the whole file, or each non-blank line."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        orjson.loads(text)
-    except orjson.JSONDecodeError:
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                yield f"{path}:{number}", line
-        return
-    yield str(path), text
+def _documents(path: Path,
+               opener: Callable[[Path], BinaryIO] | None = None) -> Iterator[tuple[str, str]]:
+    """(origin, text) per notification: the whole file, or each non-blank line.
+
+    Lines are read from the handle as they are needed (not split from one
+    string), so the handle's position says how far the file has been used.
+    """
+    with opener(path) if opener is not None else path.open("rb") as fh:
+        data = fh.read()
+        try:
+            orjson.loads(data)
+        except orjson.JSONDecodeError:
+            del data
+            fh.seek(0)
+            for number, line in enumerate(fh, start=1):
+                if line.strip():
+                    yield f"{path}:{number}", line.decode("utf-8").rstrip("\r\n")
+            return
+    yield str(path), data.decode("utf-8")
 
 
 def recorded_body(document: Any) -> str | None:
@@ -70,14 +78,16 @@ def events_from_file(
     *,
     fallback_time: datetime | None = None,
     dead_letters: DeadLetterSink | None = None,
+    opener: Callable[[Path], BinaryIO] | None = None,
 ) -> Iterator[Event]:
     """Yield the events of one file, in file order; ignored types yield nothing.
 
     A bad document raises ``NotificationError`` naming ``file:line``, unless
     ``dead_letters`` is given: then it is put there with the reason and
     reading goes on. ``fallback_time`` is for samples that carry no time at all.
+    ``opener`` (binary) lets a caller watch the handle (progress).
     """
-    for origin, text in _documents(path):
+    for origin, text in _documents(path, opener):
         try:
             event = _event(text, path.parent, fallback_time)
         except NotificationError as exc:

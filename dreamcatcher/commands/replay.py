@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
 from adapters.deadletter import DeadLetters
 from dreamcatcher.inputs import events_from_path
-from dreamcatcher.outputs import build_outputs
+from dreamcatcher.outputs import open_outputs
 from dreamcatcher.pipeline import Pipeline, Progress, merge_by_time
+from dreamcatcher.progress import InputMeter
 from dreamcatcher.resources import shipped_rules
+from dreamcatcher.summary import Delivery, RunTally, format_summary
 from engine.engine import Engine
 from engine.loader import RuleErrors, load_rules
 from engine.schema import parse_duration
@@ -47,6 +50,9 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                         "alerts on the terminal, remediation dry-run")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress on stderr (default: when stderr is a terminal)")
+    parser.add_argument("--allow-rejects", action="store_true",
+                        help="exit 0 even when some input was rejected (dead-lettered); "
+                        "by default that exits 1, since the alerts may be incomplete")
 
 
 def replay(args: argparse.Namespace, files: list[Path]) -> int:
@@ -71,24 +77,39 @@ def replay(args: argparse.Namespace, files: list[Path]) -> int:
     if missing:
         print(f"no such file: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    try:
-        on_firing, close = build_outputs(args.config, args.format)
-    except (SourceError, OSError) as exc:
-        print(f"config: {exc}", file=sys.stderr)
-        return 1
-    pipeline = Pipeline(engine, on_firing)
-    streams = [events_from_path(f, dead, args.kind) for f in files]
-    try:
-        pipeline.run(merge_by_time(streams), Progress(enabled=args.progress),
-                     drain=not args.no_drain)
-    finally:
-        close()
-    print(f"{pipeline.events:,} events, {pipeline.firings:,} alerts from {len(rules)} rules",
-          file=sys.stderr)
-    if dead.total:
-        print(f"{dead.total} input(s) rejected, kept with the reason in {dead_path}",
-              file=sys.stderr)
-    return 0
+    meter = InputMeter(files)
+    progress = Progress(enabled=args.progress, meter=meter)
+    tally = RunTally()
+    # the one place alerts and progress meet: whatever writes to stdout or stderr
+    # during the run (printer, terminal sinks, warnings) first erases the progress line
+    with redirect_stdout(progress.guard(sys.stdout)), redirect_stderr(progress.guard(sys.stderr)):
+        try:
+            outputs = open_outputs(args.config, args.format)
+        except (SourceError, OSError) as exc:
+            print(f"config: {exc}", file=sys.stderr)
+            return 1
+        pipeline = Pipeline(engine, tally.counting(outputs.handle))
+        streams = [tally.count(str(f), events_from_path(f, dead, args.kind, stats=tally.stats,
+                                                        opener=meter.open)) for f in files]
+        try:
+            pipeline.run(merge_by_time(streams), progress, drain=not args.no_drain)
+        finally:
+            outputs.close()
+    delivery = None
+    if outputs.router_stats is not None:
+        delivery = Delivery.from_router_stats(outputs.router_stats(), outputs.dead_letter_path)
+    print(format_summary(tally, rules=len(rules), rejected=dead.counts,
+                         dead_letter_path=dead_path, delivery=delivery), file=sys.stderr)
+    return exit_status(dead.total, args.allow_rejects)
+
+
+def exit_status(rejected: int, allow_rejects: bool) -> int:
+    """1 (runtime failure) when input was rejected: the alerts may be missing some.
+
+    Not 2: the command line was fine, the data was not. ``--allow-rejects``
+    is for runs that expect some junk (a raw capture) and only want alerts.
+    """
+    return 1 if rejected and not allow_rejects else 0
 
 
 def run(args: argparse.Namespace) -> int:
