@@ -51,7 +51,7 @@ class FactView:
 
 
 @dataclass(frozen=True)
-class Firing:
+class FiringView:
     """The views of a firing's context: ``event``, ``first``, ``events`` and the joins."""
 
     event: EventView
@@ -152,34 +152,34 @@ class RuleChecker:
                 self.event_path(view, path, (*by_loc, i))
         return view
 
-    def firing(self) -> Firing:
+    def firing(self) -> FiringView:
         """The matchers of the rule's operator, and which of them a firing's context shows."""
         when = self.rule.when
         if when.event is not None:
             main = self.match(Match(event=when.event, where=when.where), ("when",), [], ())
-            return Firing(main, main, (main,), {})
+            return FiringView(main, main, (main,), {})
         if when.count is not None:
             c, loc = when.count, ("when", "count")
             main = self.match(Match(event=c.event, where=c.where), loc, c.by, (*loc, "by"))
-            return Firing(main, main, (main,) * min(c.at_least, 20), {})
+            return FiringView(main, main, (main,) * min(c.at_least, 20), {})
         if when.baseline is not None:
             b, loc = when.baseline, ("when", "baseline")
             main = self.match(Match(event=b.event, where=b.where), loc, b.by, (*loc, "by"))
             self.event_path(main, b.value, (*loc, "value"))
-            return Firing(main, main, (main,), {})
+            return FiringView(main, main, (main,), {})
         if when.sequence is not None:
             s, loc = when.sequence, ("when", "sequence")
             steps = tuple(self.match(step, (*loc, "steps", i), s.by, (*loc, "by"))
                           for i, step in enumerate(s.steps))
-            return Firing(steps[-1], steps[0], steps, {})
+            return FiringView(steps[-1], steps[0], steps, {})
         assert when.expect is not None
         x, loc = when.expect, ("when", "expect")
         first = self.match(x.first, (*loc, "first"), x.by, (*loc, "by"))
         self.match(x.then, (*loc, "then"), x.by, (*loc, "by"))
-        return Firing(first, first, (first,), {})  # it fires at the deadline of a `first`
+        return FiringView(first, first, (first,), {})  # it fires at the deadline of a `first`
 
     # -- the firing context -----------------------------------------------------------
-    def context_path(self, firing: Firing, path: str, loc: Loc) -> None:
+    def context_path(self, firing: FiringView, path: str, loc: Loc) -> None:
         """A path into the firing context (join ``by`` values, ``group_by``)."""
         parts = path.split(".")
         if not all(parts):
@@ -211,13 +211,13 @@ class RuleChecker:
                             f"{suggest(name, fields)}; a site's own can be listed under"
                             " `declare.facts`")
 
-    def joins(self, firing: Firing) -> Firing:
+    def joins(self, firing: FiringView) -> FiringView:
         """Each join's ``by`` against the context so far; later joins see earlier ones."""
         joins: dict[str, FactView] = {}
         for name, spec in self.rule.join.items():
             loc: Loc = ("join", name)
             fields = self.catalogue.fact_fields(spec.kind)
-            here = Firing(firing.event, firing.first, firing.events, dict(joins))
+            here = FiringView(firing.event, firing.first, firing.events, dict(joins))
             for fact_field, path in spec.by.items():
                 self.fact_field(spec.kind, fields, fact_field, (*loc, "by", fact_field))
                 self.context_path(here, path, (*loc, "by", fact_field))
@@ -226,10 +226,10 @@ class RuleChecker:
                            k, f, p.split(".")[0], at),
                        (*loc, "where"))
             joins[name] = FactView(spec.kind, fields, spec.many)
-        return Firing(firing.event, firing.first, firing.events, joins)
+        return FiringView(firing.event, firing.first, firing.events, joins)
 
 
-def check_paths(rule: Rule, catalogue: Catalogue) -> tuple[list[Problem], Firing]:
+def check_paths(rule: Rule, catalogue: Catalogue) -> tuple[list[Problem], FiringView]:
     """Types and paths of a rule; also the firing context's views, for the template check."""
     checker = RuleChecker(rule, catalogue)
     firing = checker.joins(checker.firing())

@@ -19,7 +19,7 @@ from jinja2 import ChainableUndefined, TemplateRuntimeError, Undefined, Undefine
 from jinja2.utils import missing
 
 from engine.predicates import Loc
-from engine.rulecheck import EventView, Firing, Problem, suggest
+from engine.rulecheck import EventView, FiringView, Problem, suggest
 from engine.schema import Rule
 from engine.templates import make_environment
 
@@ -88,7 +88,7 @@ _STATS = {"count": ("count",), "expect": ("deadline",),
 class Example:
     """The example context of one rule, and what each of its records stands for."""
 
-    def __init__(self, rule: Rule, firing: Firing) -> None:
+    def __init__(self, rule: Rule, firing: FiringView) -> None:
         self._what: dict[int, tuple[str, tuple[str, ...]]] = {}
         self._keep: list[Any] = []
         events = [self._event(view) for view in firing.events]
@@ -197,7 +197,7 @@ def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
             yield from _strings(v, (*loc, i))
 
 
-def check_templates(rule: Rule, firing: Firing) -> list[Problem]:
+def check_templates(rule: Rule, firing: FiringView) -> list[Problem]:
     """Every template name a firing of this rule cannot give, at the template's field."""
     example = Example(rule, firing)
     asked: list[tuple[Any, Any]] = []
