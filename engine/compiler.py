@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.baseline import BaselineOp
 from engine.firing import ActionRequest, Firing, Mode
@@ -23,7 +24,13 @@ from engine.paths import Getter, context_getter, event_getter, fact_getter
 from engine.predicates import CompileError, Loc, Predicate, compile_where
 from engine.schema import Match, Rule
 from engine.store import StateStore
-from engine.templates import Render, compile_template, compile_value, template_context
+from engine.templates import (
+    VALUE_ENV,
+    Render,
+    compile_template,
+    compile_value,
+    template_context,
+)
 
 #: correlation key of an event, from its fields (``Event.__dict__``, as getters read them)
 KeyFn = Callable[[dict[str, Any]], tuple[Any, ...] | None]
@@ -122,9 +129,9 @@ def _matcher(role: str, match: Match, by: list[str], loc: Loc) -> Matcher:
     )
 
 
-def _template(source: str, loc: Loc) -> Render:
+def _template(source: str, loc: Loc, env: ImmutableSandboxedEnvironment | None = None) -> Render:
     try:
-        return compile_template(source)
+        return compile_template(source) if env is None else compile_template(source, env)
     except TemplateSyntaxError as exc:
         raise CompileError(loc, f"template error: {exc.message}") from None
 
@@ -209,7 +216,8 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
         joins=joins,
         title=_template(alert.title, ("alert", "title")),
         text=_template(alert.text, ("alert", "text")),
-        labels={k: _template(v, ("alert", "labels", k)) for k, v in alert.labels.items()},
+        labels={k: _template(v, ("alert", "labels", k), VALUE_ENV)
+                for k, v in alert.labels.items()},
         group_by=[(p, _context_getter(p, ("alert", "group_by", i)))
                   for i, p in enumerate(alert.group_by)],
         actions=actions,

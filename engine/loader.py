@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,11 +10,13 @@ from pydantic import ValidationError
 
 from engine.compiler import compile_rule
 from engine.memstore import MemoryStore
-from engine.predicates import CompileError
+from engine.predicates import CompileError, Loc
 from engine.schema import Rule
 from engine.yamlsource import Document, SourceError, format_loc, load_documents
 
 RULE_TEST_SUFFIX = ".test.yaml"
+#: an extra check of a valid rule (``engine.rulechecks``): (field path, message) per problem
+Check = Callable[[Rule], list[tuple[Loc, str]]]
 
 
 class RuleErrors(Exception):
@@ -47,7 +49,7 @@ def rule_files(paths: Iterable[Path | str]) -> list[Path]:
     return out
 
 
-def _validate(doc: Document) -> tuple[Rule | None, list[SourceError]]:
+def _validate(doc: Document, check: Check | None = None) -> tuple[Rule | None, list[SourceError]]:
     if not isinstance(doc.data, dict):
         return None, [doc.error((), "a rule is a YAML mapping (rule:, severity:, when:, alert:)")]
     try:
@@ -67,18 +69,27 @@ def _validate(doc: Document) -> tuple[Rule | None, list[SourceError]]:
         compile_rule(rule, MemoryStore(), 0.0)
     except CompileError as exc:
         return None, [doc.error(exc.loc, exc.message)]
+    if check is not None:
+        problems = sorted((doc.error(loc, message) for loc, message in check(rule)),
+                          key=lambda e: e.line)
+        if problems:
+            return None, problems
     return rule, []
 
 
-def load_rule_file(path: Path | str, text: str | None = None) -> list[LoadedRule]:
-    """Validate every document of one file; raises ``RuleErrors`` listing all mistakes."""
+def load_rule_file(path: Path | str, text: str | None = None,
+                   check: Check | None = None) -> list[LoadedRule]:
+    """Validate every document of one file; raises ``RuleErrors`` listing all mistakes.
+
+    ``check`` (``validate`` passes the catalogue check) runs on each rule that compiled.
+    """
     try:
         docs = load_documents(path, text)
     except SourceError as exc:
         raise RuleErrors([exc]) from None
     loaded, errors = [], []
     for doc in docs:
-        rule, problems = _validate(doc)
+        rule, problems = _validate(doc, check)
         errors.extend(problems)
         if rule is not None:
             loaded.append(LoadedRule(rule, doc.path, doc.start_line))
@@ -87,7 +98,8 @@ def load_rule_file(path: Path | str, text: str | None = None) -> list[LoadedRule
     return loaded
 
 
-def load_rules(paths: Iterable[Path | str] | Path | str) -> list[Rule]:
+def load_rules(paths: Iterable[Path | str] | Path | str,
+               check: Check | None = None) -> list[Rule]:
     """All rules under files/folders; duplicate ids and every file's errors reported."""
     if isinstance(paths, str | Path):
         paths = [paths]
@@ -99,7 +111,7 @@ def load_rules(paths: Iterable[Path | str] | Path | str) -> list[Rule]:
             errors.append(SourceError(str(path), 0, "", "no such file"))
             continue
         try:
-            for item in load_rule_file(path):
+            for item in load_rule_file(path, check=check):
                 if item.rule.rule in seen:
                     first = seen[item.rule.rule]
                     errors.append(SourceError(

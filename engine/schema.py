@@ -161,6 +161,21 @@ class Resolve(Strict):
     where: dict[str, Any] = Field(default_factory=dict)
 
 
+EventTypeName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")]
+
+
+class Declare(Strict):
+    """Events and facts of a site's own producer, which no shipped parser or mapping declares.
+
+    ``validate`` checks rules against what producers emit; a rule for a site's own
+    events lists them here (type -> field names; envelope names are envelope fields,
+    others keys of ``data``) so its types and fields are known for that rule.
+    """
+
+    events: dict[EventTypeName, list[str]] = Field(default_factory=dict)
+    facts: dict[FactKind, list[str]] = Field(default_factory=dict)
+
+
 class Rule(Strict):
     rule: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     summary: str = ""
@@ -172,6 +187,7 @@ class Rule(Strict):
     alert: Alert
     actions: list[Action] = Field(default_factory=list)
     resolve: Resolve | None = None
+    declare: Declare = Field(default_factory=Declare)
 
     @model_validator(mode="after")
     def _names(self) -> Rule:

@@ -1,7 +1,10 @@
 """Alert and action templates: sandboxed Jinja2, compiled once per rule.
 
 The sandbox refuses attribute tricks that reach Python internals, so a rule
-file can format text but never run code.
+file can format text but never run code. Alert text (title, text) shows an
+absent value (a missing fact field, a None envelope field) as ``?``, never as
+an empty hole; labels and action arguments get ``""`` for it, so a hook sees
+an empty value (and refuses it) rather than ``?`` or ``None`` as a resource id.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateError
+from jinja2 import ChainableUndefined, TemplateError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -48,9 +51,34 @@ def _isotime(value: Any) -> str:
     return str(value)
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
+class Absent(ChainableUndefined):
+    """A name or field the firing does not have: ``?`` when printed.
+
+    An inline ``if`` without ``else`` that is false is undefined too, but has no
+    name (``{{ ', ' if not loop.last }}``): that one stays empty.
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return "" if self._undefined_name is None else "?"
+
+
+def _question_none(value: Any) -> Any:
+    return "?" if value is None else value
+
+
+def _blank_none(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def make_environment(
+    undefined: type[Undefined] = ChainableUndefined,
+    finalize: Callable[[Any], Any] | None = None,
+) -> ImmutableSandboxedEnvironment:
+    """The sandbox with the rule filters; the validator builds one with its own ``undefined``."""
     env = ImmutableSandboxedEnvironment(
-        undefined=ChainableUndefined, autoescape=False, keep_trailing_newline=False
+        undefined=undefined, finalize=finalize, autoescape=False, keep_trailing_newline=False
     )
     env.filters["bytes"] = _human_bytes
     env.filters["duration"] = _duration
@@ -58,7 +86,10 @@ def _environment() -> ImmutableSandboxedEnvironment:
     return env
 
 
-ENV = _environment()
+#: alert title and text: absent values print as ``?``
+ENV = make_environment(Absent, _question_none)
+#: labels and action arguments: absent values are ``""`` (a hook refuses an empty id)
+VALUE_ENV = make_environment(ChainableUndefined, _blank_none)
 Render = Callable[[dict[str, Any]], str]
 
 
@@ -71,14 +102,15 @@ def template_context(values: dict[str, Any]) -> dict[str, Any]:
     return {**ENV.globals, **values}
 
 
-def compile_template(source: str) -> Render:
+def compile_template(source: str, env: ImmutableSandboxedEnvironment = ENV) -> Render:
     """Compile once; raises ``TemplateError`` for bad syntax (caught by the loader).
 
-    The returned function takes a mapping made by ``template_context``.
+    The returned function takes a mapping made by ``template_context``. ``env`` is
+    ``ENV`` for alert text, ``VALUE_ENV`` for labels and action arguments.
     """
     if "{" not in source:
         return lambda _ctx: source
-    template = ENV.from_string(source)
+    template = env.from_string(source)
     body = template.root_render_func
 
     def render(ctx: dict[str, Any]) -> str:
@@ -93,7 +125,7 @@ def compile_template(source: str) -> Render:
 def compile_value(value: Any) -> Callable[[dict[str, Any]], Any]:
     """Templated action arguments: strings render, containers recurse, others stay."""
     if isinstance(value, str):
-        return compile_template(value)
+        return compile_template(value, VALUE_ENV)
     if isinstance(value, dict):
         items = {k: compile_value(v) for k, v in value.items()}
         return lambda ctx: {k: f(ctx) for k, f in items.items()}

@@ -23,6 +23,15 @@ class SnapshotError(ValueError):
     """A dump that is not one of the three supported listings."""
 
 
+#: The fields a snapshot may give each fact kind (``validate`` checks joins against them).
+FACT_FIELDS: dict[str, frozenset[str]] = {
+    "instance": frozenset({"name", "state", "host", "image_id", "image_base_hash", "flavor",
+                           "project_id", "user_id", "boot_from_volume", "fixed_ips"}),
+    "port": frozenset({"mac", "device_owner", "status", "fixed_ips", "name", "device_id",
+                       "project_id"}),
+    "volume": frozenset({"name", "status", "size", "instance_ids", "project_id"}),
+}
+
 _IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+")
 _ATTACHED = re.compile(r"Attached to (?P<server>\S+) on")
 

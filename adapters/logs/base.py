@@ -7,13 +7,15 @@ on itself and nothing leaks between streams.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import ClassVar, Final
 
 from adapters.deadletter import DeadLetters
 from adapters.logs.header import Header
 from adapters.logs.stats import UnparsedStats
+from engine.catalogue import EventSpec, event_spec
 from engine.events import Event
 
 
@@ -34,6 +36,19 @@ Result = Event | _Ignored | None
 Position = int | str
 
 
+#: Envelope fields ``StreamEvents`` fills for every log event (``host`` when known).
+LOG_ENVELOPE = ("origin", "service", "host", "severity")
+#: The request ids an oslo log context carries (``adapters.logs.oslo.context_ids``).
+OSLO_IDS = ("request_id", "global_request_id", "user_id", "project_id")
+
+
+def emitting(types: Iterable[str], envelope: Iterable[str] = (),
+          data: Iterable[str] = ()) -> dict[str, EventSpec]:
+    """A parser's declaration: these types, with ``LOG_ENVELOPE`` + ``envelope`` and ``data``."""
+    spec = event_spec((*LOG_ENVELOPE, *envelope), data)
+    return dict.fromkeys(types, spec)
+
+
 @dataclass
 class StreamContext:
     """Where lines come from and what fills in what they leave out."""
@@ -50,6 +65,9 @@ class Parser:
     """One parser family; ``parse`` gets the line already split from its prefix."""
 
     kind: str = ""
+    #: Every event type this parser builds, with the fields it may set (``validate``
+    #: checks rules against it; ``tests/logs`` checks it against the corpus).
+    emits: ClassVar[Mapping[str, EventSpec]] = {}
 
     def __init__(self, ctx: StreamContext) -> None:
         self.ctx = ctx

@@ -10,6 +10,7 @@ A mapping file (``mappings/*.yaml``, read in file-name order) holds
     mappings:
       - name: nova-legacy-instance
         event_types: ["compute.instance.*"]   # fnmatch globs, first match wins
+        known_types: [compute.instance.create.start, ...]  # the real types they stand for
         publishers: ["compute.*"]             # optional globs over publisher_id
         ignore: "why"                         # optional: drop these, say why
         service: nova
@@ -29,6 +30,11 @@ or at what is already computed (``event.<field>``, ``data.<key>``). A path
 step may be an index (``0``) or ``*`` (every item of a list); nova's
 ``nova_object.data`` wrappers are stepped through transparently so versioned
 payloads read like legacy ones (``payload.uuid``, ``payload.flavor.name``).
+
+``known_types`` lists the event types (OpenStack's own names) a mapping's globs
+stand for; with the names of ``fields`` and ``data`` it is the mapping's entry in
+the catalogue ``dreamcatcher validate`` checks rules against, so a rule on
+``compute.instance.create.strat`` is refused while ``compute.instance.*`` matches.
 """
 
 from __future__ import annotations
@@ -407,6 +413,7 @@ class Mapping:
     fields: FieldPlan = field(default_factory=FieldPlan)
     data: FieldPlan = field(default_factory=FieldPlan)
     facts: tuple[FactSpec, ...] = ()
+    known_types: tuple[str, ...] = ()
 
     def matches(self, event_type: str, publisher_id: str | None) -> bool:
         if not any(fnmatch.fnmatchcase(event_type, glob) for glob in self.event_types):
@@ -442,6 +449,7 @@ class MappingSet:
 
 _MAPPING_KEYS = {
     "name", "event_types", "publishers", "ignore", "service", "fields", "data", "facts",
+    "known_types",
 }
 
 
@@ -474,6 +482,12 @@ def _compile_mapping(spec: Any, source: str, index: int) -> Mapping:
     facts = spec.get("facts") or []
     if not isinstance(facts, list):
         raise MappingError(f"{where}.facts: expected a list")
+    known = _globs(spec.get("known_types"), f"{where}.known_types")
+    for name in known:
+        if any(c in name for c in "*?[") or not any(
+                fnmatch.fnmatchcase(name, glob) for glob in event_types):
+            raise MappingError(f"{where}.known_types: {name!r} is not a type its event_types"
+                               " match")
     return Mapping(
         name=name,
         source=source,
@@ -484,6 +498,7 @@ def _compile_mapping(spec: Any, source: str, index: int) -> Mapping:
         fields=_compile_fields(spec.get("fields"), f"{where}.fields"),
         data=_compile_fields(spec.get("data"), f"{where}.data"),
         facts=tuple(_compile_fact(f, f"{where}.facts[{i}]") for i, f in enumerate(facts)),
+        known_types=known,
     )
 
 

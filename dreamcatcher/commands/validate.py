@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dreamcatcher.catalogue import shipped_catalogue
 from engine.loader import RuleErrors, load_rules
+from engine.rulechecks import rule_check
 
 
 def register(subparsers: Any) -> None:
@@ -18,7 +20,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        rules = load_rules(args.paths)
+        # beyond the schema: event types nothing emits, fields no matching type has,
+        # template names a firing cannot give (not in load_rules: tests feed any event)
+        rules = load_rules(args.paths, check=rule_check(shipped_catalogue()))
     except RuleErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

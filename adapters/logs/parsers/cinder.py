@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.base import (
+    IGNORED,
+    OSLO_IDS,
+    Parser,
+    Position,
+    Result,
+    StreamContext,
+    emitting,
+)
 from adapters.logs.build import IdTuple, StreamEvents
 from adapters.logs.header import Header
 from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
@@ -58,6 +66,12 @@ class CinderApiParser(_CinderParser):
 
     kind = "cinder-api"
     service = "cinder-api"
+    emits = {
+        **emitting(["cinder.api.request"], [*OSLO_IDS, "volume_id"],
+                ["method", "path", "url", "status", "phase"]),
+        **emitting(["cinder.api.volume_create"], [*OSLO_IDS, "volume_id"], ["size_gb"]),
+        **emitting(["cinder.api.volume_created"], [*OSLO_IDS, "volume_id"], ["message"]),
+    }
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         line = parse_oslo(head.message)
@@ -100,6 +114,12 @@ class CinderVolumeParser(_CinderParser):
 
     kind = "cinder-volume"
     service = "cinder-volume"
+    emits = {
+        **emitting(["cinder.volume.volume_not_found"], [*OSLO_IDS, "volume_id"], ["message"]),
+        **emitting(["cinder.volume.volume_creating"], [*OSLO_IDS, "volume_id"], ["source"]),
+        **emitting(["cinder.volume.task_state"], [*OSLO_IDS, "volume_id"],
+                ["task", "state", "from_state"]),
+    }
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         line = parse_oslo(head.message)

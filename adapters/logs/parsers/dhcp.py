@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext, emitting
 from adapters.logs.build import NO_IDS, StreamEvents
 from adapters.logs.header import Header
 
@@ -23,12 +23,16 @@ _DHCLIENT = re.compile(
 )
 _BOUND = re.compile(r"bound to (?P<ip>\S+) -- renewal in (?P<secs>\d+) seconds")
 _XID_DETAIL = re.compile(r"\d+ (?!DHCP)")
+#: the DHCP message types (RFC 2131), as dnsmasq and dhclient print them after ``DHCP``
+DHCP_VERBS = ("discover", "offer", "request", "ack", "nak", "decline", "release", "inform")
 
 
 class DnsmasqParser(Parser):
     """dnsmasq-dhcp lines: one event per DHCP message, keyed by the client MAC."""
 
     kind = "dnsmasq"
+    emits = emitting([f"dnsmasq.dhcp.{v}" for v in DHCP_VERBS], ["mac"],
+                  ["verb", "ip", "interface", "hostname", "message", "xid"])
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
@@ -66,6 +70,14 @@ class DhclientParser(Parser):
     """ISC dhclient in a guest or on a host: DHCP exchanges and the bound lease."""
 
     kind = "dhclient"
+    emits = {
+        **emitting([f"dhclient.dhcp.{v}" for v in DHCP_VERBS], (),
+                ["verb", "ip", "interface", "server", "hostname", "message"]),
+        **emitting(["dhclient.dhcp.bound"], (),
+                ["verb", "ip", "renewal_seconds", "interface", "hostname", "message"]),
+        **emitting(["dhclient.dhcp.no_offers"], (),
+                   ["verb", "ip", "interface", "hostname", "message"]),
+    }
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from adapters.logs.base import Parser, Position, Result, StreamContext
+from adapters.logs.base import Parser, Position, Result, StreamContext, emitting
 from adapters.logs.build import StreamEvents
 from adapters.logs.header import Header
 from adapters.logs.timeparse import clf_time
@@ -34,6 +34,12 @@ class HaproxyParser(Parser):
     """haproxy: requests (HTTP and TCP mode) and frontend connection errors."""
 
     kind = "haproxy"
+    emits = {
+        **emitting(["haproxy.request"], (), [
+            "mode", "client", "frontend", "backend", "server", "timers", "total_ms", "status",
+            "bytes", "termination_state", "connections", "queues", "method", "path"]),
+        **emitting(["haproxy.connection_error"], (), ["client", "frontend", "bind", "message"]),
+    }
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)

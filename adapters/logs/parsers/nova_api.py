@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.base import (
+    IGNORED,
+    OSLO_IDS,
+    Parser,
+    Position,
+    Result,
+    StreamContext,
+    emitting,
+)
 from adapters.logs.build import NO_IDS, SEVERITIES, StreamEvents
 from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.header import Header
@@ -107,6 +115,9 @@ class NovaApiParser(Parser):
     """nova-api logs: access lines become events; everything else is not ours."""
 
     kind = "nova-api"
+    emits = emitting(["nova.api.request"], [*OSLO_IDS, "instance_id"], [
+        "method", "path", "status", "length", "duration", "action", "remote_addr",
+        "microversion", "api", "layout"])
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)

@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.base import (
+    IGNORED,
+    OSLO_IDS,
+    Parser,
+    Position,
+    Result,
+    StreamContext,
+    emitting,
+)
 from adapters.logs.build import StreamEvents
 from adapters.logs.header import Header
 from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
@@ -61,6 +69,20 @@ class NovaComputeParser(Parser):
     """nova-compute logs: image cache lines and volume/block-device failures."""
 
     kind = "nova-compute"
+    _ENV = (*OSLO_IDS, "instance_id")
+    emits = {
+        **emitting(["nova.imagecache.image_checking"], [*_ENV, "image_id", "image_base_hash"],
+                ["path", "size_gb"]),
+        **emitting(["nova.imagecache.image_in_use"], [*_ENV, "image_id", "image_base_hash"],
+                ["path", "size_gb", "local", "remote"]),
+        **emitting(["nova.imagecache.base_file_removed", "nova.imagecache.base_file_too_young"],
+                [*_ENV, "image_base_hash"], ["path", "size_gb"]),
+        **emitting([t for _, t in _LISTS], [*_ENV, "image_base_hash"],
+                ["paths", "hashes", "path", "size_gb"]),
+        **emitting(["nova.compute.block_device_setup_failed"], _ENV, ["message"]),
+        **emitting(["nova.compute.volume_not_created"], [*_ENV, "volume_id"],
+                ["seconds", "attempts", "volume_status"]),
+    }
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)

@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext
+from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext, emitting
 from adapters.logs.build import SEVERITIES, StreamEvents
 from adapters.logs.header import Header
 from adapters.logs.timeparse import bsd_time, iso_time
@@ -42,6 +42,12 @@ class RabbitmqParser(Parser):
     """RabbitMQ server logs: memory alarm set/cleared, and the memory limit lines."""
 
     kind = "rabbitmq"
+    emits = {
+        **emitting(["rabbitmq.alarm.memory.set", "rabbitmq.alarm.memory.cleared"], (),
+                ["node", "scope", "used", "limit", "message"]),
+        **emitting(["rabbitmq.memory.watermark", "rabbitmq.memory.limit_set"], (),
+                ["used", "limit", "total", "message"]),
+    }
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)

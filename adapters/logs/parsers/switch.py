@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import Parser, Position, Result, StreamContext
+from adapters.logs.base import Parser, Position, Result, StreamContext, emitting
 from adapters.logs.build import NO_IDS, StreamEvents
 from adapters.logs.header import Header
 
@@ -45,6 +45,15 @@ class SwitchParser(Parser):
     """Arista EOS, Cisco IOS / NX-OS and Juniper lines about STP and links."""
 
     kind = "switch"
+    _COMMON = ("vendor", "mnemonic", "message", "interface", "switch")
+    emits = {
+        **emitting(["switch.stp.bpdu_guard"], ["mac"], [*_COMMON, "unit"]),
+        **emitting(["switch.errdisable"], (), [*_COMMON, "reason"]),
+        **emitting(["switch.link.up", "switch.link.down"], (),
+                [*_COMMON, "description", "layer", "reason"]),
+        **emitting(["switch.mlag.inactive"], (), _COMMON),
+        **emitting(["switch.stp.interface_removed"], (), [*_COMMON, "instance"]),
+    }
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
