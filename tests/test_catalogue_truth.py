@@ -41,8 +41,10 @@ def undeclared(event: Event, catalogue: Catalogue) -> list[str]:
 
 def _log_files(corpus: Path) -> list[Path]:
     files = sorted((corpus / "logs").glob("*.log"))
-    # a devstack run's own logs, where the corpus carries them
-    return files + sorted((corpus / "openstack-2025.1" / "logs").glob("*.log"))
+    # the real OpenStack 2025.1 run's own service logs, as its services wrote them
+    run = sorted((corpus / "openstack-2025.1" / "logs").glob("*.log"))
+    assert len(run) >= 10, "tests/corpus/openstack-2025.1/logs is part of the corpus"
+    return files + run
 
 
 def _notifications(corpus: Path) -> Iterator[tuple[str, dict[str, object]]]:
@@ -51,10 +53,9 @@ def _notifications(corpus: Path) -> Iterator[tuple[str, dict[str, object]]]:
     for path in sorted(files) + sorted((corpus / "wire").glob("*.json")):
         yield str(path), decode_body(load_sample(path))
     captured = corpus / "openstack-2025.1" / "notifications.jsonl"
-    if captured.is_file():
-        for number, line in enumerate(captured.read_text().splitlines(), start=1):
-            if line.strip():
-                yield f"{captured}:{number}", decode_body(json.loads(line)["raw"])
+    for number, line in enumerate(captured.read_text().splitlines(), start=1):
+        if line.strip():
+            yield f"{captured}:{number}", decode_body(json.loads(line)["raw"])
 
 
 @pytest.fixture(scope="module")

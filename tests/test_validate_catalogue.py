@@ -12,7 +12,7 @@ import pytest
 
 from dreamcatcher.catalogue import shipped_catalogue
 from dreamcatcher.cli import main
-from dreamcatcher.commands.replay import DEFAULT_RULES
+from dreamcatcher.resources import shipped_rules
 from engine.loader import RuleErrors, load_rules
 from engine.rulechecks import RuleCheck, rule_check
 
@@ -203,7 +203,7 @@ def test_load_rules_without_a_check_accepts_any_type(tmp_path: Path) -> None:
     assert [r.rule for r in load_rules(path)] == ["lease"]
 
 
-@pytest.mark.parametrize("folder", [DEFAULT_RULES, ROOT / "tests" / "operator_rules",
+@pytest.mark.parametrize("folder", [shipped_rules(), ROOT / "tests" / "operator_rules",
                                     ROOT / "bench" / "pack", ROOT / "bench" / "rules"])
 def test_shipped_and_bench_rules_validate_clean(folder: Path, check: RuleCheck) -> None:
     assert load_rules(folder, check=check)
