@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from adapters.deadletter import DeadLetters
 from dreamcatcher import PROJECT_ROOT
-from dreamcatcher.inputs import events_from_path
+from dreamcatcher.argtypes import duration, input_kind
+from dreamcatcher.errors import RuntimeFailure, UsageError
+from dreamcatcher.inputs import events_from_path, events_from_stream, is_stream
 from dreamcatcher.outputs import build_outputs
-from dreamcatcher.pipeline import Pipeline, Progress, merge_by_time
+from dreamcatcher.pipeline import LiveBatches, Pipeline, Progress, merge_by_time
 from engine.engine import Engine
+from engine.events import Event
 from engine.loader import RuleErrors, load_rules
-from engine.schema import parse_duration
-from engine.yamlsource import SourceError
+from engine.schema import Rule
 
 DEFAULT_RULES = PROJECT_ROOT / "rules"
 
@@ -29,14 +32,18 @@ def register(subparsers: Any) -> None:
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", type=Path, help="input files, merged by event time")
+    parser.add_argument("files", nargs="*", type=Path,
+                        help="input files or folders (their files), merged by event time; "
+                        "- reads standard input as it arrives")
     parser.add_argument("--rules", type=Path, action="append",
                         help=f"rule files or folders (default: {DEFAULT_RULES})")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people, json: one object per alert")
-    parser.add_argument("--kind", help="force the input kind (events, notifications, "
+    parser.add_argument("--kind", type=input_kind,
+                        help="force the input kind (events, notifications, "
                         "or a log kind such as nova-api, switch, dnsmasq)")
-    parser.add_argument("--lateness", default="5s", help="out-of-order tolerance (default 5s)")
+    parser.add_argument("--lateness", type=duration, default="5s",
+                        help="out-of-order tolerance (default 5s)")
     parser.add_argument("--no-drain", action="store_true",
                         help="stop the clock at the last event instead of firing open deadlines")
     parser.add_argument("--dead-letter", type=Path,
@@ -51,37 +58,63 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                         help="progress on stderr (default: when stderr is a terminal)")
 
 
-def replay(args: argparse.Namespace, files: list[Path]) -> int:
+def rules_or_fail(paths: list[Path]) -> list[Rule]:
+    """The rules, or every ``file:line: field: message`` and one closing line (status 1)."""
     try:
-        rules = load_rules(args.rules or [DEFAULT_RULES])
+        return load_rules(paths)
     except RuleErrors as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return 1
-    engine = Engine(rules, lateness=parse_duration(args.lateness))
+        raise RuntimeFailure("rules", f"{len(exc.errors)} error(s), nothing replayed",
+                             details=[str(e) for e in exc.errors]) from None
+
+
+def input_files(files: list[Path], dead_path: Path) -> list[Path]:
+    """The inputs, a folder standing for its regular files (sorted, hidden ones and
+    our own dead-letter file left out); a missing input is a usage error."""
+    missing = [f for f in files if not is_stream(f) and not f.exists()]
+    if missing:
+        raise UsageError("replay", f"no such file: {', '.join(map(str, missing))}")
+    out: list[Path] = []
+    for path in files:
+        if is_stream(path) or not path.is_dir():
+            out.append(path)
+            continue
+        inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                        and p.resolve() != dead_path.resolve())
+        if not inside:
+            raise UsageError("replay", f"{path}: folder holds no files to replay")
+        out.extend(inside)
+    if sum(1 for f in out if str(f) == "-") > 1:
+        raise UsageError("replay", "- (standard input) can be given only once")
+    return out
+
+
+def input_events(files: list[Path], dead: DeadLetters, kind: str | None) -> Iterable[Event]:
+    """All inputs merged by time; with a live input among them, batched as it arrives."""
+    streams: list[Iterator[Event]] = [
+        events_from_stream(f, dead, kind) if is_stream(f) else events_from_path(f, dead, kind)
+        for f in files
+    ]
+    merged = merge_by_time(streams)
+    return LiveBatches(merged) if any(map(is_stream, files)) else merged
+
+
+def replay(args: argparse.Namespace, files: list[Path]) -> int:
+    rules = rules_or_fail(args.rules or [DEFAULT_RULES])
+    engine = Engine(rules, lateness=args.lateness)
     if args.inventory:
         from adapters.inventory import SnapshotError, facts_from_files
 
         try:
             engine.load_facts(facts_from_files(args.inventory))
         except (SnapshotError, OSError) as exc:
-            print(f"inventory: {exc}", file=sys.stderr)
-            return 1
+            raise RuntimeFailure("inventory", str(exc)) from None
     dead_path = args.dead_letter or Path("dreamcatcher.deadletter.jsonl")
+    files = input_files(files, dead_path)
     dead = DeadLetters(dead_path)
-    missing = [f for f in files if not f.exists()]
-    if missing:
-        print(f"no such file: {', '.join(map(str, missing))}", file=sys.stderr)
-        return 2
-    try:
-        on_firing, close = build_outputs(args.config, args.format)
-    except (SourceError, OSError) as exc:
-        print(f"config: {exc}", file=sys.stderr)
-        return 1
+    on_firing, close = build_outputs(args.config, args.format)
     pipeline = Pipeline(engine, on_firing)
-    streams = [events_from_path(f, dead, args.kind) for f in files]
     try:
-        pipeline.run(merge_by_time(streams), Progress(enabled=args.progress),
+        pipeline.run(input_events(files, dead, args.kind), Progress(enabled=args.progress),
                      drain=not args.no_drain)
     finally:
         close()
@@ -95,6 +128,6 @@ def replay(args: argparse.Namespace, files: list[Path]) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if not args.files:
-        print("replay needs at least one file (or try `dreamcatcher demo`)", file=sys.stderr)
-        return 2
+        raise UsageError("replay", "needs at least one file, or - for standard input "
+                         "(or try `dreamcatcher demo`)")
     return replay(args, list(args.files))
