@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from dreamcatcher import PROJECT_ROOT
 from dreamcatcher.commands.replay import add_replay_arguments, replay
+from dreamcatcher.errors import RuntimeFailure, UsageError
 
 DEMO_ROOT = PROJECT_ROOT / "demo"
 
@@ -31,10 +31,11 @@ def demo_files(quiet: bool) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     if args.files:
-        print("demo takes no files (it replays demo/bad-day or demo/quiet-day)", file=sys.stderr)
-        return 2
-    files = demo_files(args.quiet_day)
+        raise UsageError("demo", "takes no files (it replays demo/bad-day or demo/quiet-day)")
+    try:
+        files = demo_files(args.quiet_day)
+    except OSError:
+        files = []
     if not files:
-        print(f"no demo data under {DEMO_ROOT}; run demo/generate.py", file=sys.stderr)
-        return 2
+        raise RuntimeFailure("demo", f"no demo data under {DEMO_ROOT}; run demo/generate.py")
     return replay(args, files)
