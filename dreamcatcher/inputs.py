@@ -142,7 +142,10 @@ def events_from_stream(path: Path, dead: DeadLetters, kind: str | None = None) -
     stream to end), so a live ``listen ... |`` feeds the engine as it goes.
     """
     name = "stdin" if str(path) == STDIN else str(path)
-    fh: IO[bytes] = sys.stdin.buffer if str(path) == STDIN else path.open("rb")
+    # stdin through a reader of our own: sys.stdin's lock, held by a reader thread
+    # blocked in readline, would abort the interpreter's shutdown after Ctrl-C
+    fh: IO[bytes] = (open(sys.stdin.fileno(), "rb", closefd=False) if str(path) == STDIN  # noqa: SIM115
+                     else path.open("rb"))
     try:
         lines: Iterator[bytes] = iter(fh.readline, b"")
         head: list[bytes] = []
@@ -154,8 +157,7 @@ def events_from_stream(path: Path, dead: DeadLetters, kind: str | None = None) -
             kind = sniff_bytes(b"".join(head))
         yield from _stream_events(chain(head, lines), name, dead, kind)
     finally:
-        if fh is not sys.stdin.buffer:
-            fh.close()
+        fh.close()
 
 
 def _stream_events(lines: Iterable[bytes], name: str, dead: DeadLetters,

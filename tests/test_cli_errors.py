@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -294,3 +295,23 @@ def test_listen_piped_into_replay_alerts_as_the_log_line_arrives(
     assert time.monotonic() - started < 30
     listen.stdin.close()
     assert listen.wait(timeout=20) == 0 and replay.wait(timeout=20) == 0
+
+
+def test_ctrl_c_while_waiting_on_a_pipe_ends_cleanly(
+    tmp_path: Path, procs: list[subprocess.Popen[bytes]]
+) -> None:
+    """The reader thread is blocked in readline: shutdown must not abort on stdin's lock."""
+    replay = subprocess.Popen(
+        [*CLI, "replay", "--format", "json", "--rules", str(RULES),
+         "--dead-letter", str(tmp_path / "dead.jsonl"), "-"],
+        cwd=ROOT, env=ENV, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    procs.append(replay)
+    assert replay.stdin is not None and replay.stderr is not None
+    replay.stdin.write((json.dumps(FACTS) + "\n" + json.dumps(BPDU) + "\n").encode())
+    replay.stdin.flush()
+    assert _first_line_within(replay, 20)  # running, and waiting for more
+    replay.send_signal(signal.SIGINT)
+    assert replay.wait(timeout=20) == 130
+    err = replay.stderr.read().decode()
+    assert "Fatal Python error" not in err and "Traceback" not in err
