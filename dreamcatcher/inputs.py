@@ -6,10 +6,13 @@ runner and replay share this instead of each sniffing formats on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 from pydantic import ValidationError
@@ -70,6 +73,12 @@ def sniff(path: Path) -> str:
     """``events`` (our JSONL), ``notifications`` or ``logs``, from the first line."""
     with path.open("rb") as fh:
         head = fh.read(65536)
+    return sniff_bytes(head, path.read_bytes)
+
+
+def sniff_bytes(head: bytes, whole: Callable[[], bytes] | None = None) -> str:
+    """The kind of input that starts with ``head``; ``whole()`` (if given) is the
+    entire input, tried when the first line is not JSON on its own."""
     text = head.lstrip()
     if not text.startswith((b"{", b"[")):
         return "logs"
@@ -77,8 +86,10 @@ def sniff(path: Path) -> str:
     try:
         obj = orjson.loads(first)
     except orjson.JSONDecodeError:
+        if whole is None:
+            return "logs"
         try:
-            obj = orjson.loads(path.read_bytes())  # one JSON document spread over lines
+            obj = orjson.loads(whole())  # one JSON document spread over lines
         except orjson.JSONDecodeError:
             return "logs"
     if isinstance(obj, list):
@@ -125,3 +136,67 @@ def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None, *,
 
         log_kind = None if kind == "logs" else kind
         yield from logs.events_from_file(path, log_kind, stats=stats, opener=opener)
+
+
+STDIN = "-"
+
+
+def is_stream(path: Path) -> bool:
+    """``-`` or anything that is not a regular file (a pipe, a FIFO, ``/dev/stdin``
+    on a pipe): it can be read only once, and its events come while it is open."""
+    if str(path) == STDIN:
+        return True
+    try:
+        return not stat.S_ISREG(path.stat().st_mode) and not path.is_dir()
+    except OSError:
+        return False
+
+
+def events_from_stream(path: Path, dead: DeadLetters, kind: str | None = None, *,
+                       stats: UnparsedStats | None = None) -> Iterator[Event]:
+    """A stream read once, line by line as it arrives; its kind from its first line.
+
+    Each event is yielded as soon as its line is read (nothing waits for the
+    stream to end), so a live ``listen ... |`` feeds the engine as it goes.
+    """
+    name = "stdin" if str(path) == STDIN else str(path)
+    # stdin through a reader of our own: sys.stdin's lock, held by a reader thread
+    # blocked in readline, would abort the interpreter's shutdown after Ctrl-C
+    fh: IO[bytes] = (open(sys.stdin.fileno(), "rb", closefd=False) if str(path) == STDIN  # noqa: SIM115
+                     else path.open("rb"))
+    try:
+        lines: Iterator[bytes] = iter(fh.readline, b"")
+        head: list[bytes] = []
+        if kind is None:
+            for line in lines:
+                head.append(line)
+                if line.strip():
+                    break
+            kind = sniff_bytes(b"".join(head))
+        yield from _stream_events(chain(head, lines), name, dead, kind, stats)
+    finally:
+        fh.close()
+
+
+def _stream_events(lines: Iterable[bytes], name: str, dead: DeadLetters,
+                   kind: str, stats: UnparsedStats | None) -> Iterator[Event]:
+    if kind not in ("events", "notifications"):
+        import adapters.logs as logs
+
+        text = (line.decode("utf-8", errors="replace") for line in lines)
+        yield from logs.parse_lines(text, name, None if kind == "logs" else kind,
+                                    dead_letters=dead, stats=stats)
+        return
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        origin = f"{name}:{number}"
+        try:
+            if kind == "events":
+                yield event_from_json(orjson.loads(line))
+            elif (event := event_from_notification(line, fallback_id=origin)) is not None:
+                yield event
+        except orjson.JSONDecodeError as exc:
+            dead.put(origin, line, f"not JSON: {exc}")
+        except InputError as exc:
+            dead.put(origin, line, str(exc))

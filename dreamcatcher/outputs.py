@@ -15,7 +15,9 @@ from adapters.alerting.notice import Notice
 from adapters.alerting.sinks.terminal import TerminalSink
 from adapters.remediation import Remediator
 from dreamcatcher.config import load_config
+from dreamcatcher.errors import RuntimeFailure
 from engine.firing import Firing
+from engine.yamlsource import SourceError
 
 FiringHandler = Callable[[Firing], None]
 
@@ -48,12 +50,18 @@ class Outputs:
 
 
 def open_outputs(config_path: Path | None, fmt: str) -> Outputs:
-    """The printer without a config, else the configured router plus remediation."""
+    """The printer without a config, else the configured router plus remediation;
+    a config that cannot be used raises ``RuntimeFailure`` (one line, status 1)."""
     if config_path is None:
         return Outputs(printer(fmt), lambda: None)
-    config = load_config(config_path)
-    router = build_router(config.alerting)
-    remediator = Remediator(config.remediation, config.audit_log)
+    try:
+        config = load_config(config_path)
+        router = build_router(config.alerting)
+        remediator = Remediator(config.remediation, config.audit_log)
+    except SourceError as exc:  # already names file:line: field
+        raise RuntimeFailure("config", str(exc)) from None
+    except (ValueError, OSError) as exc:  # a sink that cannot start (bad URL, file)
+        raise RuntimeFailure("config", f"{config_path}: {exc}") from None
 
     def handle(firing: Firing) -> None:
         router.submit(firing)

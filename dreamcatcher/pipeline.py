@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import heapq
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
@@ -20,6 +22,61 @@ FiringHandler = Callable[[Firing], None]
 def merge_by_time(streams: Iterable[Iterable[Event]]) -> Iterator[Event]:
     """Several time-ordered streams merged as if they had arrived live."""
     return heapq.merge(*streams, key=lambda e: e.time)
+
+
+class LiveBatches:
+    """Events of a live input (a pipe, stdin), handed over in batches of whatever
+    has arrived: a reader thread queues each event as its line is read, and a
+    batch ends as soon as the queue runs dry, so no event waits for 511 more.
+
+    Regular files do not come through here: their events are batched by count
+    with no per-event thread hand-off.
+    """
+
+    _END = object()
+
+    def __init__(self, events: Iterable[Event], batch: int = 512) -> None:
+        self.events = events
+        self.batch = batch
+
+    def __iter__(self) -> Iterator[Event]:
+        for chunk in self.batches():
+            yield from chunk
+
+    def batches(self) -> Iterator[list[Event]]:
+        """Blocks only while nothing at all is ready; a reader's exception is re-raised."""
+        ready: queue.SimpleQueue[object] = queue.SimpleQueue()
+
+        def read() -> None:
+            try:
+                for event in self.events:
+                    ready.put(event)
+            except BaseException as exc:  # handed to the consumer, raised there
+                ready.put(exc)
+            finally:
+                ready.put(self._END)
+
+        threading.Thread(target=read, name="dreamcatcher-input", daemon=True).start()
+        while True:
+            item = ready.get()
+            chunk: list[Event] = []
+            while True:
+                if item is self._END:
+                    if chunk:
+                        yield chunk
+                    return
+                if isinstance(item, BaseException):
+                    if chunk:  # what was read before the failure still counts
+                        yield chunk
+                    raise item
+                chunk.append(item)  # type: ignore[arg-type]
+                if len(chunk) >= self.batch:
+                    break
+                try:
+                    item = ready.get_nowait()
+                except queue.Empty:
+                    break
+            yield chunk
 
 
 class Pipeline:
@@ -48,8 +105,13 @@ class Pipeline:
     def run(self, events: Iterable[Event], progress: Progress | None = None,
             drain: bool = True, batch: int = 512) -> None:
         """Every event in order, handed over ``batch`` at a time (alerts come out in order)."""
-        source = iter(events)
-        while chunk := list(islice(source, batch)):
+        chunks: Iterator[list[Event]]
+        if isinstance(events, LiveBatches):
+            chunks = events.batches()
+        else:
+            source = iter(events)
+            chunks = iter(lambda: list(islice(source, batch)), [])
+        for chunk in chunks:
             self.handle_batch(chunk)
             if progress is not None:
                 progress.update(self.events, self.firings)

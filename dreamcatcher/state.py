@@ -6,9 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from adapters.state import StateConfig, build_store
+from pydantic import ValidationError
+
+from adapters.state import StateConfig, StoreUnavailable, build_store
 from dreamcatcher.config import load_config
+from dreamcatcher.errors import RuntimeFailure, UsageError, redact_text, redact_url
 from engine.store import StateStore
+from engine.yamlsource import SourceError
 
 
 def add_state_options(parser: Any) -> None:
@@ -20,9 +24,22 @@ def add_state_options(parser: Any) -> None:
 
 
 def store_from_args(args: argparse.Namespace) -> StateStore:
-    config = load_config(args.config).state if args.config else StateConfig()
+    """The store, contacted now: a bad config, URL or a server that is down is one
+    ``RuntimeFailure`` line naming the URL (password hidden) and the cause."""
+    try:
+        config = load_config(args.config).state if args.config else StateConfig()
+    except SourceError as exc:
+        raise RuntimeFailure("config", str(exc)) from None
     update = {name: value for name, value in
               (("url", args.state_url), ("prefix", args.state_prefix)) if value is not None}
     if update:
-        config = StateConfig.model_validate({**config.model_dump(), **update})
-    return build_store(config)
+        try:
+            config = StateConfig.model_validate({**config.model_dump(), **update})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise UsageError("state", f"--state-{first['loc'][0]}: {first['msg']}") from None
+    try:
+        return build_store(config)
+    except StoreUnavailable as exc:
+        raise RuntimeFailure("state", f"cannot use {redact_url(exc.url)}: "
+                             f"{redact_text(exc.reason, exc.url)}") from None

@@ -74,12 +74,32 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: str) -> None:
             _walk(item, (*loc, index), lines, path)
 
 
+def read_text(path: Path) -> str:
+    """The file as UTF-8 text; unreadable or binary content is a ``SourceError`` like
+    any other mistake in the file, located at the line of the first bad byte."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(str(path), 1, "", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SourceError(str(path), line, "", f"not UTF-8 text (byte 0x{data[exc.start]:02x} "
+                          f"at offset {exc.start})") from None
+
+
 def load_documents(path: Path | str, text: str | None = None) -> list[Document]:
     """Every document of a YAML file, safely loaded (no tags that run code)."""
     name = str(path)
     if text is None:
-        text = Path(path).read_text(encoding="utf-8")
-    loader = yaml.SafeLoader(text)
+        text = read_text(Path(path))
+    try:  # the reader refuses control characters as soon as it is built
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise SourceError(name, line, "", f"not YAML text: {exc.reason} "
+                          f"(character #x{exc.character:04x})") from None
     docs: list[Document] = []
     try:
         while loader.check_node():

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from adapters.alerting.delivery import RetryPolicy
 from adapters.alerting.durations import parse_duration
@@ -20,6 +20,7 @@ from adapters.alerting.sinks.terminal import TerminalSink
 from adapters.alerting.sinks.webhook import WebhookSink
 
 SinkType = Literal["chat", "alertmanager", "webhook", "jsonl", "terminal"]
+URL_REQUIRED = ("chat", "alertmanager", "webhook")
 
 
 def _seconds(value: Any) -> float:
@@ -34,12 +35,21 @@ class SinkConfig(BaseModel):
 
     type: SinkType
     name: str = ""
-    url: str = ""
+    url: str = Field(default="", validate_default=True)
     min_severity: Literal["info", "warning", "critical"] = "info"
     timeout: float = 10.0
     options: dict[str, Any] = Field(default_factory=dict)
 
     _check_timeout = field_validator("timeout", mode="before")(_seconds)
+
+    @field_validator("url")
+    @classmethod
+    def _url_where_needed(cls, url: str, info: ValidationInfo) -> str:
+        """Refused when the file is read (with its line), not when the first alert goes."""
+        kind = info.data.get("type")
+        if kind in URL_REQUIRED and not url:
+            raise ValueError(f"a {kind} sink needs a url")
+        return url
 
     def label(self) -> str:
         return self.name or self.type
@@ -84,7 +94,7 @@ def build_sink(cfg: SinkConfig) -> Sink:
     """Instantiate one configured sink; raises ValueError on a bad URL or option."""
     opts = dict(cfg.options)
     name = cfg.label()
-    if cfg.type in ("chat", "alertmanager", "webhook") and not cfg.url:
+    if cfg.type in URL_REQUIRED and not cfg.url:
         raise ValueError(f"sink {name}: url is required for type {cfg.type}")
     try:
         if cfg.type == "chat":

@@ -9,11 +9,12 @@ from adapters.logs.pipeline import events_from_file, parse_lines
 from adapters.logs.router import PARSERS, kind_for_origin
 from adapters.logs.stats import UnparsedStats
 from adapters.logs.stdin import read_stdin
-from adapters.logs.syslog import SyslogServer
+from adapters.logs.syslog import ListenError, SyslogServer
 
 __all__ = [
     "PARSERS",
     "FileFollower",
+    "ListenError",
     "OffsetStore",
     "SyslogServer",
     "UnparsedStats",

@@ -59,6 +59,18 @@ def parse_syslog(message: str, year: int) -> Header:
     return head
 
 
+class ListenError(OSError):
+    """The syslog socket could not be bound (port in use, address not ours)."""
+
+    def __init__(self, errno: int | None, strerror: str, host: str, port: int,
+                 proto: str) -> None:
+        super().__init__(errno, strerror)
+        self.host, self.port, self.proto = host, port, proto
+
+    def __str__(self) -> str:
+        return f"cannot listen on {self.host}:{self.port} ({self.proto}): {self.strerror}"
+
+
 @dataclass
 class SyslogCounters:
     """What the server saw: messages, events, and what it had to drop (with why)."""
@@ -119,14 +131,24 @@ class SyslogServer:
             self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             with contextlib.suppress(OSError):
                 self._udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-            self._udp.bind((host, port))
+            self._bind(self._udp, host, port, "udp")
             self._udp.settimeout(0.2)
         if tcp:
             self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._tcp.bind((host, port if not udp or port else 0))
+            self._bind(self._tcp, host, port if not udp or port else 0, "tcp")
             self._tcp.listen(64)
             self._tcp.settimeout(0.2)
+
+    def _bind(self, sock: socket.socket, host: str, port: int, proto: str) -> None:
+        """Bind or raise ``ListenError`` naming the address, having closed what was open."""
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            for opened in (self._udp, self._tcp):
+                if opened is not None:
+                    opened.close()
+            raise ListenError(exc.errno, exc.strerror or str(exc), host, port, proto) from exc
 
     @property
     def udp_address(self) -> tuple[str, int] | None:

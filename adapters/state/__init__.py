@@ -1,6 +1,6 @@
 """Shared state stores: the engine's StateStore contract on external servers."""
 
-from adapters.state.config import StateConfig, build_store
+from adapters.state.config import StateConfig, StoreUnavailable, build_store
 from adapters.state.redis_store import RedisStore, UpdateConflict
 
-__all__ = ["RedisStore", "StateConfig", "UpdateConflict", "build_store"]
+__all__ = ["RedisStore", "StateConfig", "StoreUnavailable", "UpdateConflict", "build_store"]

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from adapters.alerting.durations import parse_duration
 from adapters.state.redis_store import DEFAULT_PREFIX, DEFAULT_WALL_TTL_MARGIN, RedisStore
 from engine.memstore import MemoryStore
 from engine.store import StateStore
+
+
+class StoreUnavailable(RuntimeError):
+    """The configured state server cannot be used; ``url`` is for the message (the
+    caller redacts it), ``reason`` is the client's own explanation."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(reason)
+        self.url, self.reason = url, reason
 
 
 def _seconds(value: Any) -> Any:
@@ -45,7 +55,10 @@ def build_store(config: StateConfig) -> StateStore:
     """The configured store; Redis is contacted at once, so a bad URL fails at startup."""
     if config.url is None:
         return MemoryStore()
-    store = RedisStore.from_url(config.url, config.prefix,
-                                wall_ttl_margin=config.wall_ttl_margin)
-    store.client.ping()
+    try:
+        store = RedisStore.from_url(config.url, config.prefix,
+                                    wall_ttl_margin=config.wall_ttl_margin)
+        store.client.ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        raise StoreUnavailable(config.url, str(exc) or type(exc).__name__) from exc
     return store

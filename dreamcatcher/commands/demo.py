@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from dreamcatcher.commands.replay import add_replay_arguments, replay
+from dreamcatcher.errors import RuntimeFailure, UsageError
 from dreamcatcher.resources import demo_day
 
 
@@ -23,12 +23,12 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.files:
-        print("demo takes no files (it replays the bundled bad day or quiet day)",
-              file=sys.stderr)
-        return 2
+        raise UsageError("demo", "takes no files (it replays the bundled bad day or quiet day)")
     day = "quiet-day" if args.quiet_day else "bad-day"
-    files = demo_day(day)
+    try:
+        files = demo_day(day)
+    except OSError as exc:
+        raise RuntimeFailure("demo", str(exc)) from None
     if not files:
-        print(f"the bundled {day} has no data; reinstall dreamcatcher", file=sys.stderr)
-        return 1
+        raise RuntimeFailure("demo", f"the bundled {day} has no data; reinstall dreamcatcher")
     return replay(args, files)

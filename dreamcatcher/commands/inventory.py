@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from typing import Any
 
 from adapters.inventory import SnapshotError, facts_from_files
+from dreamcatcher.errors import RuntimeFailure
 
 
 def register(subparsers: Any) -> None:
@@ -27,9 +27,8 @@ def run_load(args: argparse.Namespace) -> int:
         f.close()
     try:
         facts = facts_from_files(paths)
-    except SnapshotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except (SnapshotError, OSError) as exc:
+        raise RuntimeFailure("inventory load", str(exc)) from None
     kinds = Counter(f.kind for f in facts)
     linked = sum(1 for f in facts if f.kind == "port" and f.fields.get("device_id"))
     print(", ".join(f"{n} {k}s" for k, n in sorted(kinds.items())) or "no facts")

@@ -18,7 +18,15 @@ import orjson
 import yaml
 
 from adapters.deadletter import DeadLetters
-from adapters.logs import FileFollower, OffsetStore, SyslogServer, UnparsedStats, read_stdin
+from adapters.logs import (
+    FileFollower,
+    ListenError,
+    OffsetStore,
+    SyslogServer,
+    UnparsedStats,
+    read_stdin,
+)
+from dreamcatcher.errors import RuntimeFailure, UsageError
 from engine.events import Event
 
 
@@ -40,9 +48,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    conf: dict[str, Any] = {}
-    if args.config:
-        conf = yaml.safe_load(args.config.read_text()) or {}
+    conf = _read_config(args.config) if args.config else {}
     routes = conf.get("routes") or None
     files = [{"path": f.split(":", 1)[0], "kind": [*f.split(":", 1), None][1]}
              for f in args.file] + list(conf.get("files") or [])
@@ -75,12 +81,17 @@ def run(args: argparse.Namespace) -> int:
             t.start()
             threads.append(t)
         if syslog_conf is not None:
-            server = SyslogServer(
-                emit, host=syslog_conf.get("bind", args.bind),
-                port=int(syslog_conf.get("port", args.port)),
-                senders=syslog_conf.get("senders"), routes=routes, stats=stats,
-                dead_letters=dead,
-            ).start()
+            try:
+                server = SyslogServer(
+                    emit, host=syslog_conf.get("bind", args.bind),
+                    port=int(syslog_conf.get("port", args.port)),
+                    senders=syslog_conf.get("senders"), routes=routes, stats=stats,
+                    dead_letters=dead,
+                ).start()
+            except ListenError as exc:  # port in use, address not ours
+                raise RuntimeFailure("syslog", str(exc)) from None
+            except OSError as exc:  # e.g. a bind address that does not resolve
+                raise RuntimeFailure("syslog", f"cannot listen: {exc}") from None
             print(f"syslog on udp {server.udp_address} tcp {server.tcp_address}",
                   file=sys.stderr)
         if args.stdin:
@@ -90,9 +101,8 @@ def run(args: argparse.Namespace) -> int:
             if not followers and server is None:
                 return _report(stats)
         if not threads and server is None:
-            print("nothing to listen to: give --file, --syslog, --stdin or --config",
-                  file=sys.stderr)
-            return 2
+            raise UsageError("listen", "nothing to listen to: give --file, --syslog, "
+                             "--stdin or --config")
         stop.wait()
     finally:
         stop.set()
@@ -101,6 +111,17 @@ def run(args: argparse.Namespace) -> int:
         for t in threads:
             t.join(timeout=2)
     return _report(stats)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The listen config as a mapping; unreadable or not YAML is one line, status 1."""
+    try:
+        conf = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RuntimeFailure("listen", f"{path}: {' '.join(str(exc).split())}") from None
+    if not isinstance(conf, dict):
+        raise RuntimeFailure("listen", f"{path}: a listen config is a YAML mapping")
+    return conf
 
 
 def _report(stats: UnparsedStats) -> int:

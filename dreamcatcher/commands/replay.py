@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
 from adapters.deadletter import DeadLetters
-from dreamcatcher.inputs import events_from_path
+from dreamcatcher.argtypes import duration, input_kind
+from dreamcatcher.errors import RuntimeFailure, UsageError
+from dreamcatcher.inputs import events_from_path, events_from_stream, is_stream
 from dreamcatcher.outputs import open_outputs
-from dreamcatcher.pipeline import Pipeline, Progress, merge_by_time
+from dreamcatcher.pipeline import LiveBatches, Pipeline, Progress, merge_by_time
 from dreamcatcher.progress import InputMeter
 from dreamcatcher.resources import shipped_rules
 from dreamcatcher.summary import Delivery, RunTally, format_summary
 from engine.engine import Engine
+from engine.events import Event
 from engine.loader import RuleErrors, load_rules
-from engine.schema import parse_duration
-from engine.yamlsource import SourceError
+from engine.schema import Rule
 
 
 def register(subparsers: Any) -> None:
@@ -30,14 +33,18 @@ def register(subparsers: Any) -> None:
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", type=Path, help="input files, merged by event time")
+    parser.add_argument("files", nargs="*", type=Path,
+                        help="input files or folders (their files), merged by event time; "
+                        "- reads standard input as it arrives")
     parser.add_argument("--rules", type=Path, action="append",
                         help="rule files or folders (default: the shipped rule pack)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people, json: one object per alert")
-    parser.add_argument("--kind", help="force the input kind (events, notifications, "
+    parser.add_argument("--kind", type=input_kind,
+                        help="force the input kind (events, notifications, "
                         "or a log kind such as nova-api, switch, dnsmasq)")
-    parser.add_argument("--lateness", default="5s", help="out-of-order tolerance (default 5s)")
+    parser.add_argument("--lateness", type=duration, default="5s",
+                        help="out-of-order tolerance (default 5s)")
     parser.add_argument("--no-drain", action="store_true",
                         help="stop the clock at the last event instead of firing open deadlines")
     parser.add_argument("--dead-letter", type=Path,
@@ -55,44 +62,74 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                         "by default that exits 1, since the alerts may be incomplete")
 
 
-def replay(args: argparse.Namespace, files: list[Path]) -> int:
+def rules_or_fail(paths: list[Path]) -> list[Rule]:
+    """The rules, or every ``file:line: field: message`` and one closing line (status 1)."""
     try:
-        rules = load_rules(args.rules or [shipped_rules()])
+        return load_rules(paths)
     except RuleErrors as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return 1
-    engine = Engine(rules, lateness=parse_duration(args.lateness))
+        raise RuntimeFailure("rules", f"{len(exc.errors)} error(s), nothing replayed",
+                             details=[str(e) for e in exc.errors]) from None
+
+
+def input_files(files: list[Path], dead_path: Path) -> list[Path]:
+    """The inputs, a folder standing for its regular files (sorted, hidden ones and
+    our own dead-letter file left out); a missing input is a usage error."""
+    missing = [f for f in files if not is_stream(f) and not f.exists()]
+    if missing:
+        raise UsageError("replay", f"no such file: {', '.join(map(str, missing))}")
+    out: list[Path] = []
+    for path in files:
+        if is_stream(path) or not path.is_dir():
+            out.append(path)
+            continue
+        inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
+                        and p.resolve() != dead_path.resolve())
+        if not inside:
+            raise UsageError("replay", f"{path}: folder holds no files to replay")
+        out.extend(inside)
+    if sum(1 for f in out if str(f) == "-") > 1:
+        raise UsageError("replay", "- (standard input) can be given only once")
+    return out
+
+
+def input_events(files: list[Path], dead: DeadLetters, kind: str | None, tally: RunTally,
+                 meter: InputMeter) -> Iterable[Event]:
+    """All inputs merged by time, each counted for the summary; with a live input
+    among them, batched as it arrives."""
+    streams: list[Iterator[Event]] = [
+        tally.count("stdin" if str(f) == "-" else str(f),
+                    events_from_stream(f, dead, kind, stats=tally.stats) if is_stream(f)
+                    else events_from_path(f, dead, kind, stats=tally.stats, opener=meter.open))
+        for f in files
+    ]
+    merged = merge_by_time(streams)
+    return LiveBatches(merged) if any(map(is_stream, files)) else merged
+
+
+def replay(args: argparse.Namespace, files: list[Path]) -> int:
+    rules = rules_or_fail(args.rules or [shipped_rules()])
+    engine = Engine(rules, lateness=args.lateness)
     if args.inventory:
         from adapters.inventory import SnapshotError, facts_from_files
 
         try:
             engine.load_facts(facts_from_files(args.inventory))
         except (SnapshotError, OSError) as exc:
-            print(f"inventory: {exc}", file=sys.stderr)
-            return 1
+            raise RuntimeFailure("inventory", str(exc)) from None
     dead_path = args.dead_letter or Path("dreamcatcher.deadletter.jsonl")
+    files = input_files(files, dead_path)
     dead = DeadLetters(dead_path)
-    missing = [f for f in files if not f.exists()]
-    if missing:
-        print(f"no such file: {', '.join(map(str, missing))}", file=sys.stderr)
-        return 2
     meter = InputMeter(files)
     progress = Progress(enabled=args.progress, meter=meter)
     tally = RunTally()
     # the one place alerts and progress meet: whatever writes to stdout or stderr
     # during the run (printer, terminal sinks, warnings) first erases the progress line
     with redirect_stdout(progress.guard(sys.stdout)), redirect_stderr(progress.guard(sys.stderr)):
-        try:
-            outputs = open_outputs(args.config, args.format)
-        except (SourceError, OSError) as exc:
-            print(f"config: {exc}", file=sys.stderr)
-            return 1
+        outputs = open_outputs(args.config, args.format)
         pipeline = Pipeline(engine, tally.counting(outputs.handle))
-        streams = [tally.count(str(f), events_from_path(f, dead, args.kind, stats=tally.stats,
-                                                        opener=meter.open)) for f in files]
         try:
-            pipeline.run(merge_by_time(streams), progress, drain=not args.no_drain)
+            pipeline.run(input_events(files, dead, args.kind, tally, meter), progress,
+                         drain=not args.no_drain)
         finally:
             outputs.close()
     delivery = None
@@ -114,6 +151,6 @@ def exit_status(rejected: int, allow_rejects: bool) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if not args.files:
-        print("replay needs at least one file (or try `dreamcatcher demo`)", file=sys.stderr)
-        return 2
+        raise UsageError("replay", "needs at least one file, or - for standard input "
+                         "(or try `dreamcatcher demo`)")
     return replay(args, list(args.files))

@@ -25,14 +25,15 @@ import orjson
 
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS, NotificationConsumer
 from adapters.deadletter import DeadLetters
+from dreamcatcher.argtypes import duration
+from dreamcatcher.commands.replay import rules_or_fail
+from dreamcatcher.errors import redact_url
 from dreamcatcher.outputs import build_outputs
 from dreamcatcher.pipeline import Pipeline
 from dreamcatcher.resources import shipped_rules
 from dreamcatcher.state import add_state_options, store_from_args
 from engine.engine import Engine
 from engine.events import Event
-from engine.loader import load_rules
-from engine.schema import parse_duration
 
 Handler = Callable[[list[Event]], None]
 
@@ -53,8 +54,8 @@ def build_handler(args: argparse.Namespace) -> Handler:
     """
     if args.print_events:
         return print_events
-    engine = Engine(load_rules(args.rules or [shipped_rules()]), store_from_args(args),
-                    lateness=parse_duration(args.lateness))
+    engine = Engine(rules_or_fail(args.rules or [shipped_rules()]), store_from_args(args),
+                    lateness=args.lateness)
     on_firing, _close = build_outputs(args.config, args.format)
     pipeline = Pipeline(engine, on_firing)
     lock = threading.Lock()
@@ -88,6 +89,19 @@ def build_consumer(args: argparse.Namespace, handler: Handler) -> NotificationCo
     )
 
 
+#: What kombu reaches RabbitMQ with (``rabbit``/``kombu`` are oslo.messaging's names).
+TRANSPORTS = ("rabbit", "kombu", "amqp", "amqps", "pyamqp")
+
+
+def transport_url(value: str) -> str:
+    """Refused at parse time: kombu would otherwise fail on it deep in ``run()``."""
+    scheme, sep, _ = value.partition("://")
+    if not sep or scheme not in TRANSPORTS:
+        raise argparse.ArgumentTypeError(
+            f"{redact_url(value)} is not a RabbitMQ URL (rabbit://user:pass@host:5672/)")
+    return value
+
+
 def _csv(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -118,7 +132,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "run", help="consume OpenStack notifications from RabbitMQ",
         description="Bind a durable queue to the service exchanges and process notifications.")
-    parser.add_argument("--transport-url", required=True,
+    parser.add_argument("--transport-url", required=True, type=transport_url,
                         help="oslo.messaging style URL, e.g. rabbit://user:pass@host:5672/")
     parser.add_argument("--exchanges", type=_csv, default=list(DEFAULT_EXCHANGES),
                         help="comma-separated service exchanges (default: %(default)s)")
@@ -139,7 +153,8 @@ def register(subparsers: Any) -> None:
                              "the <prefix>.dead queue")
     parser.add_argument("--rules", type=Path, action="append",
                         help="rule files or folders (default: the shipped rule pack)")
-    parser.add_argument("--lateness", default="5s", help="out-of-order tolerance (default 5s)")
+    parser.add_argument("--lateness", type=duration, default="5s",
+                        help="out-of-order tolerance (default 5s)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--config", type=Path,
                         help="deployment config (alert sinks, remediation)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import yaml
 
 from adapters.alerting.durations import parse_duration
 from adapters.alerting.silences import Silence, SilenceFile
+from dreamcatcher.errors import RuntimeFailure, UsageError
 
 ENV_FILE = "DREAMCATCHER_SILENCES"
 
@@ -111,10 +111,10 @@ def run(args: argparse.Namespace) -> int:
         if args.silence_command == "list":
             return _list(store, args)
         if store.expire(args.id) is None:
-            print(f"no silence with id {args.id}", file=sys.stderr)
-            return 1
+            raise RuntimeFailure("silence expire", f"no silence with id {args.id}")
         print(f"expired {args.id}")
         return 0
-    except (ValueError, OSError) as exc:
-        print(f"dreamcatcher silence: {exc}", file=sys.stderr)
-        return 2
+    except ValueError as exc:  # a wrong --for, --until, --label or no file named
+        raise UsageError(f"silence {args.silence_command}", str(exc)) from None
+    except OSError as exc:
+        raise RuntimeFailure(f"silence {args.silence_command}", str(exc)) from None

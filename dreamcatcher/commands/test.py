@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from dreamcatcher.errors import UsageError
 from dreamcatcher.ruletest import find_test_files, run_file
 from engine.loader import RuleErrors
 from engine.yamlsource import SourceError
@@ -20,10 +20,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        raise UsageError("test", f"no such file or folder: {', '.join(missing)}")
     files = find_test_files(args.paths)
     if not files:
-        print("no *.test.yaml files found", file=sys.stderr)
-        return 2
+        raise UsageError("test", "no *.test.yaml files found")
     passed = failed = 0
     for path in files:
         try:
