@@ -100,7 +100,7 @@ def test_a_real_log_kind_is_accepted(tmp_path: Path) -> None:
     result = dc("replay", "--kind", "switch", str(log), "--rules", str(RULES),
                 "--dead-letter", str(tmp_path / "dead.jsonl"))
     assert result.returncode == 0, result.stderr
-    assert "1 events" in result.stderr
+    assert result.stderr.startswith("1 event, "), result.stderr
 
 
 def test_a_bad_duration_is_refused_at_parse_time(tmp_path: Path) -> None:
@@ -229,7 +229,7 @@ def test_stdin_is_read_once_and_fully(tmp_path: Path, name: str) -> None:
     result = dc("replay", "--rules", str(RULES), "--format", "json",
                 "--dead-letter", str(tmp_path / "dead.jsonl"), name, stdin=data)
     assert result.returncode == 0, result.stderr
-    assert "2 events, 1 alerts" in result.stderr
+    assert result.stderr.startswith("2 events, 1 alert from"), result.stderr
     assert [json.loads(line)["rule"] for line in result.stdout.splitlines()] == ["single-bpdu"]
 
 
