@@ -98,6 +98,16 @@ def test_the_cli_refuses_each_of_the_three(tmp_path: Path, capsys: pytest.Captur
     assert f"{tmp_path / 'var.yaml'}:11: alert.text: template: 'evnt' is not defined" in err
 
 
+def test_validate_and_test_without_paths_check_the_shipped_pack(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    shipped = len(list(shipped_rules().glob("*.yaml"))) - len(list(
+        shipped_rules().glob("*.test.yaml")))
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().out == f"{shipped} rules OK\n"
+    assert main(["test"]) == 0
+    assert capsys.readouterr().out.endswith(" passed, 0 failed\n")
+
+
 def test_a_glob_that_matches_nothing(tmp_path: Path, check: RuleCheck) -> None:
     rule = ("rule: g\nseverity: info\nwhen:\n"
             "  event: ['compute.instanse.*', 'compute.instance.*']\nalert: {title: x}\n")

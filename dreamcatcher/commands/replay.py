@@ -18,6 +18,7 @@ from dreamcatcher.pipeline import LiveBatches, Pipeline, Progress, merge_by_time
 from dreamcatcher.progress import InputMeter
 from dreamcatcher.resources import shipped_rules
 from dreamcatcher.summary import Delivery, RunTally, format_summary
+from dreamcatcher.words import plural
 from engine.engine import Engine
 from engine.events import Event
 from engine.loader import RuleErrors, load_rules
@@ -67,7 +68,7 @@ def rules_or_fail(paths: list[Path]) -> list[Rule]:
     try:
         return load_rules(paths)
     except RuleErrors as exc:
-        raise RuntimeFailure("rules", f"{len(exc.errors)} error(s), nothing replayed",
+        raise RuntimeFailure("rules", f"{plural(len(exc.errors), 'error')}, nothing replayed",
                              details=[str(e) for e in exc.errors]) from None
 
 
