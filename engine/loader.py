@@ -15,7 +15,7 @@ from engine.schema import Rule
 from engine.yamlsource import Document, SourceError, format_loc, load_documents
 
 RULE_TEST_SUFFIX = ".test.yaml"
-#: an extra check of a valid rule (``engine.rulechecks``): (field path, message) per problem
+#: an extra check of a valid rule (``engine.rulecheck``): (field path, message) per problem
 Check = Callable[[Rule], list[tuple[Loc, str]]]
 
 

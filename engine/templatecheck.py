@@ -18,8 +18,8 @@ from typing import Any
 from jinja2 import ChainableUndefined, TemplateRuntimeError, Undefined, UndefinedError
 from jinja2.utils import missing
 
+from engine.pathcheck import EventView, FiringView, Problem, suggest
 from engine.predicates import Loc
-from engine.rulecheck import EventView, FiringView, Problem, suggest
 from engine.schema import Rule
 from engine.templates import make_environment
 
