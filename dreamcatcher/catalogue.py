@@ -3,7 +3,7 @@
 Each producer declares its own part next to the code that emits it: log
 parsers (``Parser.emits``), notification mappings (``known_types`` with their
 ``fields``/``data``/``facts``) and inventory snapshots (``FACT_FIELDS``). The
-engine only checks rules against the result (``engine.rulechecks``).
+engine only checks rules against the result (``engine.rulecheck``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,13 @@ from engine.compiler import compile_rule
 from engine.memstore import MemoryStore
 from engine.predicates import CompileError, Loc
 from engine.schema import Rule
-from engine.yamlsource import Document, SourceError, format_loc, load_documents
+from engine.yamlsource import (
+    Document,
+    SourceError,
+    format_loc,
+    load_documents,
+    validation_problems,
+)
 
 RULE_TEST_SUFFIX = ".test.yaml"
 #: an extra check of a valid rule (``engine.rulecheck``): (field path, message) per problem
@@ -55,16 +61,7 @@ def _validate(doc: Document, check: Check | None = None) -> tuple[Rule | None, l
     try:
         rule = Rule.model_validate(doc.data)
     except ValidationError as exc:
-        errors = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-            message = err["msg"]
-            if err["type"] == "extra_forbidden":
-                message = "unknown key"
-            elif err["type"] == "missing":
-                message = "required key is missing"
-            errors.append(doc.error(loc, message))
-        return None, errors
+        return None, [doc.error(loc, message) for loc, message in validation_problems(exc)]
     try:  # compile against a scratch store: catches bad operators, regexes, templates
         compile_rule(rule, MemoryStore(), 0.0)
     except CompileError as exc:

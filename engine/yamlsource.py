@@ -119,6 +119,22 @@ def load_documents(path: Path | str, text: str | None = None) -> list[Document]:
     return docs
 
 
+def validation_problems(exc: ValidationError) -> list[tuple[Loc, str]]:
+    """pydantic's errors as (field path, message), in words a YAML author reads:
+    ``unknown key``, ``required key is missing``, a validator's own sentence."""
+    problems: list[tuple[Loc, str]] = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+        problems.append((loc, message))
+    return problems
+
+
 def load_model(path: Path | str, model: type[M], what: str = "file") -> M:
     """A one-document YAML file validated as ``model``; the first mistake raises
     ``SourceError`` with its line and field."""
@@ -129,6 +145,5 @@ def load_model(path: Path | str, model: type[M], what: str = "file") -> M:
     try:
         return model.model_validate(doc.data or {})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-        raise doc.error(loc, err["msg"]) from None
+        loc, message = validation_problems(exc)[0]
+        raise doc.error(loc, message) from None

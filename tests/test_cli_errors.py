@@ -142,7 +142,7 @@ def test_a_chat_sink_without_url_is_a_config_error(tmp_path: Path) -> None:
     config.write_text("alerting:\n  sinks:\n    - {type: chat}\n")
     one_line(dc("replay", str(jsonl(tmp_path / "e.jsonl", BPDU)), "--config", str(config)), 1,
              f"dreamcatcher: config: {config}:3: alerting.sinks[0].url: "
-             "Value error, a chat sink needs a url")
+             "a chat sink needs a url")
 
 
 # -- services ---------------------------------------------------------------------------

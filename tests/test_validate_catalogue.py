@@ -14,7 +14,7 @@ from dreamcatcher.catalogue import shipped_catalogue
 from dreamcatcher.cli import main
 from dreamcatcher.resources import shipped_rules
 from engine.loader import RuleErrors, load_rules
-from engine.rulechecks import RuleCheck, rule_check
+from engine.rulecheck import RuleCheck, rule_check
 
 ROOT = Path(__file__).resolve().parents[1]
 DHCP_EXPECT = """\

@@ -12,7 +12,7 @@ from dreamcatcher.catalogue import shipped_catalogue
 from dreamcatcher.resources import shipped_rules
 from dreamcatcher.words import plural
 from engine.loader import RuleErrors, load_rules
-from engine.rulechecks import rule_check
+from engine.rulecheck import rule_check
 
 
 def register(subparsers: Any) -> None:
