@@ -27,6 +27,8 @@ __all__ = ["Delivery", "RunTally", "display", "format_summary", "plural"]
 def display(path: Path | str) -> str:
     """A path as short as it can be and still be found: relative to here when inside."""
     text = str(path)
+    if not os.path.isabs(text) or os.getcwd() == os.sep:
+        return text
     try:
         rel = os.path.relpath(text)
     except ValueError:  # another drive on Windows

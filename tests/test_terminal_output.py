@@ -16,7 +16,7 @@ import pytest
 from adapters.alerting.notice import Notice
 from adapters.alerting.sinks.terminal import TerminalSink
 from dreamcatcher.progress import ERASE, InputMeter, Progress
-from dreamcatcher.summary import Delivery, RunTally, format_summary, plural
+from dreamcatcher.summary import Delivery, RunTally, display, format_summary, plural
 from engine.events import Event
 from engine.firing import Firing
 
@@ -231,3 +231,23 @@ def test_demo_has_no_rejects_and_exits_0(tmp_path: Path) -> None:
     assert "Check:" in proc.stdout and " UTC " in proc.stdout
     long = [line for line in proc.stdout.splitlines() if len(line) > 100]
     assert all(len(line.split()) == 1 for line in long), long  # only unbreakable ids overhang
+
+
+def test_source_names_are_short_but_never_lose_their_root(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    inside = tmp_path / "logs" / "nova-api.log"
+    monkeypatch.chdir(tmp_path)
+    assert display(inside) == "logs/nova-api.log"
+    assert display("/var/log/syslog") == "/var/log/syslog"
+    assert display("relative.log") == "relative.log"
+    monkeypatch.chdir("/")  # from / a relative path would hide that it is absolute
+    assert display(inside) == str(inside)
+
+
+def test_demo_names_its_bundled_files(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "dreamcatcher.cli", "demo", "--quiet-day",
+                           "--dead-letter", str(tmp_path / "dead.jsonl")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^  quiet-day/notifications\.jsonl \(bundled\)\s+[\d,]+ events$",
+                     proc.stderr, re.M), proc.stderr

@@ -31,4 +31,4 @@ def run(args: argparse.Namespace) -> int:
         raise RuntimeFailure("demo", str(exc)) from None
     if not files:
         raise RuntimeFailure("demo", f"the bundled {day} has no data; reinstall dreamcatcher")
-    return replay(args, files)
+    return replay(args, files, {f: f"{day}/{f.name} (bundled)" for f in files})
