@@ -51,11 +51,13 @@ def is_notification(obj: Any) -> bool:
 
 
 def event_from_notification(obj: Any, fallback_id: str | None = None) -> Event | None:
-    """A raw notification (any shape, either envelope); None if deliberately ignored."""
+    """A raw notification (any shape, either envelope, or a bus recording's record);
+    None if deliberately ignored."""
     import adapters.notifications as notifications
+    from adapters.notifications.files import decode_document
 
     try:
-        message = notifications.decode_body(obj)
+        message = decode_document(obj)
         return notifications.normalize(message, fallback_id=fallback_id)
     except (notifications.DecodeError, notifications.NormalizationError) as exc:
         raise InputError(str(exc)) from None

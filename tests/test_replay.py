@@ -117,3 +117,24 @@ def test_text_output_strips_terminal_control_sequences_from_tenant_text(
     out = capsys.readouterr().out
     assert "instance web" in out and "-1" in out
     assert "\x1b[2J" not in out and "\x07" not in out
+
+
+def test_a_bus_recording_replays_the_same_from_a_file_and_from_a_pipe(
+        corpus: Path, tmp_path: Path) -> None:
+    """The real 2025.1 capture: every record is a message, whether read as a file
+    or streamed on standard input (where nothing can be sniffed twice)."""
+    import subprocess
+    import sys
+
+    recording = corpus / "openstack-2025.1/notifications.jsonl"
+    runs = []
+    for args, stdin in (([str(recording)], None), (["-"], recording.read_bytes())):
+        proc = subprocess.run(
+            [sys.executable, "-m", "dreamcatcher.cli", "replay", *args, "--format", "json",
+             "--dead-letter", str(tmp_path / "dead.jsonl")],
+            input=stdin, capture_output=True, timeout=120, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        runs.append(proc.stderr.decode().splitlines()[0])
+    assert not (tmp_path / "dead.jsonl").exists()
+    assert runs[0] == runs[1]
+    assert runs[0].startswith("448 events, ")

@@ -60,11 +60,15 @@ def recorded_body(document: Any) -> str | None:
     return None
 
 
-def _event(text: str, base: Path, fallback_time: datetime | None) -> Event | None:
-    document: Any = decode_body(text)
+def decode_document(text: str | bytes | dict[str, Any]) -> dict[str, Any]:
+    """``decode_body``, looking through a recorded bus message to the body it recorded."""
+    document = decode_body(text)
     body = recorded_body(document)
-    if body is not None:
-        document = decode_body(body)
+    return document if body is None else decode_body(body)
+
+
+def _event(text: str, base: Path, fallback_time: datetime | None) -> Event | None:
+    document: Any = decode_document(text)
     if has_refs(document):
         try:
             document = expand_refs(document, base)
