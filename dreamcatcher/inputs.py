@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from adapters.deadletter import DeadLetters
 from engine.events import Event
+from engine.yamlsource import format_loc, validation_problems
 
 if TYPE_CHECKING:
     from adapters.logs.stats import UnparsedStats
@@ -35,9 +36,8 @@ def event_from_json(obj: Any) -> Event:
     try:
         return Event.model_validate(obj)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "event"
-        raise InputError(f"{where}: {first['msg']}") from None
+        loc, message = validation_problems(exc)[0]
+        raise InputError(f"{format_loc(loc) or 'event'}: {message}") from None
 
 
 def is_notification(obj: Any) -> bool:

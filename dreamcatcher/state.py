@@ -12,7 +12,7 @@ from adapters.state import StateConfig, StoreUnavailable, build_store
 from dreamcatcher.config import load_config
 from dreamcatcher.errors import RuntimeFailure, UsageError, redact_text, redact_url
 from engine.store import StateStore
-from engine.yamlsource import SourceError
+from engine.yamlsource import SourceError, validation_problems
 
 
 def add_state_options(parser: Any) -> None:
@@ -36,8 +36,8 @@ def store_from_args(args: argparse.Namespace) -> StateStore:
         try:
             config = StateConfig.model_validate({**config.model_dump(), **update})
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise UsageError("state", f"--state-{first['loc'][0]}: {first['msg']}") from None
+            loc, message = validation_problems(exc)[0]
+            raise UsageError("state", f"--state-{loc[0]}: {message}") from None
     try:
         return build_store(config)
     except StoreUnavailable as exc:

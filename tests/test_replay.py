@@ -60,7 +60,7 @@ def test_malformed_lines_go_to_dead_letters_and_the_rest_runs(
     assert [r["origin"].rsplit(":", 1)[1] for r in rejected] == ["2", "3", "4"]
     assert rejected[0]["reason"].startswith("not JSON")
     assert rejected[1]["reason"].startswith("time:")
-    assert rejected[2]["reason"].startswith("colour: Extra inputs are not permitted")
+    assert rejected[2]["reason"].startswith("colour: unknown key")
     assert rejected[2]["raw"].startswith('{"id": "odd"')
     assert "3 inputs rejected, kept with the reason in" in captured.err
 
