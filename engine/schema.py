@@ -10,8 +10,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from engine.events import FactKind
 from engine.firing import Mode, Severity
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
 
 def _seconds(value: Any) -> float:
@@ -26,11 +26,15 @@ def _seconds(value: Any) -> float:
         parts = _PART.findall(text)
         if parts and "".join(n + u for n, u in parts) == text:
             return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    raise ValueError(f"{value!r} is not a duration (like 30s, 15m, 1h30m, 2d)")
+    raise ValueError(f"{value!r} is not a duration (like 30s, 15m, 1h30m, 2d, 1w)")
 
 
 def parse_duration(value: Any) -> float:
-    """``90``, ``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` -> seconds (positive)."""
+    """``90``, ``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"``, ``"1w"`` -> seconds (positive).
+
+    The one duration parser: rules, the command line and the deployment config
+    (``adapters.alerting.durations``) all read durations through it.
+    """
     seconds = _seconds(value)
     if seconds <= 0:
         raise ValueError("a duration must be positive")
@@ -38,10 +42,10 @@ def parse_duration(value: Any) -> float:
 
 
 def parse_offset(value: Any) -> float:
-    """Like a duration, but zero is allowed (an offset from a test's start)."""
+    """Like a duration, but zero is allowed (an offset from a test's start, a margin)."""
     seconds = _seconds(value)
     if seconds < 0:
-        raise ValueError("an offset cannot be negative")
+        raise ValueError(f"{value!r} cannot be negative")
     return seconds
 
 

@@ -83,6 +83,9 @@ def test_config_errors_are_clear() -> None:
         build_router(AlertingConfig.model_validate(
             {"sinks": [{"type": "chat", "url": "nosuchservice://x"}]}))
     assert parse_duration("1h30m") == 5400 and parse_duration(90) == 90
+    assert parse_duration("1w") == 7 * 86400 and parse_duration("0s") == 0  # a margin of none
+    with pytest.raises(ValueError, match="cannot be negative"):
+        parse_duration(-5)
 
 
 def test_silence_cli_add_list_expire(
