@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.catalogue import Catalogue, EventSpec, is_glob, split_fields
-from engine.events import Event
+from engine.paths import event_path_parts
 from engine.predicates import COMBINATORS, Loc
 from engine.schema import Match, Rule
 
 Problem = tuple[Loc, str]
-_MODEL_FIELDS = frozenset(Event.model_fields)
+#: model fields every event has but no producer declares (the line itself, its facts)
+_UNCHECKED = frozenset({"raw", "facts"})
 #: names every firing context has beside ``event``/``first``/``events`` and the joins
 OTHER_NAMES = ("count", "stats", "key", "rule", "fired_at")
 
@@ -112,18 +113,14 @@ class RuleChecker:
 
     def event_path(self, view: EventView, path: str, loc: Loc) -> None:
         """A path as ``engine.paths.event_getter`` reads it: the first step is checked."""
-        parts = path.split(".")
-        if parts[0] == "event" and len(parts) > 1:
-            parts = parts[1:]
-        if not all(parts):
+        try:
+            parts = event_path_parts(path)
+        except ValueError:
             return  # the compiler reports a bad path
         head = parts[0]
         if head == "data" and len(parts) > 1:
             self.field_of(view, parts[1], loc, data_only=True)
-        elif head in _MODEL_FIELDS - {"data"}:
-            if head not in ("raw", "facts"):
-                self.field_of(view, head, loc)
-        else:
+        elif head not in _UNCHECKED:
             self.field_of(view, head, loc)
 
     def where(self, where: Any, check: Any, loc: Loc) -> None:

@@ -43,6 +43,17 @@ def _walk(parts: tuple[str, ...]) -> Getter:
     return get
 
 
+def event_path_parts(path: str) -> tuple[str, ...]:
+    """The steps of an event path as ``event_getter`` reads them (``event.`` in front
+    dropped); ``ValueError`` for an empty step. ``validate`` checks paths through it too."""
+    parts = tuple(path.split("."))
+    if parts[0] == "event" and len(parts) > 1:
+        parts = parts[1:]
+    if any(not p for p in parts):
+        raise ValueError(f"bad path {path!r}")
+    return parts
+
+
 def event_getter(path: str) -> Getter:
     """A getter on an event's fields (``Event.__dict__``); ``event.`` in front is ignored.
 
@@ -51,11 +62,7 @@ def event_getter(path: str) -> Getter:
     model goes through pydantic's ``__getattr__`` hook, several times the cost.
     Envelope fields are one ``itemgetter``; ``data.x`` is one lookup more.
     """
-    parts = tuple(path.split("."))
-    if parts[0] == "event" and len(parts) > 1:
-        parts = parts[1:]
-    if any(not p for p in parts):
-        raise ValueError(f"bad path {path!r}")
+    parts = event_path_parts(path)
     head, rest = parts[0], parts[1:]
     first: Getter
     if head in _ENVELOPE and not (head == "data" and rest):
