@@ -101,20 +101,38 @@ def sniff_bytes(head: bytes, whole: Callable[[], bytes] | None = None) -> str:
     return "events"
 
 
+def _our_event(line: bytes, origin: str) -> Event:
+    return event_from_json(orjson.loads(line))
+
+
+def _notification_event(line: bytes, origin: str) -> Event | None:
+    return event_from_notification(line, fallback_id=origin)
+
+
+def _json_lines(lines: Iterable[bytes], name: str, dead: DeadLetters,
+                make: Callable[[bytes, str], Event | None]) -> Iterator[Event]:
+    """One event per non-blank line (``make`` may return None: ignored on purpose);
+    a line that is not JSON or not an event goes to the dead letters as ``name:line``."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        origin = f"{name}:{number}"
+        try:
+            event = make(line, origin)
+        except orjson.JSONDecodeError as exc:
+            dead.put(origin, line, f"not JSON: {exc}")
+        except InputError as exc:
+            dead.put(origin, line, str(exc))
+        else:
+            if event is not None:
+                yield event
+
+
 def events_from_jsonl(path: Path, dead: DeadLetters,
                       opener: Opener | None = None) -> Iterator[Event]:
     """Our envelope, one JSON object per line; bad lines go to the dead letters."""
     with opener(path) if opener is not None else path.open("rb") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            origin = f"{path}:{number}"
-            try:
-                yield event_from_json(orjson.loads(line))
-            except orjson.JSONDecodeError as exc:
-                dead.put(origin, line, f"not JSON: {exc}")
-            except InputError as exc:
-                dead.put(origin, line, str(exc))
+        yield from _json_lines(fh, str(path), dead, _our_event)
 
 
 def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None, *,
@@ -143,6 +161,11 @@ def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None, *,
 STDIN = "-"
 
 
+def input_name(path: Path) -> str:
+    """How an input is named in origins and the summary: ``stdin`` for ``-``."""
+    return "stdin" if str(path) == STDIN else str(path)
+
+
 def is_stream(path: Path) -> bool:
     """``-`` or anything that is not a regular file (a pipe, a FIFO, ``/dev/stdin``
     on a pipe): it can be read only once, and its events come while it is open."""
@@ -161,7 +184,7 @@ def events_from_stream(path: Path, dead: DeadLetters, kind: str | None = None, *
     Each event is yielded as soon as its line is read (nothing waits for the
     stream to end), so a live ``listen ... |`` feeds the engine as it goes.
     """
-    name = "stdin" if str(path) == STDIN else str(path)
+    name = input_name(path)
     # stdin through a reader of our own: sys.stdin's lock, held by a reader thread
     # blocked in readline, would abort the interpreter's shutdown after Ctrl-C
     fh: IO[bytes] = (open(sys.stdin.fileno(), "rb", closefd=False) if str(path) == STDIN  # noqa: SIM115
@@ -182,23 +205,13 @@ def events_from_stream(path: Path, dead: DeadLetters, kind: str | None = None, *
 
 def _stream_events(lines: Iterable[bytes], name: str, dead: DeadLetters,
                    kind: str, stats: UnparsedStats | None) -> Iterator[Event]:
-    if kind not in ("events", "notifications"):
+    if kind == "events":
+        yield from _json_lines(lines, name, dead, _our_event)
+    elif kind == "notifications":
+        yield from _json_lines(lines, name, dead, _notification_event)
+    else:
         import adapters.logs as logs
 
         text = (line.decode("utf-8", errors="replace") for line in lines)
         yield from logs.parse_lines(text, name, None if kind == "logs" else kind,
                                     dead_letters=dead, stats=stats)
-        return
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        origin = f"{name}:{number}"
-        try:
-            if kind == "events":
-                yield event_from_json(orjson.loads(line))
-            elif (event := event_from_notification(line, fallback_id=origin)) is not None:
-                yield event
-        except orjson.JSONDecodeError as exc:
-            dead.put(origin, line, f"not JSON: {exc}")
-        except InputError as exc:
-            dead.put(origin, line, str(exc))

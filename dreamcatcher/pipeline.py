@@ -14,8 +14,6 @@ from engine.engine import Engine
 from engine.events import Event
 from engine.firing import Firing
 
-__all__ = ["Pipeline", "Progress", "merge_by_time"]
-
 FiringHandler = Callable[[Firing], None]
 
 

@@ -12,10 +12,16 @@ from typing import Any
 from adapters.deadletter import DeadLetters
 from dreamcatcher.argtypes import duration, input_kind
 from dreamcatcher.errors import RuntimeFailure, UsageError
-from dreamcatcher.inputs import events_from_path, events_from_stream, is_stream
+from dreamcatcher.inputs import (
+    STDIN,
+    events_from_path,
+    events_from_stream,
+    input_name,
+    is_stream,
+)
 from dreamcatcher.outputs import open_outputs
-from dreamcatcher.pipeline import LiveBatches, Pipeline, Progress, merge_by_time
-from dreamcatcher.progress import InputMeter
+from dreamcatcher.pipeline import LiveBatches, Pipeline, merge_by_time
+from dreamcatcher.progress import InputMeter, Progress
 from dreamcatcher.resources import shipped_rules
 from dreamcatcher.summary import Delivery, RunTally, format_summary
 from dreamcatcher.words import plural
@@ -88,7 +94,7 @@ def input_files(files: list[Path], dead_path: Path) -> list[Path]:
         if not inside:
             raise UsageError("replay", f"{path}: folder holds no files to replay")
         out.extend(inside)
-    if sum(1 for f in out if str(f) == "-") > 1:
+    if sum(1 for f in out if str(f) == STDIN) > 1:
         raise UsageError("replay", "- (standard input) can be given only once")
     return out
 
@@ -98,7 +104,7 @@ def input_events(files: list[Path], dead: DeadLetters, kind: str | None, tally: 
     """All inputs merged by time, each counted for the summary under its name; with a
     live input among them, batched as it arrives."""
     streams: list[Iterator[Event]] = [
-        tally.count(names.get(f) or ("stdin" if str(f) == "-" else str(f)),
+        tally.count(names.get(f) or input_name(f),
                     events_from_stream(f, dead, kind, stats=tally.stats) if is_stream(f)
                     else events_from_path(f, dead, kind, stats=tally.stats, opener=meter.open))
         for f in files
