@@ -43,11 +43,19 @@ def _duration(value: Any) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def utc_stamp(when: datetime) -> str:
+    """``2026-12-02 10:41:07 UTC``: how people read a time, in alerts and on the terminal
+    (event time is UTC, and saying so saves guessing); a naive time is taken as UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _isotime(value: Any) -> str:
     if isinstance(value, int | float):
         value = datetime.fromtimestamp(value, UTC)
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return utc_stamp(value)
     return str(value)
 
 

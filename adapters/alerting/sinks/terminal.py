@@ -11,12 +11,12 @@ import re
 import shutil
 import sys
 import textwrap
-from datetime import UTC, datetime
 from typing import TextIO
 
 from adapters.alerting.escape import escape_limited
 from adapters.alerting.notice import Notice
 from adapters.alerting.sinks.base import Sink
+from engine.templates import utc_stamp
 
 _COLOURS = {"critical": "\x1b[1;31m", "warning": "\x1b[1;33m", "info": "\x1b[1;36m",
             "resolved": "\x1b[1;32m"}
@@ -25,14 +25,8 @@ INDENT = "    "
 DEFAULT_WIDTH = 100  # when the stream is not a terminal (a file, a pipe, a test)
 # Sentences that start what the operator should do; each begins a new line.
 LABELS = ("Check:", "Safe fix:")
-_LABEL_START = re.compile(r"(?<=[.!?)\]`'\"]) +(?=(?:Check|Safe fix):)")
-
-
-def stamp(when: datetime) -> str:
-    """``2026-12-02 10:41:07 UTC``: event times are UTC, and saying so avoids guessing."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.strftime("%Y-%m-%d %H:%M:%S ") + (when.tzname() or "UTC")
+_LABEL_ALTERNATIVES = "|".join(map(re.escape, LABELS))
+_LABEL_START = re.compile(rf"(?<=[.!?)\]`'\"]) +(?=(?:{_LABEL_ALTERNATIVES}))")
 
 
 def paragraphs(text: str) -> list[str]:
@@ -76,7 +70,7 @@ class TerminalSink(Sink):
         head = f"[{notice.headline()}]"
         title = escape_limited(firing.title, "terminal", 300, single_line=True)
         footer = escape_limited(notice.footer(), "terminal", 600, single_line=True)
-        lines = wrap(f"{head} {stamp(firing.time)} {title}", width, first="")
+        lines = wrap(f"{head} {utc_stamp(firing.time)} {title}", width, first="")
         if self.colour:  # colour after wrapping: escape codes have no width
             lines[0] = f"{_COLOURS[key]}{head}{_RESET}" + lines[0][len(head):]
         if firing.text and notice.kind != "resolved":
