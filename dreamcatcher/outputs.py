@@ -71,8 +71,3 @@ def open_outputs(config_path: Path | None, fmt: str) -> Outputs:
     return Outputs(handle, lambda: router.close(timeout=10.0), router.stats,
                    config.alerting.dead_letter_path)
 
-
-def build_outputs(config_path: Path | None, fmt: str) -> tuple[FiringHandler, Callable[[], None]]:
-    """The firing handler and the function that drains it at exit."""
-    outputs = open_outputs(config_path, fmt)
-    return outputs.handle, outputs.close

@@ -22,7 +22,6 @@ from dreamcatcher.words import plural
 from engine.events import Event
 from engine.firing import Firing
 
-__all__ = ["Delivery", "RunTally", "display", "format_summary", "plural"]
 
 def display(path: Path | str) -> str:
     """A path as short as it can be and still be found: relative to here when inside."""

@@ -16,7 +16,8 @@ import pytest
 from adapters.alerting.notice import Notice
 from adapters.alerting.sinks.terminal import TerminalSink
 from dreamcatcher.progress import ERASE, InputMeter, Progress
-from dreamcatcher.summary import Delivery, RunTally, display, format_summary, plural
+from dreamcatcher.summary import Delivery, RunTally, display, format_summary
+from dreamcatcher.words import plural
 from engine.events import Event
 from engine.firing import Firing
 

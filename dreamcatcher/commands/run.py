@@ -28,7 +28,7 @@ from adapters.deadletter import DeadLetters
 from dreamcatcher.argtypes import duration
 from dreamcatcher.commands.replay import rules_or_fail
 from dreamcatcher.errors import redact_url
-from dreamcatcher.outputs import build_outputs
+from dreamcatcher.outputs import open_outputs
 from dreamcatcher.pipeline import Pipeline
 from dreamcatcher.resources import shipped_rules
 from dreamcatcher.state import add_state_options, store_from_args
@@ -56,8 +56,7 @@ def build_handler(args: argparse.Namespace) -> Handler:
         return print_events
     engine = Engine(rules_or_fail(args.rules or [shipped_rules()]), store_from_args(args),
                     lateness=args.lateness)
-    on_firing, _close = build_outputs(args.config, args.format)
-    pipeline = Pipeline(engine, on_firing)
+    pipeline = Pipeline(engine, open_outputs(args.config, args.format).handle)
     lock = threading.Lock()
 
     def handle(batch: list[Event]) -> None:
