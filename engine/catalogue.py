@@ -21,7 +21,8 @@ _ENVELOPE = frozenset(ENVELOPE_FIELDS)
 
 
 def is_glob(pattern: str) -> bool:
-    """Whether a rule's event pattern is a glob (the compiler's test, kept the same)."""
+    """Whether an event pattern is a glob (fnmatch's special characters): the one test
+    the compiler, the catalogue and the notification mappings share."""
     return any(c in pattern for c in "*?[")
 
 

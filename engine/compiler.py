@@ -17,6 +17,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.baseline import BaselineOp
+from engine.catalogue import is_glob
 from engine.firing import ActionRequest, Firing, Mode
 from engine.inventory import Inventory
 from engine.operators import CountOp, Evidence, ExpectOp, Operator, SequenceOp
@@ -48,7 +49,7 @@ class Matcher:
 
     def accepts_type(self, event_type: str) -> bool:
         return any(
-            event_type == p or (any(c in p for c in "*?[") and fnmatch.fnmatchcase(event_type, p))
+            event_type == p or (is_glob(p) and fnmatch.fnmatchcase(event_type, p))
             for p in self.patterns
         )
 

@@ -51,6 +51,7 @@ import yaml
 from adapters.notifications.decode import FlatContext
 from adapters.notifications.transforms import TRANSFORMS
 from adapters.packagedata import package_folder
+from engine.catalogue import is_glob
 
 _NOVA_DATA = "nova_object.data"
 _MISSING = object()
@@ -484,7 +485,7 @@ def _compile_mapping(spec: Any, source: str, index: int) -> Mapping:
         raise MappingError(f"{where}.facts: expected a list")
     known = _globs(spec.get("known_types"), f"{where}.known_types")
     for name in known:
-        if any(c in name for c in "*?[") or not any(
+        if is_glob(name) or not any(
                 fnmatch.fnmatchcase(name, glob) for glob in event_types):
             raise MappingError(f"{where}.known_types: {name!r} is not a type its event_types"
                                " match")
