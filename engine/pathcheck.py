@@ -66,6 +66,18 @@ def suggest(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def no_event_field(label: str, name: str, known: Iterable[str], data_only: bool = False) -> str:
+    """The message for a field no matched type has (paths and templates say it alike)."""
+    what = f"a `data.{name}`" if data_only else f"a field {name!r}"
+    return f"no event type it matches ({label}) has {what}{suggest(name, known)}"
+
+
+def no_fact_field(kind: str, name: str, known: Iterable[str]) -> str:
+    """The message for a field no source of a fact kind gives."""
+    return (f"no source of {kind} facts gives a field {name!r}{suggest(name, known)}; "
+            "a site's own can be listed under `declare.facts`")
+
+
 class RuleChecker:
     """Collects the problems of one rule; ``check_rule`` is the entry point."""
 
@@ -107,9 +119,7 @@ class RuleChecker:
             return
         known = view.spec.data if data_only else view.spec.fields
         if name not in known:
-            what = f"a `data.{name}`" if data_only else f"a field {name!r}"
-            self.error(loc, f"no event type it matches ({view.label}) has {what}"
-                            f"{suggest(name, known)}")
+            self.error(loc, no_event_field(view.label, name, known, data_only))
 
     def event_path(self, view: EventView, path: str, loc: Loc) -> None:
         """A path as ``engine.paths.event_getter`` reads it: the first step is checked."""
@@ -204,9 +214,7 @@ class RuleChecker:
 
     def fact_field(self, kind: str, fields: frozenset[str], name: str, loc: Loc) -> None:
         if name not in fields:
-            self.error(loc, f"no source of {kind} facts gives a field {name!r}"
-                            f"{suggest(name, fields)}; a site's own can be listed under"
-                            " `declare.facts`")
+            self.error(loc, no_fact_field(kind, name, fields))
 
     def joins(self, firing: FiringView) -> FiringView:
         """Each join's ``by`` against the context so far; later joins see earlier ones."""

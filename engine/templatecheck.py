@@ -18,7 +18,14 @@ from typing import Any
 from jinja2 import ChainableUndefined, TemplateRuntimeError, Undefined, UndefinedError
 from jinja2.utils import missing
 
-from engine.pathcheck import EventView, FiringView, Problem, suggest
+from engine.pathcheck import (
+    EventView,
+    FiringView,
+    Problem,
+    no_event_field,
+    no_fact_field,
+    suggest,
+)
 from engine.predicates import Loc
 from engine.schema import Rule
 from engine.templates import make_environment
@@ -133,14 +140,10 @@ class Example:
             return None
         what, fields = found
         kind, _, label = what.partition(":")
-        hint = suggest(name, fields)
-        if kind == "event":
-            return f"no event type it matches ({label}) has a field {name!r}{hint}"
-        if kind == "data":
-            return f"no event type it matches ({label}) has a `data.{name}`{hint}"
+        if kind in ("event", "data"):
+            return no_event_field(label, name, fields, data_only=kind == "data")
         if kind == "fact":
-            return (f"no source of {label} facts gives a field {name!r}{hint}; a site's own"
-                    " can be listed under `declare.facts`")
+            return no_fact_field(label, name, fields)
         return f"`{kind}` of this rule has no {name!r} (it has: {', '.join(fields) or 'nothing'})"
 
 
