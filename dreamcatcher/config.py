@@ -1,5 +1,5 @@
 """The deployment's configuration file: where alerts go, what may be enforced,
-where the engine keeps its state.
+where the engine keeps its state, and what the live worker reads.
 
 Without a file the embedded default applies: alerts on the terminal, every
 remediation a dry run, state in memory.
@@ -14,7 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.alerting.config import AlertingConfig
 from adapters.remediation.config import RemediationConfig
 from adapters.state.config import StateConfig
+from dreamcatcher.sourceconfig import ClockConfig, OutboxConfig, SourcesConfig
 from engine.yamlsource import load_model
+
+
+class InventoryConfig(BaseModel):
+    """Facts known at start: ``openstack server|port|volume list --long -f json`` dumps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dumps: list[Path] = Field(default_factory=list)
 
 
 class DeploymentConfig(BaseModel):
@@ -24,6 +33,13 @@ class DeploymentConfig(BaseModel):
     remediation: RemediationConfig = Field(default_factory=RemediationConfig)
     audit_log: Path | None = None
     state: StateConfig = Field(default_factory=StateConfig)
+    # the live worker (``dreamcatcher run``)
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    inventory: InventoryConfig = Field(default_factory=InventoryConfig)
+    clock: ClockConfig = Field(default_factory=ClockConfig)
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    #: rule files or folders (default: the shipped rule pack)
+    rules: list[Path] = Field(default_factory=list)
 
 
 def load_config(path: Path) -> DeploymentConfig:

@@ -67,6 +67,9 @@ class Engine:
         self._matchers: list[Route] = [(c, m) for c in self.rules.values() for m in c.matchers]
         self._steps: dict[str, list[_Step]] = {}
         self.newest: float = _NEVER
+        #: a cap on the watermark (live mode: the event time every source with a
+        #: backlog has reached, so its late events still find their expectations open)
+        self.hold: float = math.inf
         self._expire_next: float = _NEVER  # watermark at which to expire state again
         self.stats: Counter[str] = Counter()
         self.events = 0  # plain ints: counted on the hot path
@@ -74,7 +77,16 @@ class Engine:
 
     @property
     def watermark(self) -> float:
-        return self.newest - self.lateness
+        return min(self.newest - self.lateness, self.hold)
+
+    def set_hold(self, hold: float) -> list[Firing]:
+        """Cap the watermark at ``hold`` (``inf``: no cap); what a raised cap makes due fires now."""
+        raised = hold > self.hold
+        self.hold = hold
+        firings: list[Firing] = []
+        if raised and self.newest > _NEVER:
+            self._advance(self.newest, firings)
+        return firings
 
     def routes(self, event_type: str) -> list[Route]:
         """The matchers that can see this type."""
@@ -122,7 +134,7 @@ class Engine:
             self.events += 1
             if ts > self.newest:
                 self.newest = ts
-                watermark = ts - self.lateness
+                watermark = min(ts - self.lateness, self.hold)
                 if watermark >= store.due_hint or watermark >= self._expire_next:
                     self._advance(ts, firings)
             elif ts < self.newest - self.lateness:
@@ -184,7 +196,7 @@ class Engine:
 
     def _advance(self, ts: float, firings: list[Firing]) -> None:
         self.newest = ts
-        watermark = ts - self.lateness
+        watermark = min(ts - self.lateness, self.hold)
         due = self.store.pop_due(watermark)
         if due:
             firings += self._fire(due, watermark)

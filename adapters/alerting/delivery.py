@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -43,8 +44,11 @@ class SinkWorker:
     """Delivers notices to one sink from its own thread."""
 
     def __init__(self, sink: Sink, dead: DeadLetters, *, queue_size: int = 1000,
-                 retry: RetryPolicy | None = None) -> None:
+                 retry: RetryPolicy | None = None,
+                 on_settled: Callable[[Notice], None] | None = None) -> None:
         self.sink = sink
+        #: told once per offered notice when it is sent or dead-lettered (the outbox)
+        self.on_settled = on_settled
         self.dead = dead
         self.retry = retry or RetryPolicy()
         self.counts: Counter[str] = Counter()
@@ -97,6 +101,8 @@ class SinkWorker:
         self.counts["dead_lettered"] += 1
         self.dead.put(f"alert-sink:{self.sink.name}", notice.as_json(), reason)
         log.warning("alert not delivered", sink=self.sink.name, notice=notice.id, reason=reason)
+        if self.on_settled is not None:
+            self.on_settled(notice)
 
     def _run(self) -> None:
         while True:
@@ -127,6 +133,8 @@ class SinkWorker:
                 return
             if reason is None:
                 self.counts["sent"] += 1
+                if self.on_settled is not None:
+                    self.on_settled(notice)
             else:
                 self._give_up(notice, reason)
 

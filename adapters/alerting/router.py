@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,7 +69,8 @@ class Router:
         self.max_groups = max_groups
         levels = min_severity or {}
         self._workers = [
-            (SinkWorker(sink, self.dead, queue_size=queue_size, retry=retry),
+            (SinkWorker(sink, self.dead, queue_size=queue_size, retry=retry,
+                        on_settled=self._settled),
              SEVERITY_LEVEL[levels.get(sink.name, "info")])
             for sink in sinks
         ]
@@ -76,17 +78,43 @@ class Router:
         self._ids: OrderedDict[str, None] = OrderedDict()
         self._groups: OrderedDict[str, _Group] = OrderedDict()
         self._lock = threading.Lock()
+        #: notice id -> [sinks still to settle it, who to tell then]
+        self._unsettled: dict[str, list[Any]] = {}
 
-    def submit(self, firing: Firing) -> None:
-        """Decide what, if anything, this firing tells the sinks, and queue it."""
+    def submit(self, firing: Firing, settled: Callable[[], None] | None = None) -> None:
+        """Decide what, if anything, this firing tells the sinks, and queue it.
+
+        ``settled`` is called once every sink has sent or dead-lettered the notice
+        (at once when there is nothing to send): the live worker's outbox.
+        """
         with self._lock:
             notice = self._decide(firing)
         if notice is None:
+            if settled is not None:
+                settled()
             return
         level = SEVERITY_LEVEL[notice.firing.severity]
-        for worker, min_level in self._workers:
-            if notice.kind == "resolved" or level >= min_level:
-                worker.offer(notice)
+        targets = [worker for worker, min_level in self._workers
+                   if notice.kind == "resolved" or level >= min_level]
+        if settled is not None:
+            if not targets:
+                settled()
+                return
+            with self._lock:
+                self._unsettled[notice.id] = [len(targets), settled]
+        for worker in targets:
+            worker.offer(notice)
+
+    def _settled(self, notice: Notice) -> None:
+        with self._lock:
+            entry = self._unsettled.get(notice.id)
+            if entry is None:
+                return
+            entry[0] -= 1
+            if entry[0] > 0:
+                return
+            del self._unsettled[notice.id]
+        entry[1]()
 
     def _decide(self, firing: Firing) -> Notice | None:
         self.counts["submitted"] += 1

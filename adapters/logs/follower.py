@@ -70,10 +70,16 @@ class FileFollower:
         routes: Mapping[str, str] | None = None,
         poll_interval: float = 0.2,
         start_at_end: bool = False,
+        host: str | None = None,
+        deliver: Callable[[list[Event]], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.origin = str(self.path)
         self.callback = callback
+        #: one call per read with all its events; it returns once they are stored,
+        #: and only then is the offset committed (the live worker's engine queue)
+        self.deliver = deliver
+        self.host = host  # the host the lines come from when they do not say
         self.offsets = offsets if offsets is not None else OffsetStore(None)
         self.stats = stats if stats is not None else UnparsedStats()
         self.poll_interval = poll_interval
@@ -104,7 +110,7 @@ class FileFollower:
             self.origin,
             self._year or datetime.fromtimestamp(st.st_mtime, UTC).year,
             datetime.fromtimestamp(st.st_mtime, UTC),
-            stats=self.stats, dead_letters=self._dead,
+            host=self.host, stats=self.stats, dead_letters=self._dead,
         )
         self._parser = make_parser(self._kind, ctx, self._routes)
         return True
@@ -170,6 +176,8 @@ class FileFollower:
         return events
 
     def _deliver(self, events: list[Event]) -> None:
+        if self.deliver is not None and events:
+            self.deliver(events)
         if self.callback is not None:
             for event in events:
                 self.callback(event)

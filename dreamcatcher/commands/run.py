@@ -1,10 +1,14 @@
-"""``dreamcatcher run --transport-url rabbit://...``: consume notifications live.
+"""``dreamcatcher run --config deploy.yaml``: the live worker, every source into one engine.
 
-The handler comes from ``build_handler`` (one function): each message's
-event goes through the engine as soon as it arrives (its effects stored
-before the consumer acks, in batches) and the alerts are printed; a clock
-thread advances event time from the wall clock so an absence fires even when
-no further message arrives.
+The config's ``sources`` section names what is read (the notification bus,
+syslog listeners, followed files, standard input); options on the command line
+add to it (``--transport-url``, ``--syslog``, ``--file``, ``--stdin``), so a
+quick try needs no file. The worker itself is ``dreamcatcher.worker.Worker``;
+this module builds it, installs the signal handlers and reports at exit.
+
+Signals: SIGTERM/SIGINT stop cleanly (nothing in hand is lost); SIGHUP re-reads
+the rules, keeps the running set on any error (logged with file:line), and
+keeps the state of the rules that did not change.
 """
 
 from __future__ import annotations
@@ -12,84 +16,48 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import signal
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import orjson
 
-from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS, NotificationConsumer
+from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS
 from adapters.deadletter import DeadLetters
+from adapters.logs import UnparsedStats
 from dreamcatcher.argtypes import duration
 from dreamcatcher.commands.replay import rules_or_fail
-from dreamcatcher.errors import redact_url
+from dreamcatcher.config import DeploymentConfig, load_config
+from dreamcatcher.errors import RuntimeFailure, UsageError, redact_url
+from dreamcatcher.intake import Intake, Item
+from dreamcatcher.outbox import Outbox
 from dreamcatcher.outputs import open_outputs
-from dreamcatcher.pipeline import Pipeline
 from dreamcatcher.resources import shipped_rules
+from dreamcatcher.sourceconfig import (
+    AmqpSource,
+    FileSource,
+    SourcesConfig,
+    StdinSource,
+    SyslogSource,
+)
+from dreamcatcher.sources import build_sources
 from dreamcatcher.state import add_state_options, store_from_args
+from dreamcatcher.worker import Worker
 from engine.engine import Engine
-from engine.events import Event
+from engine.firing import Firing
+from engine.loader import RuleErrors, load_rules
+from engine.yamlsource import SourceError
 
-Handler = Callable[[list[Event]], None]
-
-
-def print_events(batch: list[Event]) -> None:
-    """Default handler: one JSON object per event on stdout (``raw`` left out)."""
-    out = sys.stdout
-    for event in batch:
-        out.write(orjson.dumps(event.model_dump(mode="json", exclude={"raw"})).decode() + "\n")
-    out.flush()
-
-
-def build_handler(args: argparse.Namespace) -> Handler:
-    """The one place the engine is wired in: return what receives each batch.
-
-    It must return only once the batch's effects are stored: the consumer acks
-    the batch right after it returns, and requeues it if it raises.
-    """
-    if args.print_events:
-        return print_events
-    engine = Engine(rules_or_fail(args.rules or [shipped_rules()]), store_from_args(args),
-                    lateness=args.lateness)
-    pipeline = Pipeline(engine, open_outputs(args.config, args.format).handle)
-    lock = threading.Lock()
-
-    def handle(batch: list[Event]) -> None:
-        with lock:
-            pipeline.handle_batch(batch)
-
-    def clock() -> None:
-        while True:
-            time.sleep(1.0)
-            with lock:
-                pipeline.tick(time.time())
-
-    threading.Thread(target=clock, name="dreamcatcher-clock", daemon=True).start()
-    return handle
-
-
-def build_consumer(args: argparse.Namespace, handler: Handler) -> NotificationConsumer:
-    dead_letters: Any = DeadLetters(Path(args.dead_letter_file)) if args.dead_letter_file else None
-    return NotificationConsumer(
-        args.transport_url,
-        handler,
-        exchanges=args.exchanges,
-        topics=args.topics,
-        queue_prefix=args.queue_prefix,
-        batch_size=args.batch_size,
-        flush_interval=args.flush_interval,
-        idle_ack=args.idle_ack,
-        dead_letters=dead_letters,
-    )
-
+log = logging.getLogger(__name__)
 
 #: What kombu reaches RabbitMQ with (``rabbit``/``kombu`` are oslo.messaging's names).
 TRANSPORTS = ("rabbit", "kombu", "amqp", "amqps", "pyamqp")
+#: the transport URL without putting its password on the command line (``ps`` shows it)
+URL_ENV = "DREAMCATCHER_TRANSPORT_URL"
 
 
 def transport_url(value: str) -> str:
@@ -105,58 +73,208 @@ def _csv(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def file_spec(value: str) -> FileSource:
+    """``PATH[:KIND][@HOST]``: a followed file, its parser kind, the host its lines are from."""
+    spec, _, host = value.partition("@")
+    path, _, kind = spec.partition(":")
+    if not path:
+        raise argparse.ArgumentTypeError(f"{value!r}: write PATH[:KIND][@HOST]")
+    return FileSource(path=Path(path), kind=kind or None, host=host or None)
+
+
+def syslog_spec(value: str) -> SyslogSource:
+    """``[ADDRESS:]PORT``: a UDP and TCP listener (loopback unless an address is given)."""
+    host, _, port = value.rpartition(":")
+    if not port.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r}: write [ADDRESS:]PORT, e.g. 0.0.0.0:5514")
+    return SyslogSource(bind=host or "127.0.0.1", port=int(port))
+
+
+def _config(args: argparse.Namespace) -> DeploymentConfig:
+    if args.config is None:
+        return DeploymentConfig()
+    try:
+        return load_config(args.config)
+    except SourceError as exc:
+        raise RuntimeFailure("config", str(exc)) from None
+
+
+def sources_from(args: argparse.Namespace, config: DeploymentConfig) -> SourcesConfig:
+    """The config's sources plus the command line's (which win for the bus)."""
+    sources = config.sources.model_copy(deep=True)
+    url = args.transport_url or os.environ.get(URL_ENV)
+    if url is not None:
+        base = sources.amqp.model_dump() if sources.amqp is not None else {}
+        update: dict[str, Any] = {"transport_url": url}
+        for name in ("exchanges", "topics", "queue_prefix", "batch_size", "flush_interval",
+                     "idle_ack"):
+            value = getattr(args, name)
+            if value is not None:
+                update[name] = value
+        if args.dead_letter_file is not None:
+            update["dead_letters"] = args.dead_letter_file
+        sources.amqp = AmqpSource.model_validate({**base, **update})
+    sources.syslog = [*sources.syslog, *args.syslog]
+    sources.files = [*sources.files, *args.file]
+    if args.stdin is not None:
+        sources.stdin = StdinSource(kind=args.stdin or None)
+    if args.offsets is not None:
+        sources.offsets = args.offsets
+    if sources.empty():
+        raise UsageError("run", "nothing to read: give --config with a sources section, "
+                         f"--transport-url (or ${URL_ENV}), --syslog, --file or --stdin")
+    return sources
+
+
+def _rule_paths(args: argparse.Namespace, config: DeploymentConfig) -> list[Path]:
+    return args.rules or config.rules or [shipped_rules()]
+
+
+def build_engine(args: argparse.Namespace, config: DeploymentConfig) -> Engine:
+    lateness = args.lateness if args.lateness is not None else config.clock.lateness
+    rules = [] if args.print_events else rules_or_fail(_rule_paths(args, config))
+    engine = Engine(rules, store_from_args(args), lateness=lateness)
+    dumps = [*config.inventory.dumps, *args.inventory]
+    if dumps:
+        from adapters.inventory import SnapshotError, facts_from_files
+
+        try:
+            count = engine.load_facts(facts_from_files(dumps))
+        except (SnapshotError, OSError) as exc:
+            raise RuntimeFailure("inventory", str(exc)) from None
+        log.info("inventory seeded: %d facts from %d dumps", count, len(dumps))
+    return engine
+
+
+def reloaded(paths: list[Path], running: Engine) -> Engine:
+    """A new engine on the same store with the rules read again; raises on any error.
+
+    State lives in the store under each rule's id and operator kind, so an
+    unchanged rule carries on where it was; the clock carries over.
+    """
+    try:
+        rules = load_rules(paths)
+    except RuleErrors as exc:
+        raise ValueError("; ".join(str(e) for e in exc.errors)) from None
+    fresh = Engine(rules, running.store, lateness=running.lateness,
+                   dedup_ttl=running.dedup_ttl)
+    fresh.newest, fresh.hold = running.newest, running.hold
+    return fresh
+
+
+def _print_events(item: Item, firings: list[Firing]) -> None:
+    out = sys.stdout
+    for event in item.events:
+        out.write(orjson.dumps(event.model_dump(mode="json", exclude={"raw"})).decode() + "\n")
+    out.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    consumer = build_consumer(args, build_handler(args))
+    config = _config(args)
+    sources_conf = sources_from(args, config)
+    engine = build_engine(args, config)
+    clock = args.clock or config.clock.mode
+    intake = Intake()
+    stats = UnparsedStats()
+    dead = DeadLetters(args.dead_letters) if args.dead_letters else DeadLetters(sys.stderr)
+    sources = build_sources(sources_conf, intake, dead=dead, stats=stats,
+                            idle=config.clock.tick)
+    outbox_path = args.outbox or config.outbox.path
+    try:
+        outbox = Outbox(outbox_path, fsync=config.outbox.fsync)
+    except OSError as exc:
+        raise RuntimeFailure("outbox", f"{outbox_path}: {exc}") from None
+    outputs = open_outputs(args.config, args.format, live=True)
+    worker = Worker(engine, intake, sources, outputs, outbox, clock=clock,
+                    tick=config.clock.tick, drain_at_exit=args.drain_at_exit)
+    if args.print_events:
+        worker.on_batch.append(_print_events)
+    reload_wanted = threading.Event()
 
     def _graceful(signum: int, frame: FrameType | None) -> None:
-        logging.getLogger(__name__).info("signal %d: finishing the batch in flight", signum)
-        consumer.stop()
+        worker.stop()
+
+    def _hup(signum: int, frame: FrameType | None) -> None:
+        reload_wanted.set()
 
     signal.signal(signal.SIGTERM, _graceful)
     signal.signal(signal.SIGINT, _graceful)
+    signal.signal(signal.SIGHUP, _hup)
     # rules, mappings and imports live as long as the process: keep them out of the
     # full collections, which otherwise pause the worker (~10 ms) now and then
     gc.freeze()
-    consumer.run()
-    stats = consumer.stats
-    logging.getLogger(__name__).info(
-        "stopped: %d received, %d events, %d ignored, %d dead-lettered, %d reconnects",
-        stats.received, stats.events, stats.ignored, stats.dead_lettered, stats.reconnects)
+    worker.start()
+    log.info("running: %s", ", ".join(s.name for s in sources))
+    rule_paths = _rule_paths(args, config)
+    while not worker.wait_stop(0.2):
+        if reload_wanted.is_set():
+            reload_wanted.clear()
+            worker.swap_engine(lambda running: reloaded(rule_paths, running))
+        if not worker.alive():
+            log.error("the engine thread stopped; shutting down")
+            break
+    log.info("stopping: finishing the batch in hand, draining alerts")
+    worker.shutdown()
+    s = worker.stats
+    log.info("stopped: %d events, %d firings (%d from the outbox), %d unsettled in the outbox",
+             s.events, s.firings, s.redelivered_firings, outbox.unsettled())
     return 0
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "run", help="consume OpenStack notifications from RabbitMQ",
-        description="Bind a durable queue to the service exchanges and process notifications.")
-    parser.add_argument("--transport-url", required=True, type=transport_url,
-                        help="oslo.messaging style URL, e.g. rabbit://user:pass@host:5672/")
-    parser.add_argument("--exchanges", type=_csv, default=list(DEFAULT_EXCHANGES),
-                        help="comma-separated service exchanges (default: %(default)s)")
-    parser.add_argument("--topics", type=_csv, default=list(DEFAULT_TOPICS),
-                        help="comma-separated notification topics, all priorities "
-                             "(default: %(default)s)")
-    parser.add_argument("--queue-prefix", default="dreamcatcher",
+        "run", help="the live worker: notifications, syslog, log files into the rules",
+        description="Read every configured source into one engine and alert as it goes.")
+    parser.add_argument("--config", type=Path,
+                        help="deployment config: sources, inventory, clock, alert sinks, "
+                             "remediation, state (see deploy/deploy.yaml)")
+    parser.add_argument("--transport-url", type=transport_url, default=None,
+                        help=f"RabbitMQ URL (rabbit://user:pass@host:5672/); better in the "
+                             f"config or ${URL_ENV}, since the command line is visible in ps")
+    parser.add_argument("--syslog", type=syslog_spec, action="append", default=[],
+                        metavar="[ADDR:]PORT", help="listen for syslog on UDP and TCP")
+    parser.add_argument("--file", type=file_spec, action="append", default=[],
+                        metavar="PATH[:KIND][@HOST]", help="follow a log file")
+    parser.add_argument("--stdin", nargs="?", const="", default=None, metavar="KIND",
+                        help="read log lines from standard input")
+    parser.add_argument("--offsets", type=Path, help="where followed files' offsets are kept")
+    parser.add_argument("--inventory", type=Path, action="append", default=[],
+                        help="seed facts from `openstack server|port|volume list --long -f json`")
+    parser.add_argument("--clock", choices=("wall", "event"), default=None,
+                        help="wall (default): time follows the wall clock once every source "
+                             "is caught up; event: time moves only with events")
+    parser.add_argument("--drain-at-exit", action="store_true",
+                        help="at a clean stop fire every open deadline (for back-testing)")
+    parser.add_argument("--outbox", type=Path,
+                        help="journal of firings not yet delivered (survives kill -9)")
+    parser.add_argument("--dead-letters", type=Path,
+                        help="JSON-lines file for rejected log lines (default: stderr)")
+    parser.add_argument("--exchanges", type=_csv, default=None,
+                        help=f"comma-separated service exchanges (default: "
+                             f"{','.join(DEFAULT_EXCHANGES)})")
+    parser.add_argument("--topics", type=_csv, default=None,
+                        help=f"comma-separated notification topics, all priorities "
+                             f"(default: {','.join(DEFAULT_TOPICS)})")
+    parser.add_argument("--queue-prefix", default=None,
                         help="our queue is <prefix>.notifications, dead letters <prefix>.dead")
-    parser.add_argument("--batch-size", type=int, default=100,
+    parser.add_argument("--batch-size", type=int, default=None,
                         help="ack once per this many messages (each is processed at once)")
-    parser.add_argument("--flush-interval", type=float, default=0.05,
+    parser.add_argument("--flush-interval", type=float, default=None,
                         help="seconds a processed message may stay unacked while messages "
                              "keep coming")
-    parser.add_argument("--idle-ack", type=float, default=0.002,
+    parser.add_argument("--idle-ack", type=float, default=None,
                         help="ack as soon as no message came for this many seconds")
     parser.add_argument("--dead-letter-file", default=None,
                         help="write rejected messages to this JSON-lines file instead of "
                              "the <prefix>.dead queue")
     parser.add_argument("--rules", type=Path, action="append",
-                        help="rule files or folders (default: the shipped rule pack)")
-    parser.add_argument("--lateness", type=duration, default="5s",
+                        help="rule files or folders (default: the config's, else the shipped "
+                             "rule pack)")
+    parser.add_argument("--lateness", type=duration, default=None,
                         help="out-of-order tolerance (default 5s)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--config", type=Path,
-                        help="deployment config (alert sinks, remediation)")
     parser.add_argument("--print-events", action="store_true",
                         help="print normalized events instead of running the rules")
     add_state_options(parser)

@@ -1,0 +1,93 @@
+"""The deployment's ``sources``, ``clock`` and ``outbox`` sections: what the live worker reads.
+
+Every source feeds the same engine, so a switch's syslog line joins the port
+facts that neutron's notifications put into the inventory, as in replay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS
+from engine.schema import Duration
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AmqpSource(_Section):
+    """The notification bus: our own durable queue bound to the services' exchanges,
+    plus any queues the services declare themselves (an extra notification topic)."""
+
+    transport_url: str
+    exchanges: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCHANGES))
+    topics: list[str] = Field(default_factory=lambda: list(DEFAULT_TOPICS))
+    queue_prefix: str = "dreamcatcher"
+    batch_size: int = Field(default=100, ge=1)
+    flush_interval: Duration = 0.05
+    idle_ack: Duration = 0.002
+    #: rejected messages: ``queue`` (``<prefix>.dead``) or a JSON-lines file
+    dead_letters: Literal["queue"] | Path = "queue"
+
+
+class SyslogSource(_Section):
+    """One listener; each sender is a stream routed by program name, or by ``senders``."""
+
+    bind: str = "127.0.0.1"
+    port: int = Field(default=5514, ge=0, le=65535)
+    protocols: list[Literal["udp", "tcp"]] = ["udp", "tcp"]
+    senders: dict[str, str] = Field(default_factory=dict)
+
+
+class FileSource(_Section):
+    """A followed log file; ``host`` names the host its lines come from when they do
+    not say (a service's own log file has no host in its lines)."""
+
+    path: Path
+    kind: str | None = None
+    host: str | None = None
+    start_at_end: bool = False
+
+
+class StdinSource(_Section):
+    kind: str | None = None
+
+
+class SourcesConfig(_Section):
+    amqp: AmqpSource | None = None
+    syslog: list[SyslogSource] = Field(default_factory=list)
+    files: list[FileSource] = Field(default_factory=list)
+    stdin: StdinSource | None = None
+    #: glob on a file path or program name -> parser kind, consulted before the built-in names
+    routes: dict[str, str] = Field(default_factory=dict)
+    #: where followed files' committed offsets are kept (none: start each run anew)
+    offsets: Path | None = None
+    #: the longest wait between polls of a followed file
+    poll_interval: Duration = 0.2
+
+    def empty(self) -> bool:
+        return (self.amqp is None and not self.syslog and not self.files
+                and self.stdin is None)
+
+
+class ClockConfig(_Section):
+    """``wall``: when every source is caught up, event time follows the wall clock (an
+    absence fires with no further event); ``event``: time moves only with events, so a
+    replay through the live path gives the same alerts however fast it runs."""
+
+    mode: Literal["wall", "event"] = "wall"
+    lateness: Duration = 5.0
+    #: how often the wall clock is read (and the sources' backlog looked at)
+    tick: Duration = 1.0
+
+
+class OutboxConfig(_Section):
+    """Firings are journalled here before their input is acknowledged, and delivered
+    from it after a crash, once. ``fsync``: also survive a power loss (slower)."""
+
+    path: Path | None = None
+    fsync: bool = False

@@ -1,0 +1,248 @@
+"""The live worker's sources, each on its own thread, each feeding the one ``Intake``.
+
+What every source owes the worker: ``start()``, ``stop()`` (stop taking input,
+hand on what is in hand), ``join()``, and ``caught_up()``: whether it has no
+backlog, so the wall clock may move event time. A pull source knows (the queue
+went idle, the follower reached the end of its file); a push source (syslog,
+stdin) counts as caught up once nothing has arrived for ``idle`` seconds, so a
+sender flushing a queue it kept during an outage holds the clock too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from adapters.deadletter import DeadLetters
+from adapters.logs import FileFollower, ListenError, OffsetStore, SyslogServer, UnparsedStats
+from adapters.logs.pipeline import parse_lines
+from dreamcatcher.errors import RuntimeFailure
+from dreamcatcher.intake import BatchFailed, Intake
+from dreamcatcher.sourceconfig import (
+    AmqpSource,
+    FileSource,
+    SourcesConfig,
+    StdinSource,
+    SyslogSource,
+)
+from engine.events import Event
+
+log = logging.getLogger(__name__)
+
+class Source(Protocol):
+    name: str
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self, timeout: float) -> None: ...
+    def caught_up(self) -> bool: ...
+
+
+class _Arrivals:
+    """Caught up = nothing arrived for ``idle`` seconds (push sources)."""
+
+    def __init__(self, idle: float) -> None:
+        self.idle = idle
+        self.last = 0.0
+
+    def seen(self) -> None:
+        self.last = time.monotonic()
+
+    def quiet(self) -> bool:
+        return time.monotonic() - self.last >= self.idle
+
+
+class AmqpIntake:
+    """The notification consumer; its acks wait for the engine (``barrier``)."""
+
+    def __init__(self, conf: AmqpSource, intake: Intake, name: str = "amqp") -> None:
+        from adapters.amqp.consumer import NotificationConsumer
+
+        self.name = name
+        self.state = intake.register(name, "amqp", self.caught_up)
+        put, state = intake.put, self.state
+
+        def handle(events: list[Event]) -> None:
+            put(state, events)
+
+        dead: Any = (DeadLetters(Path(conf.dead_letters)) if conf.dead_letters != "queue"
+                     else None)
+        self.consumer = NotificationConsumer(
+            conf.transport_url, handle, exchanges=conf.exchanges, topics=conf.topics,
+            queue_prefix=conf.queue_prefix, batch_size=conf.batch_size,
+            flush_interval=conf.flush_interval, idle_ack=conf.idle_ack, dead_letters=dead,
+            barrier=lambda: intake.barrier(state, timeout=600.0),
+        )
+        self._thread = threading.Thread(target=self.consumer.run, name=name, daemon=True)
+
+    def caught_up(self) -> bool:
+        return bool(self.consumer.caught_up)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.consumer.stop()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
+class SyslogIntake:
+    """One UDP/TCP listener; every parsed line is handed on as it comes."""
+
+    def __init__(self, conf: SyslogSource, intake: Intake, *, routes: Mapping[str, str],
+                 stats: UnparsedStats, dead: DeadLetters, idle: float, name: str) -> None:
+        self.name = name
+        self.arrivals = _Arrivals(idle)
+        self.state = intake.register(name, "syslog", self.caught_up)
+        put, state, seen = intake.put, self.state, self.arrivals.seen
+
+        def handle(event: Event) -> None:
+            seen()
+            put(state, [event])
+
+        try:
+            self.server = SyslogServer(handle, host=conf.bind, port=conf.port,
+                                       udp="udp" in conf.protocols, tcp="tcp" in conf.protocols,
+                                       routes=routes or None, senders=conf.senders, stats=stats,
+                                       dead_letters=dead)
+        except ListenError as exc:
+            raise RuntimeFailure("syslog", str(exc)) from None
+        except OSError as exc:
+            raise RuntimeFailure("syslog", f"cannot listen on {conf.bind}:{conf.port}: {exc}") \
+                from None
+
+    def caught_up(self) -> bool:
+        return self.arrivals.quiet()
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def join(self, timeout: float) -> None:
+        return None
+
+
+class FileIntake:
+    """A followed file; each poll's lines are one batch, and the follower commits its
+    offset only once the engine has processed that batch (a crash repeats, never skips)."""
+
+    def __init__(self, conf: FileSource, intake: Intake, *, offsets: OffsetStore,
+                 routes: Mapping[str, str], stats: UnparsedStats, dead: DeadLetters,
+                 poll_interval: float) -> None:
+        self.name = f"file:{conf.path}"
+        self.state = intake.register(self.name, "file", self.caught_up)
+        self._polled = False
+        self._stop = threading.Event()
+        state = self.state
+
+        def deliver(events: list[Event]) -> None:
+            intake.put(state, events)
+            intake.barrier(state)
+
+        def make() -> FileFollower:
+            return FileFollower(conf.path, kind=conf.kind, offsets=offsets, stats=stats,
+                                dead_letters=dead, routes=routes or None, host=conf.host,
+                                poll_interval=poll_interval, start_at_end=conf.start_at_end,
+                                deliver=deliver)
+
+        self._reopen = make  # after a failed batch: resume from the committed offset
+        self.follower = make()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+
+    def _run(self) -> None:
+        follower = self.follower
+        while not self._stop.is_set():
+            try:
+                follower.poll()
+            except BatchFailed as exc:  # offset not committed: the lines are read again
+                log.warning("%s; retrying", exc)
+                follower.close()
+                follower = self.follower = self._reopen()
+                self._stop.wait(1.0)
+                continue
+            self._polled = True  # a poll reads to the end of the file
+            self._stop.wait(follower.poll_interval)
+        follower.close()
+
+    def caught_up(self) -> bool:
+        return self._polled
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
+class StdinIntake:
+    """Lines from standard input (a pipe), parsed as they arrive; the source ends at EOF."""
+
+    def __init__(self, conf: StdinSource, intake: Intake, *, routes: Mapping[str, str],
+                 stats: UnparsedStats, dead: DeadLetters, idle: float,
+                 stream: Iterable[str] | None = None) -> None:
+        self.name = "stdin"
+        self.arrivals = _Arrivals(idle)
+        self.state = intake.register(self.name, "stdin", self.caught_up)
+        self.ended = threading.Event()
+        self._conf, self._intake, self._routes = conf, intake, routes
+        self._stats, self._dead, self._stream = stats, dead, stream
+        self._thread = threading.Thread(target=self._run, name="stdin", daemon=True)
+
+    def _run(self) -> None:
+        import sys
+
+        lines = self._stream if self._stream is not None else sys.stdin
+        try:
+            for event in parse_lines(lines, "stdin", self._conf.kind, stats=self._stats,
+                                     dead_letters=self._dead, routes=self._routes or None):
+                self.arrivals.seen()
+                self._intake.put(self.state, [event])
+        finally:
+            self.ended.set()
+
+    def caught_up(self) -> bool:
+        return self.ended.is_set() or self.arrivals.quiet()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        return None  # a blocked read cannot be interrupted; the thread is a daemon
+
+    def join(self, timeout: float) -> None:
+        return None
+
+
+def build_sources(conf: SourcesConfig, intake: Intake, *, dead: DeadLetters,
+                  stats: UnparsedStats, idle: float,
+                  extra: Iterable[Callable[[Intake], Source]] = ()) -> list[Source]:
+    """Every configured source, registered with ``intake`` (none started yet)."""
+    routes = conf.routes
+    sources: list[Source] = []
+    if conf.amqp is not None:
+        sources.append(AmqpIntake(conf.amqp, intake))
+    for number, syslog in enumerate(conf.syslog, 1):
+        sources.append(SyslogIntake(syslog, intake, routes=routes, stats=stats, dead=dead,
+                                    idle=idle, name=f"syslog:{number}"))
+    if conf.files:
+        offsets = OffsetStore(conf.offsets)
+        for entry in conf.files:
+            sources.append(FileIntake(entry, intake, offsets=offsets, routes=routes,
+                                      stats=stats, dead=dead,
+                                      poll_interval=conf.poll_interval))
+    if conf.stdin is not None:
+        sources.append(StdinIntake(conf.stdin, intake, routes=routes, stats=stats, dead=dead,
+                                   idle=idle))
+    sources.extend(make(intake) for make in extra)
+    return sources
