@@ -90,7 +90,7 @@ def open_outputs(config_path: Path | None, fmt: str, *, live: bool = False) -> O
         return Outputs(show, lambda: None, deliver=_printed(show))
     try:
         config = load_config(config_path)
-        router = build_router(config.alerting)
+        router = build_router(config.alerting, live=live)
         remediator = Remediator(config.remediation, config.audit_log)
     except SourceError as exc:  # already names file:line: field
         raise RuntimeFailure("config", str(exc)) from None

@@ -80,7 +80,7 @@ class Engine:
         return min(self.newest - self.lateness, self.hold)
 
     def set_hold(self, hold: float) -> list[Firing]:
-        """Cap the watermark at ``hold`` (``inf``: no cap); what a raised cap makes due fires now."""
+        """Cap the watermark at ``hold`` (``inf``: none); what a raised cap makes due fires now."""
         raised = hold > self.hold
         self.hold = hold
         firings: list[Firing] = []

@@ -76,9 +76,17 @@ class AlertingConfig(BaseModel):
     silences_path: Path | None = None
     dead_letter_path: Path | None = None
     queue_size: int = Field(default=1000, ge=1)
+    #: how long a burst may wait for room in a full sink queue before the notice is
+    #: dead-lettered; default: not at all in replay, 10s in the live worker
+    queue_wait: float | None = None
     retry: RetryConfig = Field(default_factory=lambda: RetryConfig())
 
     _check_repeat = field_validator("default_repeat", mode="before")(_seconds)
+
+    @field_validator("queue_wait", mode="before")
+    @classmethod
+    def _wait(cls, value: Any) -> Any:
+        return None if value is None else _seconds(value)
 
     @field_validator("sinks")
     @classmethod
@@ -115,7 +123,7 @@ def build_sink(cfg: SinkConfig) -> Sink:
         raise ValueError(f"sink {name}: bad option: {exc}") from exc
 
 
-def build_router(config: AlertingConfig) -> Router:
+def build_router(config: AlertingConfig, *, live: bool = False) -> Router:
     """The router with every configured sink started."""
     sinks = [build_sink(s) for s in config.sinks]
     retry = RetryPolicy(config.retry.attempts, config.retry.initial, config.retry.factor,
@@ -128,4 +136,6 @@ def build_router(config: AlertingConfig) -> Router:
         queue_size=config.queue_size,
         retry=retry,
         min_severity={s.label(): s.min_severity for s in config.sinks},
+        offer_wait=config.queue_wait if config.queue_wait is not None else (
+            10.0 if live else 0.0),
     )

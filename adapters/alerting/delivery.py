@@ -61,13 +61,17 @@ class SinkWorker:
         self._thread = threading.Thread(target=self._run, name=f"sink-{sink.name}", daemon=True)
         self._thread.start()
 
-    def offer(self, notice: Notice) -> bool:
-        """Queue ``notice`` without blocking; a full queue dead-letters it instead."""
+    def offer(self, notice: Notice, wait: float = 0.0) -> bool:
+        """Queue ``notice``, waiting up to ``wait`` seconds for room; a queue still full
+        dead-letters it instead."""
         if self._closing.is_set():
             self._give_up(notice, "router closed")
             return False
         try:
-            self._queue.put_nowait(notice)
+            if wait > 0:
+                self._queue.put(notice, timeout=wait)
+            else:
+                self._queue.put_nowait(notice)
         except queue.Full:
             self.counts["queue_full"] += 1
             self._give_up(notice, f"queue full ({self._queue.maxsize})")

@@ -61,12 +61,16 @@ class Router:
         min_severity: dict[str, str] | None = None,
         max_ids: int = 200_000,
         max_groups: int = 100_000,
+        offer_wait: float = 0.0,
     ) -> None:
         self.dead = DeadLetters(dead_letter_path)
         self.silences = silences or SilenceFile(None)
         self.default_repeat = default_repeat
         self.max_ids = max_ids
         self.max_groups = max_groups
+        #: how long ``submit`` may wait for room in a full sink queue (the live worker:
+        #: a burst waits for a slow sink; its input is held back meanwhile)
+        self.offer_wait = offer_wait
         levels = min_severity or {}
         self._workers = [
             (SinkWorker(sink, self.dead, queue_size=queue_size, retry=retry,
@@ -103,7 +107,7 @@ class Router:
             with self._lock:
                 self._unsettled[notice.id] = [len(targets), settled]
         for worker in targets:
-            worker.offer(notice)
+            worker.offer(notice, self.offer_wait)
 
     def _settled(self, notice: Notice) -> None:
         with self._lock:
