@@ -1,8 +1,8 @@
 """The live worker's sources, each on its own thread, each feeding the one ``Intake``.
 
 What every source owes the worker: ``start()``, ``stop()`` (stop taking input,
-hand on what is in hand), ``join()``, and ``caught_up()``: whether it has no
-backlog, so the wall clock may move event time. A pull source knows (the queue
+hand on what is in hand), ``join()``, ``finished()`` (a pipe at its end), and
+``caught_up()``: whether it has no backlog, so the wall clock may move event time. A pull source knows (the queue
 went idle, the follower reached the end of its file); a push source (syslog,
 stdin) counts as caught up once nothing has arrived for ``idle`` seconds, so a
 sender flushing a queue it kept during an outage holds the clock too.
@@ -40,6 +40,7 @@ class Source(Protocol):
     def stop(self) -> None: ...
     def join(self, timeout: float) -> None: ...
     def caught_up(self) -> bool: ...
+    def finished(self) -> bool: ...
 
 
 class _Arrivals:
@@ -82,6 +83,9 @@ class AmqpIntake:
     def caught_up(self) -> bool:
         return bool(self.consumer.caught_up)
 
+    def finished(self) -> bool:
+        return False  # runs until stopped
+
     def start(self) -> None:
         self._thread.start()
 
@@ -119,6 +123,9 @@ class SyslogIntake:
 
     def caught_up(self) -> bool:
         return self.arrivals.quiet()
+
+    def finished(self) -> bool:
+        return False  # runs until stopped
 
     def start(self) -> None:
         self.server.start()
@@ -175,6 +182,9 @@ class FileIntake:
     def caught_up(self) -> bool:
         return self._polled
 
+    def finished(self) -> bool:
+        return False  # runs until stopped
+
     def start(self) -> None:
         self._thread.start()
 
@@ -213,6 +223,9 @@ class StdinIntake:
 
     def caught_up(self) -> bool:
         return self.ended.is_set() or self.arrivals.quiet()
+
+    def finished(self) -> bool:
+        return self.ended.is_set()  # a pipe ends
 
     def start(self) -> None:
         self._thread.start()

@@ -215,6 +215,8 @@ def run(args: argparse.Namespace) -> int:
         if not worker.alive():
             log.error("the engine thread stopped; shutting down")
             break
+        if all(source.finished() for source in sources):
+            break  # e.g. `... | dreamcatcher run --stdin`: the pipe has ended
     log.info("stopping: finishing the batch in hand, draining alerts")
     worker.shutdown()
     s = worker.stats
