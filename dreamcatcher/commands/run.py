@@ -169,6 +169,13 @@ def _print_events(item: Item, firings: list[Firing]) -> None:
     out.flush()
 
 
+def _write_pid(path: Path) -> None:
+    try:
+        path.write_text(f"{os.getpid()}\n", encoding="ascii")
+    except OSError as exc:
+        raise RuntimeFailure("run", f"cannot write the pid file {path}: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -205,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
     # rules, mappings and imports live as long as the process: keep them out of the
     # full collections, which otherwise pause the worker (~10 ms) now and then
     gc.freeze()
+    if args.pid_file is not None:
+        _write_pid(args.pid_file)
     worker.start()
     log.info("running: %s", ", ".join(s.name for s in sources))
     rule_paths = _rule_paths(args, config)
@@ -219,6 +228,8 @@ def run(args: argparse.Namespace) -> int:
             break  # e.g. `... | dreamcatcher run --stdin`: the pipe has ended
     log.info("stopping: finishing the batch in hand, draining alerts")
     worker.shutdown()
+    if args.pid_file is not None:
+        args.pid_file.unlink(missing_ok=True)
     s = worker.stats
     log.info("stopped: %d events, %d firings (%d from the outbox), %d unsettled in the outbox",
              s.events, s.firings, s.redelivered_firings, outbox.unsettled())
@@ -249,6 +260,8 @@ def register(subparsers: Any) -> None:
                              "is caught up; event: time moves only with events")
     parser.add_argument("--drain-at-exit", action="store_true",
                         help="at a clean stop fire every open deadline (for back-testing)")
+    parser.add_argument("--pid-file", type=Path,
+                        help="write the process id here (for `dreamcatcher reload`)")
     parser.add_argument("--outbox", type=Path,
                         help="journal of firings not yet delivered (survives kill -9)")
     parser.add_argument("--dead-letters", type=Path,

@@ -8,7 +8,10 @@ purpose), and signals or kills it as an operator or the OOM killer would.
 from __future__ import annotations
 
 import http.server
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -25,6 +28,7 @@ from tests.live.proc import (
     wait_for,
     write_config,
 )
+from tests.paths import REPO
 
 
 def _config(tmp: Path, sinks: list[dict[str, Any]], **extra: Any) -> Path:
@@ -150,7 +154,9 @@ def test_a_bad_rule_at_sighup_keeps_the_running_rules(tmp_path: Path) -> None:
     config = _config(tmp_path, [{"type": "jsonl", "url": str(sink)}])
     log = tmp_path / "dnsmasq.log"
     rules = tmp_path / "rules"
-    with WorkerProcess("--config", str(config), log=tmp_path / "worker.log") as worker:
+    pid_file = tmp_path / "worker.pid"
+    with WorkerProcess("--config", str(config), "--pid-file", str(pid_file),
+                       log=tmp_path / "worker.log") as worker:
         worker.wait_running()
         _append(log, [ack_line(1)])
         wait_for(lambda: len(jsonl(sink)) == 1, 30, "the first alert")
@@ -165,10 +171,14 @@ def test_a_bad_rule_at_sighup_keeps_the_running_rules(tmp_path: Path) -> None:
         (rules / "broken.yaml").write_text(
             "rule: second\nseverity: info\nwhen: {event: dnsmasq.dhcp.ack}\n"
             "alert: {title: 'second {{ event.mac }}', group_by: [event.mac]}\n")
-        worker.hup()
+        reload = subprocess.run([sys.executable, "-m", "dreamcatcher.cli", "reload",
+                                 "--pid-file", str(pid_file)], capture_output=True, text=True,
+                                timeout=30, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert reload.returncode == 0, reload.stderr
         wait_for(lambda: "rules reloaded" in worker.stderr(), 30, "the reload")
         _append(log, [ack_line(3)])
         wait_for(lambda: len(jsonl(sink)) == 4, 30, "alerts from both rules")
         assert worker.terminate() == 0
+    assert not pid_file.exists()
     rules_fired = sorted(r["firing"]["rule"] for r in jsonl(sink))
     assert rules_fired == ["ack-seen", "ack-seen", "ack-seen", "second"]
