@@ -37,7 +37,7 @@ import orjson
 try:  # imported as a module of the demo package
     from .sources import HOSTFACTS, HOSTFACTS_EVENTS, HOSTFACTS_READER
 except ImportError:  # run as a script: python demo/generate.py
-    from sources import HOSTFACTS, HOSTFACTS_EVENTS, HOSTFACTS_READER
+    from sources import HOSTFACTS, HOSTFACTS_EVENTS, HOSTFACTS_READER  # type: ignore[no-redef]
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 HOURS = 4
@@ -58,8 +58,10 @@ PIDS = {"nova-api": 25746, "nova-compute": 983, "cinder-api": 3966, "cinder-volu
         "dnsmasq-dhcp": 19298}
 OSLO_PROGRAMS = frozenset({"nova-api", "nova-compute", "cinder-api", "cinder-volume"})
 #: the identity fields after user and project in oslo.log's default
-#: ``logging_user_identity_format`` (domain, system_scope, user_domain, project_domain)
-_NO_DOMAINS = "- - - -"
+#: ``logging_user_identity_format`` (domain, system_scope, user_domain, project_domain), as
+#: the 2025.1 corpus shows them: nova's contexts carry the domains, cinder's do not
+DOMAINS = {"nova-api": "- - default default", "nova-compute": "- - default default",
+           "cinder-api": "- - - -", "cinder-volume": "- - - -"}
 PY = "/usr/lib/python3/dist-packages"
 
 
@@ -200,11 +202,13 @@ class Day:
                              **fields})
 
     @staticmethod
-    def context(req: str, user: str | None, project: str | None,
+    def context(service: str, req: str, user: str | None, project: str | None,
                 global_req: str | None = None) -> str:
         """``[%(global_request_id)s %(request_id)s %(user_identity)s]``'s inside, as
-        oslo.log fills it from a RequestContext (no global id prints ``None``)."""
-        return f"{global_req} {req} {user or '-'} {project or '-'} {_NO_DOMAINS}"
+        oslo.log fills it from a RequestContext (no global id prints ``None``; a context
+        without user, such as a periodic task's, prints ``-`` for every identity field)."""
+        domains = DOMAINS[service] if user else "- - - -"
+        return f"{global_req} {req} {user or '-'} {project or '-'} {domains}"
 
     @staticmethod
     def oslo(at: datetime, service: str, level: str, module: str, ctx: str, msg: str,
@@ -237,7 +241,7 @@ class Day:
         # corpus/logs/nova-api-wsgi.log:29 ("POST /v2/<p>/servers HTTP/1.1" status len time)
         req = self.req()
         line = self.oslo(at, "nova-api", "INFO", "nova.osapi_compute.wsgi.server",
-                         self.context(req, user, project),
+                         self.context("nova-api", req, user, project),
                          f'10.11.10.1 "{method} {path} HTTP/1.1" status: {status} '
                          f"len: {length} time: {duration:.7f}")
         rec = self.record(at, "nova-api.log", API_HOST, "nova-api", [line])
@@ -302,7 +306,7 @@ class Day:
                lost_in_db: bool = False) -> None:
         # corpus/logs/cinder-api.log:1 ("Create volume of 1 GB", AUDIT then INFO in later releases)
         req, vid = self.req(), self.uid()
-        ctx = self.context(req, user, project)
+        ctx = self.context("cinder-api", req, user, project)
         ids = {"request_id": req, "project_id": project, "user_id": user}
         rec = self.record(at, "cinder-api.log", API_HOST, "cinder-api", [
             self.oslo(at, "cinder-api", "INFO", "cinder.api.v2.volumes", ctx,
@@ -422,7 +426,8 @@ class Day:
         req = self.req()
         rec = self.record(at, "nova-compute.log", host, "nova-compute", [
             self.oslo(at, "nova-compute", "INFO", "nova.virt.libvirt.imagecache",
-                      self.context(req, None, None), f"Removing base or swap file: {path}")])
+                      self.context("nova-compute", req, None, None),
+                      f"Removing base or swap file: {path}")])
         self.expect(rec, "nova.imagecache.base_file_removed", service="nova-compute",
                     request_id=req, image_base_hash=digest, data={"path": path})
 
@@ -433,48 +438,85 @@ class Day:
         corpus/logs/nova-compute-volume-not-created.log); without, the volume POST to
         cinder-api was cut off on its way (the load balancer closed the connection)."""
         req, host, iid = self.req(), inst["host"], inst["id"]
-        ctx = self.context(req, inst["user"], inst["project"])
+        ctx = self.context("nova-compute", req, inst["user"], inst["project"])
         nova = f"{PY}/nova"
+        # the frames and caret lines of a real 2025.1 record (Python 3.11+ tracebacks):
+        # tests/corpus/openstack-2025.1/logs/nova-compute.log:1365-1392
         frames = [
-            f'  File "{nova}/compute/manager.py", line 2239, in _prep_block_device',
+            f'  File "{nova}/compute/manager.py", line 2214, in _prep_block_device',
             "    driver_block_device.attach_block_devices(",
-            f'  File "{nova}/virt/block_device.py", line 1067, in attach_block_devices',
+            f'  File "{nova}/virt/block_device.py", line 971, in attach_block_devices',
             "    _log_and_attach(device)",
-            f'  File "{nova}/virt/block_device.py", line 1064, in _log_and_attach',
+            f'  File "{nova}/virt/block_device.py", line 968, in _log_and_attach',
             "    bdm.attach(*attach_args, **attach_kwargs)",
+            f'  File "{nova}/virt/block_device.py", line 866, in attach',
+            "    self.volume_id, self.attachment_id = self._create_volume(",
+            "                                         ^^^^^^^^^^^^^^^^^^^^",
         ]
         if volume is not None:
             exc_type = "nova.exception.VolumeNotCreated"
             exc_text = (f"Volume {volume} did not finish being created even after we waited "
                         "187 seconds or 61 attempts. And its status is downloading.")
             frames += [
-                f'  File "{nova}/virt/block_device.py", line 932, in attach',
+                f'  File "{nova}/virt/block_device.py", line 470, in _create_volume',
                 "    self._call_wait_func(context, wait_func, volume_api, vol['id'])",
-                f'  File "{nova}/virt/block_device.py", line 891, in _call_wait_func',
+                f'  File "{nova}/virt/block_device.py", line 820, in _call_wait_func',
                 "    with excutils.save_and_reraise_exception():",
                 f'  File "{PY}/oslo_utils/excutils.py", line 227, in __exit__',
                 "    self.force_reraise()",
                 f'  File "{PY}/oslo_utils/excutils.py", line 200, in force_reraise',
                 "    raise self.value",
-                f'  File "{nova}/virt/block_device.py", line 885, in _call_wait_func',
+                f'  File "{nova}/virt/block_device.py", line 818, in _call_wait_func',
                 "    wait_func(context, volume_id)",
-                f'  File "{nova}/compute/manager.py", line 1806, in '
+                f'  File "{nova}/compute/manager.py", line 1836, in '
                 "_await_block_device_map_created",
                 "    raise exception.VolumeNotCreated(volume_id=vol_id,",
             ]
         else:
+            # the chain Python prints for keystoneauth's ConnectFailure: http.client's
+            # RemoteDisconnected, requests' ConnectionError, then nova's own frames
             url = f"http://10.11.10.1:8776/v3/{inst['project']}/volumes"
+            gone = "RemoteDisconnected('Remote end closed connection without response')"
             exc_type = "keystoneauth1.exceptions.connection.ConnectFailure"
-            exc_text = (f"Unable to establish connection to {url}: ('Connection aborted.', "
-                        "RemoteDisconnected('Remote end closed connection without response'))")
-            frames += [
-                f'  File "{nova}/virt/block_device.py", line 936, in attach',
-                "    vol = self._create_volume(",
+            exc_text = f"Unable to establish connection to {url}: ('Connection aborted.', {gone})"
+            stdlib = "/usr/lib/python3.12/http/client.py"
+            during = ["", "During handling of the above exception, another exception occurred:",
+                      "", "Traceback (most recent call last):"]
+            frames = [
+                f'  File "{PY}/urllib3/connectionpool.py", line 789, in urlopen',
+                "    response = self._make_request(",
+                "               ^^^^^^^^^^^^^^^^^^^",
+                f'  File "{PY}/urllib3/connectionpool.py", line 536, in _make_request',
+                "    response = conn.getresponse()",
+                "               ^^^^^^^^^^^^^^^^^^",
+                f'  File "{stdlib}", line 1428, in getresponse',
+                "    response.begin()",
+                f'  File "{stdlib}", line 331, in begin',
+                "    version, status, reason = self._read_status()",
+                "                              ^^^^^^^^^^^^^^^^^^^",
+                f'  File "{stdlib}", line 300, in _read_status',
+                '    raise RemoteDisconnected("Remote end closed connection without"',
+                "http.client.RemoteDisconnected: Remote end closed connection without response",
+                *during,
+                f'  File "{PY}/requests/adapters.py", line 667, in send',
+                "    resp = conn.urlopen(",
+                "           ^^^^^^^^^^^^^",
+                f'  File "{PY}/urllib3/connectionpool.py", line 843, in urlopen',
+                "    retries = retries.increment(",
+                "              ^^^^^^^^^^^^^^^^^^",
+                f'  File "{PY}/urllib3/util/retry.py", line 474, in increment',
+                "    raise reraise(type(error), error, _stacktrace)",
+                "requests.exceptions.ConnectionError: ('Connection aborted.', "
+                f"{gone})",
+                *during,
+                *frames,
                 f'  File "{nova}/virt/block_device.py", line 466, in _create_volume',
-                "    vol = volume_api.create(context, size, name, description,",
-                f'  File "{nova}/volume/cinder.py", line 868, in create',
+                "    vol = volume_api.create(context, size, '', '',",
+                "          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+                f'  File "{nova}/volume/cinder.py", line 917, in create',
                 "    item = client.volumes.create(size, **kwargs)",
-                f'  File "{PY}/keystoneauth1/session.py", line 1146, in _send_request',
+                "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+                f'  File "{PY}/keystoneauth1/session.py", line 1138, in _send_request',
                 "    raise exceptions.ConnectFailure(msg)",
             ]
         lines = self.oslo_exception(at, "nova-compute", "nova.compute.manager", ctx,
@@ -520,7 +562,8 @@ class Day:
             "%SPANTREE-4-BLOCK_BPDUGUARD: Received BPDU packet on Port-Channel35 with BPDU "
             f"guard enabled. Disabling interface. (source mac {victim['mac']})"])
         self.expect(rec, "switch.stp.bpdu_guard", service="switch", mac=victim["mac"],
-                    data={"switch": SWITCH, "interface": "Port-Channel35", "vendor": "arista"})
+                    data={"switch": SWITCH, "interface": "Port-Channel35",
+                          "vendor": "arista-eos"})
         rec = self.record(at, "syslog.log", SWITCH, "Ebra", [
             "%ETH-4-ERRDISABLE: bpduguard error detected on Port-Channel35."])
         self.expect(rec, "switch.errdisable", service="switch",
