@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import venv
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,19 @@ def test_wheel_carries_the_data_and_reads_none_of_the_checkout(installed: Instal
     assert Path(where[1]).is_relative_to(venv_root), where
     assert int(where[2]) > 10, "the notification mappings are not in the wheel"
     assert not any(str(REPO) in line for line in where)
+
+
+def test_wheel_carries_every_demo_input(installed: Installed) -> None:
+    """The raw log files and the host-facts recording (a subfolder) ship too: the
+    timeline, read from the installed package, has every channel the checkout's has."""
+    from demo.sources import demo_timeline
+
+    script = ("import json\nfrom collections import Counter\n"
+              "from dreamcatcher.demodata.sources import demo_timeline\n"
+              "print(json.dumps(Counter(c for _, c, _ in demo_timeline('bad-day'))))")
+    checkout = Counter(channel for _, channel, _ in demo_timeline("bad-day"))
+    assert {"amqp", "syslog", "hostfacts"} <= set(checkout)
+    assert orjson.loads(installed.python(script)) == dict(checkout)
 
 
 def test_version(installed: Installed) -> None:
