@@ -151,10 +151,9 @@ class Day:
     """Collects one day's notifications, log records and host facts."""
 
     def __init__(self, seed: int) -> None:
+        # one generator, drawn in the same order as when the log half was events, so the
+        # notifications and every id the lines share with them stay what they were
         self.rng = random.Random(seed)
-        # ids that only the log lines carry come from their own generator, so the
-        # notifications (and every id they share with the lines) stay what they were
-        self.log_rng = random.Random(seed + 1)
         self.notifications: list[dict[str, Any]] = []
         self.records: list[Record] = []
         self.fact_events: list[dict[str, Any]] = []
@@ -168,9 +167,6 @@ class Day:
 
     def req(self) -> str:
         return "req-" + self.uid()
-
-    def log_req(self) -> str:
-        return "req-" + str(uuid.UUID(int=self.log_rng.getrandbits(128), version=4))
 
     def mac(self) -> str:
         return "fa:16:3e:" + ":".join(f"{self.rng.randrange(256):02x}" for _ in range(3))
@@ -202,13 +198,13 @@ class Day:
                              **fields})
 
     @staticmethod
-    def context(service: str, req: str, user: str | None, project: str | None,
-                global_req: str | None = None) -> str:
+    def context(service: str, req: str, user: str | None, project: str | None) -> str:
         """``[%(global_request_id)s %(request_id)s %(user_identity)s]``'s inside, as
-        oslo.log fills it from a RequestContext (no global id prints ``None``; a context
-        without user, such as a periodic task's, prints ``-`` for every identity field)."""
+        oslo.log fills it from a RequestContext: no caller sent a global request id, which
+        prints ``None``; a context without user (a periodic task's) prints ``-`` for every
+        identity field."""
         domains = DOMAINS[service] if user else "- - - -"
-        return f"{global_req} {req} {user or '-'} {project or '-'} {domains}"
+        return f"None {req} {user or '-'} {project or '-'} {domains}"
 
     @staticmethod
     def oslo(at: datetime, service: str, level: str, module: str, ctx: str, msg: str,
@@ -228,7 +224,7 @@ class Day:
         ``: <summary>``, then every line of the traceback (and the empty string after
         its last newline) behind ``logging_exception_prefix``
         (``%(asctime)s.%(msecs)03d %(process)d ERROR %(name)s %(instance)s``);
-        corpus/logs/nova-compute-volume-not-created.log shows the prefixed lines."""
+        tests/corpus/openstack-2025.1/logs/nova-compute.log:1365-1392 is such a record."""
         summary = f"{exc_type}: {exc_text}"
         first = Day.oslo(at, service, "ERROR", module, ctx, f"{msg}: {summary}", instance)
         inst = f"[instance: {instance}] " if instance else ""
