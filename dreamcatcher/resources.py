@@ -17,7 +17,11 @@ def shipped_rules() -> Path:
 
 
 def demo_day(day: str) -> list[Path]:
-    """The files of one bundled day, in name order (replay merges them by time)."""
+    """Every file of one bundled day, in name order (replay merges them by time): the
+    notifications, the raw log files and the host facts, as replay of the folder reads
+    them (a subfolder, such as the host-facts recording waiting for its reader, is not
+    an input; ``dreamcatcher.demodata.sources`` says how each file reaches a live worker)."""
     if day not in DEMO_DAYS:
         raise ValueError(f"no demo day {day!r}; known: {', '.join(DEMO_DAYS)}")
-    return sorted(p for p in package_folder(DEMO_DATA, day).iterdir() if p.suffix == ".jsonl")
+    folder = package_folder(DEMO_DATA, day)
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
