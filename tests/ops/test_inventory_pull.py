@@ -199,7 +199,7 @@ def clouds_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_connection_failure_is_one_clear_error(clouds_yaml: Path) -> None:
-    puller = InventoryPuller(PullConfig(cloud="down", timeout="5s"))
+    puller = InventoryPuller(PullConfig.model_validate({"cloud": "down", "timeout": "5s"}))
     with pytest.raises(PullError) as err:
         puller.pull()
     text = str(err.value)
@@ -216,7 +216,7 @@ def test_an_unknown_cloud_is_one_clear_error(clouds_yaml: Path) -> None:
 def test_a_failing_pull_is_retried_on_its_period(clouds_yaml: Path) -> None:
     applied: list[list[FactUpdate]] = []
     stop = threading.Event()
-    puller = InventoryPuller(PullConfig(cloud="nope", every="50ms"))
+    puller = InventoryPuller(PullConfig.model_validate({"cloud": "nope", "every": "50ms"}))
     attempts = []
     real_pull = puller.pull
 
