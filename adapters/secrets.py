@@ -6,7 +6,7 @@ its own (``/run/credentials/...``) it is not. The value is read when the config
 is validated, so a variable that is not set or a file that cannot be read is
 one error naming the config field (pydantic gives the field, ``load_model`` the
 file and line). It is held in a ``SecretValue`` that never prints: ``repr``,
-``str`` and a model dump give a masked form (``amqp://user:***@host:5672/***``);
+``str`` and a JSON dump give a masked form (``amqp://user:***@host:5672//``);
 only ``reveal()`` gives the value, at the one place that hands it to a client.
 """
 
@@ -146,8 +146,11 @@ class _SecretSchema:
                                      handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
             resolve,
+            # JSON gets the masked form; a Python dump keeps the object (itself masked
+            # when printed), so model_validate(model.model_dump()) round-trips
             serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda v: v.masked() if isinstance(v, SecretValue) else mask(str(v))),
+                lambda v: v.masked() if isinstance(v, SecretValue) else mask(str(v)),
+                when_used="json"),
         )
 
     @classmethod

@@ -49,6 +49,8 @@ def test_never_printed(env: str) -> None:
         assert PASSWORD not in shown, shown
     assert "rabbit-1:5672" in str(model.transport_url)  # the host stays, for messages
     assert model.transport_url.host() == "rabbit-1"
+    again = Transport.model_validate(model.model_dump())  # a Python dump round-trips
+    assert again.transport_url.reveal() == URL
 
 
 @pytest.mark.parametrize(("value", "shown"), [
