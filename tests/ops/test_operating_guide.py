@@ -45,6 +45,19 @@ def _free_port(kind: int) -> int:
         return int(sock.getsockname()[1])
 
 
+def _wait_bound(port: int, daemon: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Until rsyslogd has opened its UDP input (a line sent earlier would be lost)."""
+    wanted = f"0100007F:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert daemon.poll() is None, daemon.stderr.read() if daemon.stderr else b""
+        if any(line.split()[1] == wanted
+               for line in Path("/proc/net/udp").read_text().splitlines()[1:]):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"rsyslogd did not open UDP port {port}")
+
+
 @pytest.fixture
 def receiver() -> Iterator[socket.socket]:
     server = socket.socket()
@@ -88,7 +101,7 @@ def test_the_rsyslog_snippet_forwards_what_the_rules_read(
     daemon = subprocess.Popen([rsyslogd, "-n", "-f", str(conf), "-i", str(tmp_path / "pid")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        time.sleep(1.0)  # the UDP input is open once the daemon has read its config
+        _wait_bound(udp_port, daemon)
         lines = [("nova-compute", "Removing base or swap file: /var/lib/nova/instances/_base/x"),
                  ("sshd", "Accepted publickey for root"),  # not read by any rule: filtered
                  ("dnsmasq-dhcp", "DHCPREQUEST(tap1) 10.0.0.22 fa:16:3e:56:0b:6f")]

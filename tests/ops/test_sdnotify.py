@@ -83,14 +83,14 @@ def test_watchdog_only_when_asked_and_only_while_healthy(
     assert _fields(sock) == {"WATCHDOG": "1"}
     assert _fields(sock) == {"WATCHDOG": "1"}
     healthy[0] = False
-    time.sleep(0.12)  # a ping may have been on its way
+    time.sleep(0.3)  # a ping may have been on its way
     sock.setblocking(False)
     while True:
         try:
             sock.recv(4096)
         except BlockingIOError:
             break
-    time.sleep(0.25)
+    time.sleep(0.3)  # three periods
     with pytest.raises(BlockingIOError):
         sock.recv(4096)  # an unhealthy worker sends no more pings
     notifier.close()
