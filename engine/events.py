@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-FactKind = Literal["instance", "port", "volume", "service", "host", "image"]
+FactKind = Literal["instance", "port", "volume", "service", "host", "image", "network"]
 
 #: Envelope fields a rule may correlate on (beside ``data.*``).
 ENVELOPE_FIELDS: tuple[str, ...] = (

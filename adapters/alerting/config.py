@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from adapters.alerting.sinks.chat import ChatSink
 from adapters.alerting.sinks.jsonl import JsonLinesSink
 from adapters.alerting.sinks.terminal import TerminalSink
 from adapters.alerting.sinks.webhook import WebhookSink
+from adapters.secrets import Secret, SecretValue, resolve_nested, reveal_nested
 
 SinkType = Literal["chat", "alertmanager", "webhook", "jsonl", "terminal"]
 URL_REQUIRED = ("chat", "alertmanager", "webhook")
@@ -29,22 +29,25 @@ def _seconds(value: Any) -> float:
 
 class SinkConfig(BaseModel):
     """One sink. ``url``: apprise URL (chat), Alertmanager base URL, webhook URL, or a
-    file path / ``-`` (jsonl). ``options`` are passed to the sink (see docs/actions.md)."""
+    file path / ``-`` (jsonl). ``options`` are passed to the sink (see docs/actions.md).
+    The url and any option value may be a secret reference, ``{env: NAME}`` or
+    ``{file: PATH}`` (``adapters.secrets``), revealed only when the sink is built."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: SinkType
     name: str = ""
-    url: str = Field(default="", validate_default=True)
+    url: Secret = Field(default=SecretValue(""), validate_default=True)
     min_severity: Literal["info", "warning", "critical"] = "info"
     timeout: float = 10.0
     options: dict[str, Any] = Field(default_factory=dict)
 
     _check_timeout = field_validator("timeout", mode="before")(_seconds)
+    _resolve_options = field_validator("options", mode="before")(resolve_nested)
 
     @field_validator("url")
     @classmethod
-    def _url_where_needed(cls, url: str, info: ValidationInfo) -> str:
+    def _url_where_needed(cls, url: SecretValue, info: ValidationInfo) -> SecretValue:
         """Refused when the file is read (with its line), not when the first alert goes."""
         kind = info.data.get("type")
         if kind in URL_REQUIRED and not url:
@@ -100,24 +103,20 @@ class AlertingConfig(BaseModel):
 
 def build_sink(cfg: SinkConfig) -> Sink:
     """Instantiate one configured sink; raises ValueError on a bad URL or option."""
-    opts = dict(cfg.options)
+    opts = reveal_nested(dict(cfg.options))
+    url = cfg.url.reveal()
     name = cfg.label()
     if cfg.type in URL_REQUIRED and not cfg.url:
         raise ValueError(f"sink {name}: url is required for type {cfg.type}")
     try:
         if cfg.type == "chat":
-            return ChatSink(cfg.url, name=name, timeout=cfg.timeout, **opts)
+            return ChatSink(url, name=name, timeout=cfg.timeout, **opts)
         if cfg.type == "alertmanager":
-            return AlertmanagerSink(cfg.url, name=name, timeout=cfg.timeout, **opts)
+            return AlertmanagerSink(url, name=name, timeout=cfg.timeout, **opts)
         if cfg.type == "webhook":
-            env = opts.pop("secret_env", None)
-            if env:
-                if env not in os.environ:
-                    raise ValueError(f"sink {name}: environment variable {env} is not set")
-                opts["secret"] = os.environ[env]
-            return WebhookSink(cfg.url, name=name, timeout=cfg.timeout, **opts)
+            return WebhookSink(url, name=name, timeout=cfg.timeout, **opts)
         if cfg.type == "jsonl":
-            return JsonLinesSink(cfg.url or "-", name=name, **opts)
+            return JsonLinesSink(url or "-", name=name, **opts)
         return TerminalSink(name=name, **opts)
     except TypeError as exc:  # unknown option keyword
         raise ValueError(f"sink {name}: bad option: {exc}") from exc

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adapters.alerting.durations import parse_duration
+from adapters.secrets import Secret
 
 
 class RateLimit(BaseModel):
@@ -50,7 +51,7 @@ class OpenStackSettings(BaseModel):
 
     cloud: str | None = None
     auth_type: str = "password"
-    auth: dict[str, str] = Field(default_factory=dict)
+    auth: dict[str, Secret] = Field(default_factory=dict)  # password: {env: OS_PASSWORD}
     region_name: str | None = None
     interface: str | None = None
     verify: bool = True
@@ -82,7 +83,7 @@ class RemediationConfig(BaseModel):
     per_target: RateLimit = RateLimit(count=1, per=3600)
     hooks: dict[str, HookSettings] = Field(default_factory=dict)
     openstack: OpenStackSettings = Field(default_factory=lambda: OpenStackSettings())
-    chat_urls: list[str] = Field(default_factory=list)
+    chat_urls: list[Secret] = Field(default_factory=list)
     commands: dict[str, CommandSpec] = Field(default_factory=dict)
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)  # for site hooks
 

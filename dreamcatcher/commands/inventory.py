@@ -13,8 +13,8 @@ from dreamcatcher.errors import RuntimeFailure
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("inventory", help="inventory snapshots")
     sub = parser.add_subparsers(dest="inventory_command", required=True)
-    load = sub.add_parser("load", help="read `openstack server|port|volume list --long -f json` "
-                          "dumps and print what they seed")
+    load = sub.add_parser("load", help="read `openstack server|port|volume|network|hypervisor "
+                          "list --long -f json` dumps and print what they seed")
     load.add_argument("files", nargs="+", type=argparse.FileType("rb"))
     load.set_defaults(handler=run_load)
 

@@ -33,7 +33,7 @@ class ChatComment(Hook):
     def run(self, args: dict[str, Any], timeout: float) -> dict[str, Any]:
         client = apprise.Apprise()
         for url in self.config.chat_urls:
-            client.add(with_timeouts(url, timeout))
+            client.add(with_timeouts(url.reveal(), timeout))
         if not client.notify(body=args["text"], body_format=apprise.NotifyFormat.MARKDOWN):
             raise HookError("apprise could not post the comment")
         return {"posted": len(self.config.chat_urls)}

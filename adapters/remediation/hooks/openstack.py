@@ -50,7 +50,7 @@ class _OpenStackHook(Hook):
                     kwargs["interface"] = cfg.interface
                 if cfg.auth:
                     self._conn = openstack.connect(
-                        auth_type=cfg.auth_type, auth=dict(cfg.auth),
+                        auth_type=cfg.auth_type, auth={k: v.reveal() for k, v in cfg.auth.items()},
                         load_yaml_config=False, load_envvars=False, **kwargs)
                 else:
                     self._conn = openstack.connect(cloud=cfg.cloud, **kwargs)
