@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,6 +24,8 @@ class DeadLetters:
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self.kept: list[dict[str, Any]] = []  # when no target is given (tests, embedded)
+        #: told ``(origin, reason)`` of each rejection (the live worker's metrics)
+        self.on_put: Callable[[str, str], None] | None = None
 
     def put(self, origin: str, raw: Any, reason: str) -> None:
         """Keep one rejected input with where it came from and why."""
@@ -45,6 +48,8 @@ class DeadLetters:
             else:
                 self._target.write(line)
                 self._target.flush()
+        if self.on_put is not None:
+            self.on_put(origin, reason)
 
     @property
     def total(self) -> int:

@@ -12,18 +12,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.alerting.config import AlertingConfig
+from adapters.inventory.pull import InventoryConfig
 from adapters.remediation.config import RemediationConfig
 from adapters.state.config import StateConfig
+from dreamcatcher.httpd import HttpConfig
+from dreamcatcher.logsetup import LoggingConfig
 from dreamcatcher.sourceconfig import ClockConfig, OutboxConfig, SourcesConfig
 from engine.yamlsource import load_model
-
-
-class InventoryConfig(BaseModel):
-    """Facts known at start: ``openstack server|port|volume list --long -f json`` dumps."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    dumps: list[Path] = Field(default_factory=list)
 
 
 class DeploymentConfig(BaseModel):
@@ -38,6 +33,9 @@ class DeploymentConfig(BaseModel):
     inventory: InventoryConfig = Field(default_factory=InventoryConfig)
     clock: ClockConfig = Field(default_factory=ClockConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    #: /metrics, /healthz, /readyz (none unless configured)
+    http: HttpConfig | None = None
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
     #: rule files or folders (default: the shipped rule pack)
     rules: list[Path] = Field(default_factory=list)
 

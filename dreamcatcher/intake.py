@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ class Item:
     source: SourceState | None = None
     events: list[Event] = field(default_factory=list)
     call: Callable[[], None] | None = None
+    created: float = field(default_factory=time.monotonic)  # for the ack latency
 
 
 class Intake:

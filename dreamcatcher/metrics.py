@@ -152,18 +152,18 @@ class Metrics:
     def ignored(self, source: str, n: int = 1) -> None:
         self._ignored.get((source,)).inc(n)
 
-    def dead_letter(self, reason: str) -> None:
-        self._dead.get((reason_class(reason),)).inc()
+    def dead_letter(self, reason: str, n: int = 1) -> None:
+        self._dead.get((reason_class(reason),)).inc(n)
 
     def firing(self, rule: str) -> None:
         self._firings.get((rule,)).inc()
 
-    def notice(self, sink: str, outcome: str) -> None:
+    def notice(self, sink: str, outcome: str, n: int = 1) -> None:
         """``outcome``: delivered, dead_lettered, silenced, suppressed... (the router's words)."""
-        self._notices.get((sink, outcome)).inc()
+        self._notices.get((sink, outcome)).inc(n)
 
-    def delivery_failure(self, sink: str) -> None:
-        self._failures.get((sink,)).inc()
+    def delivery_failure(self, sink: str, n: int = 1) -> None:
+        self._failures.get((sink,)).inc(n)
 
     def udp_dropped(self, listener: str, n: int = 1) -> None:
         self._udp.get((listener,)).inc(n)

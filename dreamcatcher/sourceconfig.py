@@ -7,11 +7,12 @@ facts that neutron's notifications put into the inventory, as in replay.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS
+from adapters.secrets import Secret
 from engine.schema import Duration
 
 
@@ -23,7 +24,7 @@ class AmqpSource(_Section):
     """The notification bus: our own durable queue bound to the services' exchanges,
     plus any queues the services declare themselves (an extra notification topic)."""
 
-    transport_url: str
+    transport_url: Secret
     exchanges: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCHANGES))
     topics: list[str] = Field(default_factory=lambda: list(DEFAULT_TOPICS))
     queue_prefix: str = "dreamcatcher"
@@ -91,3 +92,9 @@ class OutboxConfig(_Section):
 
     path: Path | None = None
     fsync: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_path_alone(cls, value: Any) -> Any:
+        """``outbox: PATH`` is short for ``outbox: {path: PATH}``."""
+        return {"path": value} if isinstance(value, str) else value

@@ -1,11 +1,12 @@
 """The live worker's sources, each on its own thread, each feeding the one ``Intake``.
 
 What every source owes the worker: ``start()``, ``stop()`` (stop taking input,
-hand on what is in hand), ``join()``, ``finished()`` (a pipe at its end), and
-``caught_up()``: whether it has no backlog, so the wall clock may move event time. A pull source knows (the queue
-went idle, the follower reached the end of its file); a push source (syslog,
-stdin) counts as caught up once nothing has arrived for ``idle`` seconds, so a
-sender flushing a queue it kept during an outage holds the clock too.
+hand on what is in hand), ``join()``, ``finished()`` (a pipe at its end),
+``threads()`` (for ``/healthz``) and ``caught_up()``: whether it has no backlog,
+so the wall clock may move event time. A pull source knows (the queue went
+idle, the follower reached the end of its file); a push source (syslog, stdin)
+counts as caught up once nothing has arrived for ``idle`` seconds, so a sender
+flushing a queue it kept during an outage holds the clock too.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Source(Protocol):
     def join(self, timeout: float) -> None: ...
     def caught_up(self) -> bool: ...
     def finished(self) -> bool: ...
+    def threads(self) -> list[threading.Thread]: ...
 
 
 class _Arrivals:
@@ -73,7 +75,7 @@ class AmqpIntake:
         dead: Any = (DeadLetters(Path(conf.dead_letters)) if conf.dead_letters != "queue"
                      else None)
         self.consumer = NotificationConsumer(
-            conf.transport_url, handle, exchanges=conf.exchanges, topics=conf.topics,
+            conf.transport_url.reveal(), handle, exchanges=conf.exchanges, topics=conf.topics,
             queue_prefix=conf.queue_prefix, batch_size=conf.batch_size,
             flush_interval=conf.flush_interval, idle_ack=conf.idle_ack, dead_letters=dead,
             barrier=lambda: intake.barrier(state, timeout=600.0),
@@ -82,6 +84,12 @@ class AmqpIntake:
 
     def caught_up(self) -> bool:
         return bool(self.consumer.caught_up)
+
+    def connected(self) -> bool:
+        return bool(self.consumer.connected)
+
+    def threads(self) -> list[threading.Thread]:
+        return [self._thread] if self._thread.ident is not None else []
 
     def finished(self) -> bool:
         return False  # runs until stopped
@@ -123,6 +131,9 @@ class SyslogIntake:
 
     def caught_up(self) -> bool:
         return self.arrivals.quiet()
+
+    def threads(self) -> list[threading.Thread]:
+        return []  # the server's own threads restart nothing; a dead one shows as silence
 
     def finished(self) -> bool:
         return False  # runs until stopped
@@ -182,6 +193,9 @@ class FileIntake:
     def caught_up(self) -> bool:
         return self._polled
 
+    def threads(self) -> list[threading.Thread]:
+        return [self._thread] if self._thread.ident is not None else []
+
     def finished(self) -> bool:
         return False  # runs until stopped
 
@@ -223,6 +237,9 @@ class StdinIntake:
 
     def caught_up(self) -> bool:
         return self.ended.is_set() or self.arrivals.quiet()
+
+    def threads(self) -> list[threading.Thread]:
+        return []  # ends by itself at EOF
 
     def finished(self) -> bool:
         return self.ended.is_set()  # a pipe ends

@@ -72,7 +72,9 @@ class Worker:
                                                daemon=True)
         assert outputs.deliver is not None
         self._deliver = outputs.deliver
+        #: told of each processed batch and each firing handed on (metrics, --print-events)
         self.on_batch: list[Callable[[Item, list[Firing]], None]] = []
+        self.on_firing: list[Callable[[Firing], None]] = []
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -111,6 +113,10 @@ class Worker:
 
     def alive(self) -> bool:
         return self._engine_thread.is_alive()
+
+    def threads(self) -> list[threading.Thread]:
+        """The threads whose death makes the worker unhealthy (``/healthz``)."""
+        return [self._engine_thread, *(t for s in self.sources for t in s.threads())]
 
     # -- the engine thread --------------------------------------------------------------
     def _engine_loop(self) -> None:
@@ -174,6 +180,8 @@ class Worker:
 
     def _hand_on(self, firing: Firing) -> None:
         self.stats.firings += 1
+        for hook in self.on_firing:
+            hook(firing)
         fid = firing.id
         self._deliver(firing, lambda: self.outbox.done(fid))
 
