@@ -101,15 +101,26 @@ def _shown(value: Any) -> str:
     return "not set" if value is _NOT_SET else repr(value)
 
 
-def _parse_value(text: str, argument: str) -> Any:
-    """The broker's rendering of a value, back to what declares it (``_NOT_SET``: none)."""
+def _parse_value(text: str, sent: Any) -> Any:
+    """The broker's rendering of a value, back to what declares it (``_NOT_SET``: none).
+
+    It reads ``the value '50' of type 'signedint'`` when only one side has the
+    argument, and a bare ``'50'`` when both have it (then of the type we sent).
+    """
     if text == "none":
         return _NOT_SET
-    if argument in ("durable", "auto_delete", "exclusive"):
-        return text.strip("'") == "true"
     typed = _TYPED.match(text)
     if typed is None:
-        raise ValueError(text)
+        if not (len(text) >= 2 and text[0] == text[-1] == "'"):
+            raise ValueError(text)
+        bare = text[1:-1]
+        if isinstance(sent, bool):
+            return bare == "true"
+        if isinstance(sent, int):
+            return int(bare)
+        if isinstance(sent, float):
+            return float(bare)
+        return bare
     value, kind = typed["value"], typed["type"]
     if kind in _INT_TYPES:
         return int(value)
@@ -164,8 +175,10 @@ def _diagnose(conn: Any, name: str, durable: bool, arguments: dict[str, Any],
             mismatches.append(Mismatch("?", "(see broker)", error))
             break
         argument, vhost = found["arg"], found["vhost"]
+        if any(m.argument == argument for m in mismatches):
+            break  # adopting its value did not help: report what we have
         try:
-            current = _parse_value(found["current"], argument)
+            current = _parse_value(found["current"], probe.get(argument))
         except ValueError:
             mismatches.append(Mismatch(argument, _shown(probe.get(argument, _NOT_SET)),
                                        found["current"]))
