@@ -332,11 +332,11 @@ class NotificationConsumer:
         channel.basic_qos(0, self.prefetch, False)
         if isinstance(self.dead_letters, AmqpDeadLetters):
             self.dead_letters.bind(conn)
+        self._depth = depth
         self._channel = channel
         for name in ([self.queue_name] if self.own_queue else []) + [
                 q for q in self.publisher_queues if q not in self._missing]:
             self._consume_queue(name)
-        self._depth = depth
         self._next_refresh = time.monotonic() + self.refresh_interval
 
     def _declare_own_queue(self, conn: Any) -> int:
