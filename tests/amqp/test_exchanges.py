@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from adapters.amqp import NotificationConsumer
-from adapters.amqp.consumer import CEILOMETER_EXCHANGES, DEFAULT_EXCHANGES
 from tests.amqp.support import Collector, context, notifier, start, stop
 
 pytestmark = pytest.mark.rabbitmq
@@ -25,11 +24,6 @@ LEGACY = "notifications/legacy/nova/designate__compute.instance.create.end.json"
 SERVICES = {"nova": "nova", "cinder": None, "neutron": "neutron", "glance": "glance",
             "heat": "heat", "keystone": "keystone", "ironic": "ironic", "magnum": "magnum",
             "aodh": "aodh", "trove": "trove"}
-
-
-def test_defaults_are_ceilometers_plus_oslo_default() -> None:
-    assert DEFAULT_EXCHANGES == (*CEILOMETER_EXCHANGES, "openstack")
-    assert len(set(DEFAULT_EXCHANGES)) == len(DEFAULT_EXCHANGES)
 
 
 def test_default_exchanges_get_all_ten_services(vhost_url: str, corpus: Path) -> None:
