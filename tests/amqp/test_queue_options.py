@@ -149,3 +149,18 @@ def test_changed_options_are_one_clear_error(rabbitmq_url: str, names: dict[str,
     assert queue in str(error) and "x-max-length: configured 50, queue has 100" in str(error)
     assert consumer.stats.reconnects == 0
     assert queue_count(rabbitmq_url, queue) == 0  # the queue itself is left as it was
+
+
+def test_other_durability_is_named_too(rabbitmq_url: str, names: dict[str, str]) -> None:
+    queue = f"{names['prefix']}.notifications"
+    from kombu import Connection
+
+    with Connection(rabbitmq_url) as conn:  # someone made it transient, with a limit
+        conn.channel().queue_declare(queue, durable=False, auto_delete=False,
+                                     arguments={"x-max-length": 10})
+    consumer = NotificationConsumer(rabbitmq_url, Collector(), exchanges=[names["exchange"]],
+                                    queue_prefix=names["prefix"])
+    with pytest.raises(QueueMismatch) as caught:
+        consumer.run()
+    assert {(m.argument, m.wanted, m.current) for m in caught.value.mismatches} == {
+        ("durable", "True", "False"), ("x-max-length", "not set", "10")}
