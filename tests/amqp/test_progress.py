@@ -33,6 +33,7 @@ class Sampler:
 
     def __init__(self, consumer: NotificationConsumer, collector: Collector) -> None:
         self.samples: list[tuple[bool, int]] = []
+        self.depths: list[int | None] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(consumer, collector),
                                         daemon=True)
@@ -42,6 +43,7 @@ class Sampler:
         while not self._stop.is_set():
             flag = consumer.caught_up  # first: True must imply everything was handled
             self.samples.append((flag, collector.count()))
+            self.depths.append(consumer.queue_depth)
             time.sleep(0.005)
 
     def close(self) -> list[tuple[bool, int]]:
@@ -64,7 +66,7 @@ def test_backlog_is_not_caught_up_until_drained(rabbitmq_url: str, corpus: Path,
     publish_bodies(rabbitmq_url, names["exchange"], _bodies(corpus, total, "b"),
                    "notifications.info")
     collector = Collector(delay=0.001)  # ~2 s or more to drain
-    consumer = _consumer(rabbitmq_url, names, collector)
+    consumer = _consumer(rabbitmq_url, names, collector, refresh_interval=0.3)
     assert not consumer.caught_up and consumer.queue_depth is None
     assert consumer.last_event_time is None
     thread = start(consumer)
@@ -81,6 +83,8 @@ def test_backlog_is_not_caught_up_until_drained(rabbitmq_url: str, corpus: Path,
     assert not early, f"caught_up with only {early[0]} of {total} handled"
     assert sum(1 for flag, _ in samples if not flag) > 10  # it was seen not caught up
     assert consumer.queue_depth == 0
+    midway = {depth for depth in sampler.depths if depth is not None and 0 < depth < total}
+    assert midway, "queue_depth not refreshed while draining"
     assert consumer.last_event_time == (BASE + timedelta(seconds=total - 1)).timestamp()
 
 
