@@ -29,6 +29,25 @@ Delivery contract:
   messages come back from the broker;
 - ``stop()`` (e.g. from SIGTERM): stop taking, finish the message in hand,
   ack, exit.
+
+For an asynchronous engine, ``handler`` may only hand events on (to a queue
+another thread drains) and ``barrier`` then waits, right before each ack, until
+everything handed on so far is processed and stored: acks still follow stored
+effects. A failing barrier counts as a handler failure.
+
+Queues: the worker's own durable ``<prefix>.notifications`` bound to the
+service exchanges (``own_queue``), and/or ``queues`` the services declare
+themselves, one per priority, when an extra topic is in their
+``[oslo_messaging_notifications] topics`` (see :func:`publisher_queues`).
+Those are only ever declared passively (a declare with other arguments than
+the service's own would make *its* publishing fail); one that does not exist
+yet is looked for again every ``refresh_interval``.
+
+Progress, for a worker that must not let the wall clock run ahead of a
+backlog (read from any thread): ``caught_up`` (the queues were seen empty: no
+delivery within the idle wait and no message ready in the broker),
+``queue_depth`` (messages ready in the broker: at setup, then every
+``refresh_interval``) and ``last_event_time``.
 """
 
 from __future__ import annotations
@@ -40,11 +59,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 import kombu
 
 from adapters.amqp.deadletter import AmqpDeadLetters
+from adapters.amqp.queues import QueueOptions, declare_queue, passive_count
 from adapters.amqp.transport import BufferedAmqpTransport, BufferedTCPTransport
 from adapters.notifications.decode import decode_body
 from adapters.notifications.errors import NotificationError
@@ -59,10 +80,25 @@ Queue = _kombu.Queue
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXCHANGES = ("nova", "cinder", "neutron", "glance")
+#: Ceilometer's default ``[notification] notification_control_exchanges``, plus
+#: ``openstack``: oslo.messaging's default ``control_exchange``, where a service that
+#: does not set its own publishes (cinder does not). Ceilometer receives those
+#: only because its queue shares the name ``notifications.info`` with the one the
+#: publisher declares; the worker's own queue does not, so it binds ``openstack`` too.
+CEILOMETER_EXCHANGES = ("nova", "glance", "neutron", "cinder", "heat", "keystone", "trove",
+                        "zaqar", "swift", "ceilometer", "magnum", "dns", "ironic", "aodh")
+DEFAULT_EXCHANGES = (*CEILOMETER_EXCHANGES, "openstack")
 DEFAULT_TOPICS = ("notifications", "versioned_notifications")
+#: oslo.messaging's notification priorities, lower-cased as in its queue names.
+PRIORITIES = ("audit", "debug", "info", "warn", "error", "critical", "sample")
 
 Handler = Callable[[list[Event]], None]
+Barrier = Callable[[], None]
+
+
+def publisher_queues(topic: str, priorities: Sequence[str] = PRIORITIES) -> list[str]:
+    """The queues a notifier declares for ``topic``: ``<topic>.<priority>``."""
+    return [f"{topic}.{priority}" for priority in priorities]
 
 
 class DeadLetterSink(Protocol):
@@ -125,7 +161,8 @@ class _HandlerFailed(Exception):
 
 
 class NotificationConsumer:
-    """Bind ``<queue_prefix>.notifications`` to the exchanges, hand each message's event on."""
+    """Consume ``<queue_prefix>.notifications`` (bound to the exchanges) and/or
+    publisher-declared ``queues``; hand each message's event on."""
 
     def __init__(
         self,
@@ -144,12 +181,31 @@ class NotificationConsumer:
         max_backoff: float = 5.0,
         remember_ids: int = 100_000,
         normalizer: Callable[[dict[str, Any], str | None], Event | None] | None = None,
+        message_ttl: float | None = None,
+        max_length: int | None = None,
+        overflow: str = "drop-head",
+        queue_type: str = "classic",
+        single_active_consumer: bool = False,
+        barrier: Barrier | None = None,
+        queues: Sequence[str] = (),
+        own_queue: bool = True,
+        refresh_interval: float = 5.0,
+        busy_after: float = 1.0,
     ) -> None:
+        if not own_queue and not queues:
+            raise ValueError("nothing to consume: own_queue is off and no queues are given")
         self.url = kombu_url(url)
         self.handler = handler
+        self.barrier = barrier
         self.exchanges = tuple(exchanges)
         self.topics = tuple(topics)
         self.queue_name = f"{queue_prefix}.notifications"
+        self.own_queue = own_queue
+        self.publisher_queues = tuple(dict.fromkeys(queues))
+        self.queue_options = QueueOptions(message_ttl, max_length, overflow, queue_type,
+                                          single_active_consumer)
+        self.refresh_interval = refresh_interval
+        self.busy_after = busy_after  # deliveries without an idle gap this long: not caught up
         self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
         self.idle_ack = max(idle_ack, 0.001)
@@ -172,6 +228,33 @@ class NotificationConsumer:
         self._poison: list[tuple[Any, str]] = []
         self._channel: Any = None
         self._connection: Any = None
+        self._handed_on: list[str] = []  # with a barrier: ids not yet behind a barrier
+        self._consuming: list[str] = []  # queue names with a consumer on this connection
+        self._consumer_tags: list[str] = []
+        self._missing: list[str] = []  # publisher queues not declared yet
+        self._tags = 0
+        self._next_refresh = 0.0
+        self._last_idle = 0.0
+        self._caught_up = False
+        self._depth: int | None = None
+        self._last_time: datetime | None = None
+
+    # -- progress (read from any thread; each is one atomic attribute read) ----------------
+    @property
+    def caught_up(self) -> bool:
+        """Seen empty since the last burst: no backlog to read before time may move on."""
+        return self._caught_up
+
+    @property
+    def queue_depth(self) -> int | None:
+        """Messages ready in the broker's queues at the last look (``None``: not yet)."""
+        return self._depth
+
+    @property
+    def last_event_time(self) -> float | None:
+        """The newest event time handed on (POSIX seconds)."""
+        newest = self._last_time
+        return None if newest is None else newest.timestamp()
 
     # -- lifecycle -------------------------------------------------------------------
     def stop(self) -> None:
@@ -198,6 +281,8 @@ class NotificationConsumer:
             except errors as exc:
                 self._unacked = 0  # unacked: the broker redelivers them
                 self._poison.clear()
+                self._handed_on.clear()  # not behind a barrier: to be handed on again
+                self._caught_up = False
                 if self._stopping:
                     return
                 if isinstance(exc, _HandlerFailed):
@@ -229,21 +314,85 @@ class NotificationConsumer:
         return exchange
 
     def _setup(self, conn: Any) -> None:
+        channel = conn.channel()
+        self._channel = None
+        self._consuming, self._missing, self._consumer_tags = [], [], []
+        depth = 0
+        if self.own_queue:
+            depth += self._declare_own_queue(conn)
+        for name in self.publisher_queues:
+            count = passive_count(conn, name)
+            if count is None:
+                log.warning("queue %r does not exist yet (no service has published to its "
+                            "topic since the broker started); looking again every %.0fs",
+                            name, self.refresh_interval)
+                self._missing.append(name)
+            else:
+                depth += count
+        channel.basic_qos(0, self.prefetch, False)
+        if isinstance(self.dead_letters, AmqpDeadLetters):
+            self.dead_letters.bind(conn)
+        self._depth = depth
+        self._channel = channel
+        for name in ([self.queue_name] if self.own_queue else []) + [
+                q for q in self.publisher_queues if q not in self._missing]:
+            self._consume_queue(name)
+        self._next_refresh = time.monotonic() + self.refresh_interval
+
+    def _declare_own_queue(self, conn: Any) -> int:
         bindings = []
         for name in self.exchanges:
             exchange = self._declare_exchange(conn, name)
             bindings += [(exchange, f"{topic}.*") for topic in self.topics]
-        channel = conn.channel()
-        queue: Any = Queue(self.queue_name, durable=True, auto_delete=False, channel=channel)
-        queue.declare()
+        # a clash with an existing queue raises QueueMismatch: not retried, a config error
+        count = declare_queue(conn, self.queue_name, durable=True,
+                              arguments=self.queue_options.arguments())
+        queue: Any = Queue(self.queue_name, channel=conn.channel())
         for exchange, key in bindings:
             queue.bind_to(exchange=exchange, routing_key=key)
-        channel.basic_qos(0, self.prefetch, False)
-        if isinstance(self.dead_letters, AmqpDeadLetters):
-            self.dead_letters.bind(conn)
-        self._channel = channel
-        channel.basic_consume(self.queue_name, callback=self._on_message,
-                              consumer_tag=f"dreamcatcher-{id(self)}")
+        return count
+
+    def _consume_queue(self, name: str) -> None:
+        self._tags += 1
+        tag = f"dreamcatcher-{id(self)}-{self._tags}"
+        self._channel.basic_consume(name, callback=self._on_message, consumer_tag=tag)
+        self._consuming.append(name)
+        self._consumer_tags.append(tag)
+
+    def _refresh(self) -> None:
+        """Passive declares (consumer thread only): the depth, and queues that appeared."""
+        conn = self._connection
+        depth = 0
+        for name in self._consuming:
+            depth += passive_count(conn, name) or 0
+        for name in list(self._missing):
+            count = passive_count(conn, name)
+            if count is not None:
+                log.info("queue %r exists now; consuming it", name)
+                self._missing.remove(name)
+                self._consume_queue(name)
+                depth += count
+        self._depth = depth
+        self._next_refresh = time.monotonic() + self.refresh_interval
+
+    def _while_busy(self, conn: Any) -> None:
+        """After a batch's ack under load: heartbeats, the depth now and then, and
+        ``caught_up`` cleared once deliveries came without an idle gap for ``busy_after``."""
+        conn.heartbeat_check()
+        now = time.monotonic()
+        if self._caught_up and now - self._last_idle > self.busy_after:
+            self._caught_up = False
+        if now >= self._next_refresh:
+            self._refresh()
+
+    def _on_idle(self) -> None:
+        """Nothing arrived within the idle wait: caught up if the broker holds nothing ready."""
+        self._last_idle = now = time.monotonic()
+        if self._unacked:
+            self._ack()
+        if not self._caught_up or now >= self._next_refresh:
+            self._refresh()
+            self._caught_up = self._depth == 0
 
     # -- loop ------------------------------------------------------------------------
     def _consume(self, conn: Any) -> None:
@@ -254,7 +403,8 @@ class NotificationConsumer:
             self._consume_draining(conn)
         # stopping: no new deliveries; what was handed on is acked, the rest requeued
         with contextlib.suppress(Exception):  # best effort: closing requeues anyway
-            self._channel.basic_cancel(f"dreamcatcher-{id(self)}")
+            for tag in self._consumer_tags:
+                self._channel.basic_cancel(tag)
         if self._unacked:
             self._ack()
 
@@ -276,8 +426,7 @@ class NotificationConsumer:
                 # with unacked messages, a short wait tells "the queue went idle"
                 wait = self.idle_ack if self._unacked else self.poll_interval
                 if not poller.poll(wait * 1000):
-                    if self._unacked:
-                        self._ack()
+                    self._on_idle()
                     conn.heartbeat_check()
                     continue
             read_frame(None)  # one frame; blocks only to complete a frame begun
@@ -285,7 +434,7 @@ class NotificationConsumer:
                 self._unacked and monotonic() - self._oldest >= flush_interval
             ):
                 self._ack()
-                conn.heartbeat_check()
+                self._while_busy(conn)
 
     def _consume_draining(self, conn: Any) -> None:
         drain = conn.drain_events
@@ -295,15 +444,14 @@ class NotificationConsumer:
             try:
                 drain(timeout=self.idle_ack if self._unacked else self.poll_interval)
             except TimeoutError:
-                if self._unacked:
-                    self._ack()
+                self._on_idle()
                 conn.heartbeat_check()
                 continue
             if self._unacked >= batch_size or (
                 self._unacked and monotonic() - self._oldest >= flush_interval
             ):
                 self._ack()
-                conn.heartbeat_check()
+                self._while_busy(conn)
 
     def _on_message(self, message: Any) -> None:
         """One delivery: decode, normalize, hand on now; the ack comes with its batch."""
@@ -334,15 +482,33 @@ class NotificationConsumer:
                 stats.handler_failures += 1
                 log.exception("handler failed on %s", event.id)
                 raise _HandlerFailed(str(exc)) from exc
-            self._recent.add(event.id)
+            if self.barrier is None:
+                self._recent.add(event.id)
+            else:
+                self._handed_on.append(event.id)
             stats.events += 1
+            newest = self._last_time
+            if newest is None or event.time > newest:
+                self._last_time = event.time
 
     def _ack(self) -> None:
-        """Dead-letter the batch's poison (confirmed), then ack everything up to the last tag."""
+        """Dead-letter the batch's poison (confirmed), pass the barrier, ack up to the last tag."""
         poison = self._poison
         while poison:  # a confirm wait may deliver (and hand on) more messages meanwhile
             message, reason = poison.pop(0)
             self._dead_letter(message, reason)
+        if self.barrier is not None:
+            # no channel I/O from here to the ack: nothing new is delivered in between
+            try:
+                self.barrier()
+            except Exception as exc:
+                self.stats.handler_failures += 1
+                log.exception("ack barrier failed")
+                raise _HandlerFailed(str(exc)) from exc
+            recent = self._recent
+            for event_id in self._handed_on:
+                recent.add(event_id)
+            self._handed_on.clear()
         self._channel.basic_ack(self._last_tag, multiple=True)
         self._unacked = 0
         self.stats.batches += 1

@@ -7,113 +7,31 @@ nor is disturbed by anything else on the broker.
 from __future__ import annotations
 
 import json
-import subprocess
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from kombu import Connection, Exchange, Producer
+from kombu import Connection
 
 from adapters.amqp import NotificationConsumer
 from adapters.amqp.deadletter import REASON_HEADER
 from engine.events import Event
+from tests.amqp.support import (
+    Collector,
+    context,
+    notifier,
+    publish_bodies,
+    require_rabbitmqctl,
+    restart_broker,
+)
+from tests.amqp.support import start as _start
+from tests.amqp.support import stop as _stop
 
 pytestmark = pytest.mark.rabbitmq
 
 LEGACY = "notifications/legacy/nova/designate__compute.instance.create.end.json"
 VERSIONED = "notifications/nova-versioned-expanded/watcher__instance-create-end.json"
-
-
-class Collector:
-    """The handler: records every batch; can be told to fail or to be slow."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.events: list[Event] = []
-        self.lock = threading.Lock()
-        self.delay = delay
-        self.fail_next = 0
-
-    def __call__(self, batch: list[Event]) -> None:
-        if self.fail_next:
-            self.fail_next -= 1
-            raise RuntimeError("engine store unavailable")
-        if self.delay:
-            time.sleep(self.delay)
-        with self.lock:
-            self.events.extend(batch)
-
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[Event]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.events) >= count:
-                    break
-            time.sleep(0.02)
-        time.sleep(0.2)  # let any stray duplicate show up
-        with self.lock:
-            return list(self.events)
-
-
-@pytest.fixture
-def names(rabbitmq_url: str) -> Iterator[dict[str, str]]:
-    tag = uuid.uuid4().hex[:8]
-    result = {"exchange": f"dctest-{tag}-nova", "prefix": f"dctest-{tag}"}
-    yield result
-    with Connection(rabbitmq_url) as conn:
-        channel = conn.channel()
-        for queue in (f"{result['prefix']}.notifications", f"{result['prefix']}.dead",
-                      "notifications.info", "notifications.error",
-                      "versioned_notifications.info"):
-            if queue.startswith("dctest-"):
-                channel.queue_delete(queue)
-        channel.exchange_delete(result["exchange"])
-
-
-def _start(consumer: NotificationConsumer) -> threading.Thread:
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while consumer._channel is None and time.monotonic() < deadline:  # bound and consuming
-        time.sleep(0.02)
-    return thread
-
-
-def _stop(consumer: NotificationConsumer, thread: threading.Thread) -> None:
-    consumer.stop()
-    thread.join(timeout=10)
-    assert not thread.is_alive()
-
-
-def _notifier(url: str, exchange: str, driver: str, publisher: str = "compute.stack01",
-              topic: str = "notifications") -> Any:
-    import oslo_messaging
-    from oslo_config import cfg
-
-    oslo_messaging.set_transport_defaults(control_exchange=exchange)
-    conf = cfg.ConfigOpts()
-    conf([], project="dreamcatcher-test")
-    oslo_url = url.replace("amqp://", "rabbit://").rstrip("/") + "/"
-    transport = oslo_messaging.get_notification_transport(conf, url=oslo_url)
-    return oslo_messaging.Notifier(transport, publisher_id=publisher, driver=driver,
-                                   topics=[topic])
-
-
-def _context(request_id: str) -> Any:
-    from oslo_context import context
-
-    return context.RequestContext(request_id=request_id, project_id="proj-1", user_id="user-1")
-
-
-def _publish_bodies(url: str, exchange: str, bodies: list[bytes], key: str) -> None:
-    with Connection(url) as conn:
-        producer = Producer(conn.channel(),  # declared as oslo.messaging does (not durable)
-                            exchange=Exchange(exchange, type="topic", durable=False))
-        for body in bodies:
-            producer.publish(body, routing_key=key, delivery_mode=2)
 
 
 @pytest.mark.parametrize("driver", ["messaging", "messagingv2"])
@@ -124,17 +42,18 @@ def test_notifier_both_drivers(rabbitmq_url: str, corpus: Path, names: dict[str,
                                     queue_prefix=names["prefix"])
     thread = _start(consumer)
     try:
-        notifier = _notifier(rabbitmq_url, names["exchange"], driver)
+        legacy_notifier = notifier(rabbitmq_url, names["exchange"], driver=driver)
         legacy = json.loads((corpus / LEGACY).read_text())
         versioned = json.loads((corpus / VERSIONED).read_text())
         sent: dict[str, str] = {}
         for i in range(20):
             payload = dict(legacy["payload"], instance_id=f"inst-{i}")
-            notifier.info(_context(f"req-{i}"), "compute.instance.create.end", payload)
+            legacy_notifier.info(context(f"req-{i}"), "compute.instance.create.end", payload)
             sent[f"inst-{i}"] = f"req-{i}"
-        versioned_notifier = _notifier(rabbitmq_url, names["exchange"], driver,
-                                       "nova-compute:stack01", "versioned_notifications")
-        versioned_notifier.error(_context("req-v"), "instance.create.end", versioned["payload"])
+        versioned_notifier = notifier(rabbitmq_url, names["exchange"], driver=driver,
+                                      publisher="nova-compute:stack01",
+                                      topics=["versioned_notifications"])
+        versioned_notifier.error(context("req-v"), "instance.create.end", versioned["payload"])
         events = collector.wait_for(21)
     finally:
         _stop(consumer, thread)
@@ -164,7 +83,7 @@ def test_poison_message_goes_to_dead_letter_queue(rabbitmq_url: str, corpus: Pat
     poison = [b"\x00\xffnot json at all", b'{"oslo.version": "2.0", "oslo.message": "{"}',
               b'{"payload": {}, "priority": "INFO"}']
     try:
-        _publish_bodies(rabbitmq_url, names["exchange"], [*poison, good], "notifications.info")
+        publish_bodies(rabbitmq_url, names["exchange"], [*poison, good], "notifications.info")
         events = collector.wait_for(1)
     finally:
         _stop(consumer, thread)
@@ -191,7 +110,7 @@ def test_handler_failure_requeues_the_batch(rabbitmq_url: str, corpus: Path,
     legacy = json.loads((corpus / LEGACY).read_text())
     bodies = [json.dumps(dict(legacy, message_id=f"m-{i}")).encode() for i in range(50)]
     try:
-        _publish_bodies(rabbitmq_url, names["exchange"], bodies, "notifications.info")
+        publish_bodies(rabbitmq_url, names["exchange"], bodies, "notifications.info")
         events = collector.wait_for(50)
     finally:
         _stop(consumer, thread)
@@ -199,32 +118,26 @@ def test_handler_failure_requeues_the_batch(rabbitmq_url: str, corpus: Path,
     assert sorted(e.id for e in events) == sorted(f"m-{i}" for i in range(50))
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-
+@pytest.mark.broker_restart
 def test_broker_restart_loses_nothing_duplicates_nothing(
     rabbitmq_url: str, corpus: Path, names: dict[str, str],
 ) -> None:
-    try:
-        _rabbitmqctl("status")
-    except (OSError, subprocess.SubprocessError) as exc:
-        pytest.skip(f"rabbitmqctl not usable here: {exc}")
+    """Restarts the local broker (rabbitmqctl stop_app/start_app) mid-stream: the
+    running consumer reconnects; nothing in its durable queue is lost or doubled."""
+    require_rabbitmqctl()
     total = 3000
     collector = Collector(delay=0.003)  # slow per message: the restart lands mid-stream
     consumer = NotificationConsumer(rabbitmq_url, collector, exchanges=[names["exchange"]],
                                     queue_prefix=names["prefix"], max_backoff=1.0)
     thread = _start(consumer)  # declares the durable queue and its bindings
-    notifier = _notifier(rabbitmq_url, names["exchange"], "messagingv2")
+    service = notifier(rabbitmq_url, names["exchange"])
     legacy = json.loads((corpus / LEGACY).read_text())
     for i in range(total):
-        notifier.info(_context(f"req-{i}"), "compute.instance.create.end",
+        service.info(context(f"req-{i}"), "compute.instance.create.end",
                       dict(legacy["payload"], instance_id=f"inst-{i}"))
     try:
         collector.wait_for(total // 4, timeout=30)
-        _rabbitmqctl("stop_app")
-        time.sleep(1.0)
-        _rabbitmqctl("start_app")
+        restart_broker(rabbitmq_url)
         events = collector.wait_for(total, timeout=60)
     finally:
         _stop(consumer, thread)
@@ -248,7 +161,7 @@ def test_each_message_is_handed_on_at_once_and_acked_when_idle(
     legacy = json.loads((corpus / LEGACY).read_text())
     try:
         sent = time.monotonic()
-        _publish_bodies(rabbitmq_url, names["exchange"],
+        publish_bodies(rabbitmq_url, names["exchange"],
                         [json.dumps(dict(legacy, message_id="lone")).encode()],
                         "notifications.info")
         events = collector.wait_for(1, timeout=10)
@@ -278,7 +191,7 @@ def test_backlog_is_handed_on_one_by_one_and_acked_in_batches(
                                     queue_prefix=names["prefix"], batch_size=100)
     _stop(consumer, _start(consumer))  # declare the queue and bindings, then go away
     legacy = json.loads((corpus / LEGACY).read_text())
-    _publish_bodies(rabbitmq_url, names["exchange"],
+    publish_bodies(rabbitmq_url, names["exchange"],
                     [json.dumps(dict(legacy, message_id=f"b-{i}")).encode() for i in range(250)],
                     "notifications.info")
     consumer = NotificationConsumer(rabbitmq_url, handler, exchanges=[names["exchange"]],
