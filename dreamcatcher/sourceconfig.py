@@ -27,7 +27,23 @@ class AmqpSource(_Section):
     transport_url: Secret
     exchanges: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCHANGES))
     topics: list[str] = Field(default_factory=lambda: list(DEFAULT_TOPICS))
+    #: queues the services declare themselves (an extra topic in their
+    #: ``[oslo_messaging_notifications] topics``, e.g. ``dreamcatcher.info``): they keep
+    #: the messages while the worker is down and across a broker restart
+    queues: list[str] = Field(default_factory=list)
+    #: also bind and consume our own ``<prefix>.notifications`` queue (off when the
+    #: publisher-declared queues carry everything: else each message comes twice)
+    own_queue: bool = True
     queue_prefix: str = "dreamcatcher"
+    queue_type: Literal["classic", "quorum"] = "classic"
+    message_ttl: Duration | None = None
+    max_length: int | None = Field(default=None, ge=1)
+    #: what a full queue does: drop its oldest message (notifiers publish without
+    #: confirms, so ``reject-publish`` would drop the newest, silently)
+    overflow: Literal["drop-head", "reject-publish"] = "drop-head"
+    single_active_consumer: bool = False
+    #: must match the services' ``amqp_durable_queues`` (exchanges we declare if missing)
+    exchange_durable: bool = False
     batch_size: int = Field(default=100, ge=1)
     flush_interval: Duration = 0.05
     idle_ack: Duration = 0.002

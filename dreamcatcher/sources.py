@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from adapters.amqp.queues import QueueMismatch
 from adapters.deadletter import DeadLetters
 from adapters.logs import FileFollower, ListenError, OffsetStore, SyslogServer, UnparsedStats
 from adapters.logs.pipeline import parse_lines
@@ -43,6 +44,7 @@ class Source(Protocol):
     def caught_up(self) -> bool: ...
     def finished(self) -> bool: ...
     def threads(self) -> list[threading.Thread]: ...
+    def failed(self) -> str | None: ...
 
 
 class _Arrivals:
@@ -65,6 +67,11 @@ class AmqpIntake:
     def __init__(self, conf: AmqpSource, intake: Intake, name: str = "amqp") -> None:
         from adapters.amqp.consumer import NotificationConsumer
 
+        scheme = conf.transport_url.reveal().partition("://")[0]
+        if scheme not in ("rabbit", "kombu", "amqp", "amqps", "pyamqp"):
+            raise RuntimeFailure("amqp", f"{conf.transport_url.masked()} is not a RabbitMQ URL "
+                                 "(rabbit://user:pass@host:5672/)")
+
         self.name = name
         self.state = intake.register(name, "amqp", self.caught_up)
         put, state = intake.put, self.state
@@ -79,14 +86,28 @@ class AmqpIntake:
             queue_prefix=conf.queue_prefix, batch_size=conf.batch_size,
             flush_interval=conf.flush_interval, idle_ack=conf.idle_ack, dead_letters=dead,
             barrier=lambda: intake.barrier(state, timeout=600.0),
+            queues=conf.queues, own_queue=conf.own_queue, queue_type=conf.queue_type,
+            message_ttl=conf.message_ttl, max_length=conf.max_length, overflow=conf.overflow,
+            single_active_consumer=conf.single_active_consumer,
+            exchange_durable=conf.exchange_durable,
         )
-        self._thread = threading.Thread(target=self.consumer.run, name=name, daemon=True)
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.consumer.run()
+        except QueueMismatch as exc:  # a config error: retrying cannot help
+            self.error = str(exc)
 
     def caught_up(self) -> bool:
         return bool(self.consumer.caught_up)
 
     def connected(self) -> bool:
-        return bool(self.consumer.connected)
+        return self.consumer.connected
+
+    def failed(self) -> str | None:
+        return self.error
 
     def threads(self) -> list[threading.Thread]:
         return [self._thread] if self._thread.ident is not None else []
@@ -137,6 +158,9 @@ class SyslogIntake:
 
     def finished(self) -> bool:
         return False  # runs until stopped
+
+    def failed(self) -> str | None:
+        return None
 
     def start(self) -> None:
         self.server.start()
@@ -199,6 +223,9 @@ class FileIntake:
     def finished(self) -> bool:
         return False  # runs until stopped
 
+    def failed(self) -> str | None:
+        return None
+
     def start(self) -> None:
         self._thread.start()
 
@@ -243,6 +270,9 @@ class StdinIntake:
 
     def finished(self) -> bool:
         return self.ended.is_set()  # a pipe ends
+
+    def failed(self) -> str | None:
+        return None
 
     def start(self) -> None:
         self._thread.start()

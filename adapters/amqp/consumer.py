@@ -246,6 +246,11 @@ class NotificationConsumer:
         return self._caught_up
 
     @property
+    def connected(self) -> bool:
+        """Connected to the broker, queues declared or being declared (``/readyz``)."""
+        return self._connection is not None
+
+    @property
     def queue_depth(self) -> int | None:
         """Messages ready in the broker's queues at the last look (``None``: not yet)."""
         return self._depth

@@ -224,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
     ops.started(config, worker)
     log.info("running: %s", ", ".join(s.name for s in sources))
     rule_paths = _rule_paths(args, config)
+    failure: str | None = None
     while not worker.wait_stop(0.2):
         ops.sync()
         if reload_wanted.is_set():
@@ -236,6 +237,9 @@ def run(args: argparse.Namespace) -> int:
             break
         if all(source.finished() for source in sources):
             break  # e.g. `... | dreamcatcher run --stdin`: the pipe has ended
+        failure = next((f for f in (source.failed() for source in sources) if f), None)
+        if failure:
+            break
     log.info("stopping: finishing the batch in hand, draining alerts")
     ops.notifier.stopping("draining")
     worker.shutdown()
@@ -243,6 +247,8 @@ def run(args: argparse.Namespace) -> int:
     ops.close()
     if args.pid_file is not None:
         args.pid_file.unlink(missing_ok=True)
+    if failure:
+        raise RuntimeFailure("run", failure)
     s = worker.stats
     log.info("stopped: %d events, %d firings (%d from the outbox), %d unsettled in the outbox",
              s.events, s.firings, s.redelivered_firings, outbox.unsettled())

@@ -84,8 +84,9 @@ def test_a_backlog_fires_no_absence_whose_then_is_in_it(
             for instance in sorted(never):
                 producer.publish(_notification(start, instance, at),
                                  routing_key="notifications.info")
-            depth = conn.channel().queue_declare(f"{prefix}.notifications", passive=True)
-            assert depth.message_count == 10_100
+            channel = conn.channel()
+            wait_for(lambda: channel.queue_declare(f"{prefix}.notifications", passive=True)
+                     .message_count == 10_100, 30, "10,100 messages in the queue")
         with WorkerProcess("--config", str(config), log=tmp_path / "second.log") as worker:
             worker.wait_running()
             wait_for(lambda: len(jsonl(sink)) >= 100, 120, "the 100 real absences")
