@@ -70,6 +70,15 @@ class FileSource(_Section):
     start_at_end: bool = False
 
 
+class HostFactsSource(_Section):
+    """A host's network facts: a file holding what ``ip -details -json link`` printed
+    (``host`` names the host), or a JSON-lines recording of snapshots from many hosts
+    (``{"host", "time", "ip_link": [...]}`` per line); re-read when it changes."""
+
+    path: Path
+    host: str | None = None
+
+
 class StdinSource(_Section):
     kind: str | None = None
 
@@ -78,6 +87,7 @@ class SourcesConfig(_Section):
     amqp: AmqpSource | None = None
     syslog: list[SyslogSource] = Field(default_factory=list)
     files: list[FileSource] = Field(default_factory=list)
+    hostfacts: list[HostFactsSource] = Field(default_factory=list)
     stdin: StdinSource | None = None
     #: glob on a file path or program name -> parser kind, consulted before the built-in names
     routes: dict[str, str] = Field(default_factory=dict)
@@ -88,7 +98,7 @@ class SourcesConfig(_Section):
 
     def empty(self) -> bool:
         return (self.amqp is None and not self.syslog and not self.files
-                and self.stdin is None)
+                and not self.hostfacts and self.stdin is None)
 
 
 class ClockConfig(_Section):

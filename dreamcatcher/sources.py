@@ -27,6 +27,7 @@ from dreamcatcher.intake import BatchFailed, Intake
 from dreamcatcher.sourceconfig import (
     AmqpSource,
     FileSource,
+    HostFactsSource,
     SourcesConfig,
     StdinSource,
     SyslogSource,
@@ -236,6 +237,53 @@ class FileIntake:
         self._thread.join(timeout)
 
 
+class HostFactsIntake:
+    """Host network facts re-read whenever their file changes (an agent rewrites it)."""
+
+    def __init__(self, conf: HostFactsSource, intake: Intake, *, poll_interval: float) -> None:
+        from adapters.hostfacts import HostFactsWatcher
+
+        self.name = f"hostfacts:{conf.path}"
+        self.state = intake.register(self.name, "hostfacts", self.caught_up)
+        self._polled = False
+        state = self.state
+
+        def handle(event: Event) -> None:
+            intake.put(state, [event])
+
+        self.watcher = HostFactsWatcher(conf.path, handle, host=conf.host,
+                                        poll_interval=poll_interval)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.watcher.poll()
+            self._polled = True
+            self._stop.wait(self.watcher.poll_interval)
+
+    def caught_up(self) -> bool:
+        return self._polled
+
+    def finished(self) -> bool:
+        return False
+
+    def threads(self) -> list[threading.Thread]:
+        return [self._thread] if self._thread.ident is not None else []
+
+    def failed(self) -> str | None:
+        return None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
 class StdinIntake:
     """Lines from standard input (a pipe), parsed as they arrive; the source ends at EOF."""
 
@@ -301,6 +349,8 @@ def build_sources(conf: SourcesConfig, intake: Intake, *, dead: DeadLetters,
             sources.append(FileIntake(entry, intake, offsets=offsets, routes=routes,
                                       stats=stats, dead=dead,
                                       poll_interval=conf.poll_interval))
+    for entry in conf.hostfacts:
+        sources.append(HostFactsIntake(entry, intake, poll_interval=conf.poll_interval))
     if conf.stdin is not None:
         sources.append(StdinIntake(conf.stdin, intake, routes=routes, stats=stats, dead=dead,
                                    idle=idle))

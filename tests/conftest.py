@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,20 @@ def redis_url() -> str:
     url = os.environ.get("DREAMCATCHER_TEST_REDIS", "redis://127.0.0.1:6379/15")
     require_service("Redis", "127.0.0.1", 6379)
     return url
+
+
+@pytest.fixture
+def vhost_url(rabbitmq_url: str) -> Iterator[str]:
+    """The URL of a fresh RabbitMQ vhost (guest has all rights), deleted with all it
+    holds: for tests that publish to the services' real exchange names."""
+    from tests.amqp.support import rabbitmqctl, require_rabbitmqctl
+
+    require_rabbitmqctl()
+    name = f"dctest-{uuid.uuid4().hex[:8]}"
+    rabbitmqctl("add_vhost", name)
+    try:
+        rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        scheme, _, rest = rabbitmq_url.partition("://")
+        yield f"{scheme}://{rest.partition('/')[0]}/{name}"
+    finally:
+        rabbitmqctl("delete_vhost", name)

@@ -1,4 +1,4 @@
-"""Fixtures for the consumer's tests: unique names, and a throw-away vhost.
+"""Fixtures for the consumer's tests: unique names (the throw-away vhost is in tests/conftest.py).
 
 Tests that publish to real service exchange names (``nova``, ``openstack``)
 or to shared queue names (``notifications.info``) get a vhost of their own,
@@ -14,8 +14,6 @@ from collections.abc import Iterator
 import pytest
 from kombu import Connection
 
-from tests.amqp.support import rabbitmqctl, require_rabbitmqctl
-
 
 @pytest.fixture
 def names(rabbitmq_url: str) -> Iterator[dict[str, str]]:
@@ -27,17 +25,3 @@ def names(rabbitmq_url: str) -> Iterator[dict[str, str]]:
         for queue in (f"{result['prefix']}.notifications", f"{result['prefix']}.dead"):
             channel.queue_delete(queue)
         channel.exchange_delete(result["exchange"])
-
-
-@pytest.fixture
-def vhost_url(rabbitmq_url: str) -> Iterator[str]:
-    """The URL of a fresh vhost (guest has all rights), deleted with all it holds."""
-    require_rabbitmqctl()
-    name = f"dctest-{uuid.uuid4().hex[:8]}"
-    rabbitmqctl("add_vhost", name)
-    try:
-        rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-        scheme, _, rest = rabbitmq_url.partition("://")
-        yield f"{scheme}://{rest.partition('/')[0]}/{name}"
-    finally:
-        rabbitmqctl("delete_vhost", name)
