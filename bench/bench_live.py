@@ -9,7 +9,7 @@ to the file, each at a steady rate, plus 10 probes per second per kind whose
 send time is in their text. The probe's alert arriving at the worker's output
 gives the publish-to-alert latency for that kind.
 
-    python bench/bench_live.py                      # 0.5x, 1x, 1.5x, 2x of 2,000 msg/s + 20,000 lines/s
+    python bench/bench_live.py      # 0.5x, 1x, 1.5x, 2x of 2,000 msg/s + 20,000 lines/s
     python bench/bench_live.py --scales 1 --seconds 20
 
 A rate is sustained when the worker ends the run with no backlog (its queue,
@@ -23,7 +23,6 @@ import argparse
 import multiprocessing
 import socket
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -33,25 +32,23 @@ from typing import Any
 
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from adapters.deadletter import DeadLetters  # noqa: E402
-from adapters.logs import UnparsedStats  # noqa: E402
-from dreamcatcher.intake import Intake  # noqa: E402
-from dreamcatcher.outbox import Outbox  # noqa: E402
-from dreamcatcher.outputs import Outputs  # noqa: E402
-from dreamcatcher.resources import demo_day, shipped_rules  # noqa: E402
-from dreamcatcher.sourceconfig import (  # noqa: E402
+from adapters.deadletter import DeadLetters
+from adapters.logs import UnparsedStats
+from dreamcatcher.intake import Intake
+from dreamcatcher.outbox import Outbox
+from dreamcatcher.outputs import Outputs
+from dreamcatcher.resources import demo_day, shipped_rules
+from dreamcatcher.sourceconfig import (
     AmqpSource,
     FileSource,
     SourcesConfig,
     SyslogSource,
 )
-from dreamcatcher.sources import build_sources  # noqa: E402
-from dreamcatcher.worker import Worker  # noqa: E402
-from engine.engine import Engine  # noqa: E402
-from engine.firing import Firing  # noqa: E402
-from engine.loader import load_rules  # noqa: E402
+from dreamcatcher.sources import build_sources
+from dreamcatcher.worker import Worker
+from engine.engine import Engine
+from engine.firing import Firing
+from engine.loader import load_rules
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 PROBES = """\
@@ -83,7 +80,8 @@ def _traffic() -> tuple[list[dict[str, Any]], list[str], list[str]]:
 
 
 def _stamp() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() % 1 * 1e6):06d}+00:00"
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}+00:00"
 
 
 def _sender(exchange: str, port: int, path: str, scale: float, seconds: float,

@@ -349,8 +349,8 @@ def build_sources(conf: SourcesConfig, intake: Intake, *, dead: DeadLetters,
             sources.append(FileIntake(entry, intake, offsets=offsets, routes=routes,
                                       stats=stats, dead=dead,
                                       poll_interval=conf.poll_interval))
-    for entry in conf.hostfacts:
-        sources.append(HostFactsIntake(entry, intake, poll_interval=conf.poll_interval))
+    for facts in conf.hostfacts:
+        sources.append(HostFactsIntake(facts, intake, poll_interval=conf.poll_interval))
     if conf.stdin is not None:
         sources.append(StdinIntake(conf.stdin, intake, routes=routes, stats=stats, dead=dead,
                                    idle=idle))
