@@ -46,6 +46,7 @@ class Matcher:
     patterns: tuple[str, ...]
     predicate: Predicate | None
     key: KeyFn
+    where: dict[str, Any] | None = None  # the source of ``predicate``, for the index
 
     def accepts_type(self, event_type: str) -> bool:
         return any(
@@ -127,6 +128,7 @@ def _matcher(role: str, match: Match, by: list[str], loc: Loc) -> Matcher:
         patterns=tuple(match.event),
         predicate=compile_where(match.where, event_getter, (*loc, "where")),
         key=_key_fn(paths, (*loc, "by")),
+        where=match.where,
     )
 
 
@@ -188,6 +190,7 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
             patterns=tuple(rule.resolve.event),
             predicate=compile_where(rule.resolve.where, event_getter, ("resolve", "where")),
             key=lambda _ev: (),
+            where=rule.resolve.where,
         ))
 
     joins: list[CompiledJoin] = []
