@@ -3,16 +3,18 @@
     python bench/bench_rule_count.py [--events 30000] [--runs 3] [--before /work/main]
 
 The stream is bench_engine's mix. 1 rule is instance-create-stuck (the pack
-rule this mix makes fire), 10 it and nine more of the pack; 100 and 1,000 add copies of all twenty pack rules (every operator, every
-event type) each for a tenant of its own (``project_id: tenant-N`` added to
-every condition), as a site with a rule set per customer has them. The
-copies never fire, so every size from 10 up gives the same firings (checked):
-what grows is only what the engine pays to find the rules an event meets.
+rule this mix makes fire), 10 it and nine more of the pack; 100 and 1,000
+add copies of all twenty pack rules (every operator, every event type) each
+for a tenant of its own (``project_id: tenant-N`` added to every condition),
+as a site with a rule set per customer has them. The copies never fire, so
+every size from 10 up gives the same firings (checked): what grows is only
+what the engine pays to find the rules an event meets.
 
 Wall clock, best of ``--runs``, events built per batch outside the timing (as
-bench_engine's batches); the first batch warms up (types seen, indexes built). ``--before DIR`` also runs the code of another
-checkout (e.g. the commit before the index) in a child process, alternating
-with this one, so both are measured in the same run on the same machine.
+bench_engine's batches); the first batch warms up (types seen, indexes
+built). ``--before DIR`` also runs the code of another checkout (e.g. the
+commit before the index) in a child process, alternating with this one, so
+both are measured in the same run on the same machine.
 """
 
 from __future__ import annotations
@@ -140,7 +142,8 @@ def main() -> None:
         print(f"        firings {firings[name]['1']} (1 rule), {same.pop()} (10 and up)")
     if args.before:
         for size in SIZES:
-            print(f"{size:>5} rules: after/before {best['after'][str(size)] / best['before'][str(size)]:.2f}")
+            ratio = best["after"][str(size)] / best["before"][str(size)]
+            print(f"{size:>5} rules: after/before {ratio:.2f}")
 
 
 if __name__ == "__main__":

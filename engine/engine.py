@@ -23,6 +23,7 @@ from engine.inventory import Inventory
 from engine.memstore import MemoryStore
 from engine.operators import Evidence, Handler
 from engine.predicates import Predicate
+from engine.reads import fact_fields
 from engine.schema import Rule
 from engine.store import StateStore
 
@@ -65,6 +66,8 @@ class Engine:
             self.rules[compiled.id] = compiled
             for kind, field in compiled.index_fields:
                 self.inventory.index(kind, field)
+        # facts hold only what the loaded rules can read of them (engine.reads)
+        self.inventory.keep_only(fact_fields(c.rule for c in self.rules.values()))
         self._matchers: list[Route] = [(c, m) for c in self.rules.values() for m in c.matchers]
         self._plans: dict[str, Dispatch[_Step]] = {}
         self.newest: float = _NEVER

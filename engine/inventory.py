@@ -45,6 +45,13 @@ class Inventory:
         self._indexed: dict[str, set[str]] = {}
         for kind, field in indexed:
             self.index(kind, field)
+        #: per kind, the fields kept (None: all); None for the whole map: keep everything
+        self._kept: dict[str, frozenset[str] | None] | None = None
+
+    def keep_only(self, fields: dict[str, frozenset[str] | None]) -> None:
+        """Keep only these fields of each kind (``engine.reads.fact_fields``: what the
+        loaded rules can read), and no fact of a kind absent from ``fields``."""
+        self._kept = dict(fields)
 
     def index(self, kind: str, field: str) -> None:
         """Keep an index on ``kind.field`` (facts stored before are not back-filled)."""
@@ -54,6 +61,12 @@ class Inventory:
     def apply(self, update: FactUpdate, now: float) -> None:
         # the model's field dict, read once: each attribute costs a hook call
         kind, fact_id, changes, delete = _update_fields(update.__dict__)
+        if self._kept is not None:
+            if kind not in self._kept:
+                return  # no loaded rule joins this kind
+            wanted = self._kept[kind]
+            if wanted is not None:
+                changes = {k: v for k, v in changes.items() if k in wanted}
         key = _fact_key(kind, fact_id)
         store = self.store
         old: dict[str, Any] | None = store.get(key)

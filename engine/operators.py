@@ -240,7 +240,8 @@ class ExpectOp(Operator):
     def _on_first(self, event: Event, ts: float, key: tuple[Any, ...],
                   key_str: str) -> Sequence[Evidence]:
         state_key = self._key_prefix + key_str
-        if self.store.update(state_key, self._open_first, self.ttl, ts, (ts, snapshot(event, self.keep))):
+        first = (ts, snapshot(event, self.keep))
+        if self.store.update(state_key, self._open_first, self.ttl, ts, first):
             self.store.schedule(state_key, ts + self.within, self.rule_id)
         return _NONE
 

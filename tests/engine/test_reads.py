@@ -146,3 +146,25 @@ def test_a_projected_snapshot_restores_the_kept_fields() -> None:
         data={"a": 1, "host": "dh"}).model_dump(
         exclude={"facts"})
     assert len(snapshot(event, keep)) < len(snapshot(event))
+
+
+def test_the_shipped_rules_fire_alike_with_whole_events_and_facts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case of every shipped rule test, projected and not: the same alerts."""
+    from dreamcatcher.ruletest import find_test_files, load_test_file, run_case
+    from engine.inventory import Inventory
+    from tests.paths import REPO
+
+    def alerts() -> list[tuple[Any, ...]]:
+        out = []
+        for path in find_test_files([REPO / "rules"]):
+            spec = load_test_file(path)
+            for case in spec.cases:
+                out.extend(_view(f) for f in run_case(path, spec, case).firings)
+        return out
+
+    projected = alerts()
+    monkeypatch.setattr("engine.compiler.kept_fields", lambda _rule: None)
+    monkeypatch.setattr(Inventory, "keep_only", lambda _self, _fields: None)
+    assert alerts() == projected
+    assert len(projected) >= 9
