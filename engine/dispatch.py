@@ -28,7 +28,8 @@ from engine.predicates import Predicate, compile_where
 
 S = TypeVar("S")
 _ENVELOPE = frozenset(Event.model_fields)
-_INDEXABLE = ("eq", "in", "startswith")
+#: below this many matchers for a type, a plain scan is cheaper than the index
+MIN_INDEXED = 6
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,16 @@ class Dispatch(Generic[S]):
     ``items`` are whatever the engine runs per matcher (its steps), each with
     its matcher's ``where``; ``select`` gives the items an event could match,
     in their original order, each with the predicate left to test (None: the
-    index already proved it).
+    index already proved it). With fewer than ``min_indexed`` items nothing is
+    indexed: each is tested in turn, shared parts still evaluated once.
     """
 
-    def __init__(self, items: Sequence[tuple[S, dict[str, Any] | None]]) -> None:
+    def __init__(self, items: Sequence[tuple[S, dict[str, Any] | None]],
+                 min_indexed: int = MIN_INDEXED) -> None:
         self.items = [item for item, _ in items]
         parts = [parts_of(where) for _, where in items]
-        chosen = self._choose(parts)
+        # a few matchers cost less to test in turn than the look-ups and the merge
+        chosen = self._choose(parts) if len(items) >= min_indexed else [-1] * len(items)
         # how many residual parts ask the same question: those are evaluated once
         uses: dict[Hashable, int] = {}
         for i, own in enumerate(parts):

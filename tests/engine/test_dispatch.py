@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.dispatch import Dispatch, canonical_path, parts_of
+from engine.dispatch import MIN_INDEXED, Dispatch, canonical_path, parts_of
 from engine.paths import event_getter
 from engine.predicates import compile_where
 
@@ -67,9 +67,10 @@ EVENT = st.fixed_dictionaries({
 
 def _plain_equal(wheres: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
     predicates = [compile_where(w, event_getter) for w in wheres]
-    index = Dispatch([(i, w) for i, w in enumerate(wheres)])
-    for values in events:
-        assert index.matches(values) == index.scan(values, predicates), (wheres, values)
+    for least in (0, MIN_INDEXED):  # indexed however few, and as the engine builds it
+        index = Dispatch([(i, w) for i, w in enumerate(wheres)], least)
+        for values in events:
+            assert index.matches(values) == index.scan(values, predicates), (wheres, values)
 
 
 @settings(max_examples=400, deadline=None)
@@ -120,3 +121,12 @@ def test_parts_and_paths() -> None:
     parts = parts_of({"all": [{"a": 1}, {"b": {"gte": 1, "lt": 5}}], "any": [{"c": 1}]})
     assert [(p.path, p.op) for p in parts] == [
         (("data", "a"), "eq"), (("data", "b"), "gte"), (("data", "b"), "lt"), (None, None)]
+
+
+def test_prefixes_of_every_length() -> None:
+    """``startswith`` tables against every value, short and long, str or not."""
+    prefixes: list[Any] = ["", "a", "ab", "b", "abc", ["a", "abc"], ["ab", "b"], ["zz"]]
+    wheres = [{"data.x": {"startswith": p}} for p in prefixes]
+    events = [{"data": {"x": v}, "host": None}
+              for v in ["", "a", "ab", "abc", "abcd", "b", "ba", "c", 1, None, ["a"]]]
+    _plain_equal(wheres, events)
