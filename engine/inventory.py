@@ -46,12 +46,13 @@ class Inventory:
         for kind, field in indexed:
             self.index(kind, field)
         #: per kind, the fields kept (None: all); None for the whole map: keep everything
-        self._kept: dict[str, frozenset[str] | None] | None = None
+        self._kept: dict[str, tuple[str, ...] | None] | None = None
 
     def keep_only(self, fields: dict[str, frozenset[str] | None]) -> None:
         """Keep only these fields of each kind (``engine.reads.fact_fields``: what the
         loaded rules can read), and no fact of a kind absent from ``fields``."""
-        self._kept = dict(fields)
+        self._kept = {kind: None if names is None else tuple(sorted(names))
+                      for kind, names in fields.items()}
 
     def index(self, kind: str, field: str) -> None:
         """Keep an index on ``kind.field`` (facts stored before are not back-filled)."""
@@ -66,7 +67,11 @@ class Inventory:
                 return  # no loaded rule joins this kind
             wanted = self._kept[kind]
             if wanted is not None:
-                changes = {k: v for k, v in changes.items() if k in wanted}
+                kept = {}
+                for name in wanted:  # a loop over the few wanted, not a comprehension
+                    if name in changes:
+                        kept[name] = changes[name]
+                changes = kept
         key = _fact_key(kind, fact_id)
         store = self.store
         old: dict[str, Any] | None = store.get(key)
