@@ -11,10 +11,11 @@ instance-create-stuck (an expectation per build), and a per-project count of
 builds (a window per project, one event in each); and the expectation again
 with the shipped rules (rules/) loaded beside it, which join instance facts.
 
-Measured with tracemalloc: what the engine holds after the N events, less
-what it held before, over N. "state" is the expectation or window with its
-timer, TTL entry and the event's dedup mark; "facts" the instance fact each
-event carried into the inventory. ``--before DIR`` measures another checkout
+Measured with tracemalloc: what the engine holds after the N events (made
+while tracing, dropped before the count), less what it held before, over N.
+"state" is the expectation or window with its timer, TTL entry and the
+event's dedup mark; "facts" the instance fact each event carried into the
+inventory. ``--before DIR`` measures another checkout
 in the same run (a child process each).
 """
 
@@ -50,11 +51,11 @@ def real_events(root: Path) -> list[Any]:
     return events
 
 
-def copies(events: list[Any], n: int, vary_project: bool) -> list[Any]:
-    """``n`` distinct builds from the real ones, in time order."""
+def copies(events: list[Any], n: int, vary_project: bool, start: int = 0) -> list[Any]:
+    """``n`` distinct builds from the real ones, in time order (the ``start``-th on)."""
     t0 = min(e.time for e in events)
     out = []
-    for i in range(n):
+    for i in range(start, start + n):
         base = events[i % len(events)]
         inst = f"{i:08x}-{base.instance_id[9:]}"
         update: dict[str, Any] = {"id": f"{i:08x}-{base.id[9:]}", "instance_id": inst,
@@ -66,22 +67,27 @@ def copies(events: list[Any], n: int, vary_project: bool) -> list[Any]:
     return out
 
 
-def _held(engine: Any, stream: list[Any]) -> dict[str, float]:
-    """Bytes per event of what processing ``stream`` left in the engine, by where it lives."""
-    engine.process_many(stream[:50])  # first-use allocations (indexes, caches) are not state
-    rest = stream[50:]
+def _held(engine: Any, events: list[Any], n: int, vary_project: bool) -> dict[str, float]:
+    """Bytes per event of what processing ``n`` copies left in the engine, by where it lives.
+
+    The copies are made while tracing and dropped before the count, so what the
+    state keeps of them (an id string a dedup mark holds) counts, the rest not.
+    """
+    engine.process_many(copies(events, 50, vary_project))  # first-use allocations
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
-    engine.process_many(rest)
+    stream = copies(events, n, vary_project, start=50)
+    engine.process_many(stream)
+    del stream
     gc.collect()
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     stats = after.compare_to(before, "filename")
-    total = sum(s.size_diff for s in stats)
+    total = sum(s.size_diff for s in stats if not s.traceback[0].filename.endswith(
+        "tracemalloc.py"))
     facts = sum(s.size_diff for s in stats if s.traceback[0].filename.endswith("inventory.py"))
-    return {"total": total / len(rest), "facts": facts / len(rest),
-            "state": (total - facts) / len(rest)}
+    return {"total": total / n, "facts": facts / n, "state": (total - facts) / n}
 
 
 def measure(root: Path, n: int) -> dict[str, Any]:
@@ -90,11 +96,11 @@ def measure(root: Path, n: int) -> dict[str, Any]:
     from engine.schema import Rule
 
     events = real_events(root)
-    expect = _held(Engine(load_rules([HERE / EXPECT])), copies(events, n, False))
-    count = _held(Engine([Rule.model_validate(COUNT)]), copies(events, n, True))
+    expect = _held(Engine(load_rules([HERE / EXPECT])), events, n, False)
+    count = _held(Engine([Rule.model_validate(COUNT)]), events, n, True)
     # with the shipped rules loaded too, some of which join instance facts
     shipped = load_rules([HERE / "rules"])
-    expect_all = _held(Engine([*load_rules([HERE / EXPECT]), *shipped]), copies(events, n, False))
+    expect_all = _held(Engine([*load_rules([HERE / EXPECT]), *shipped]), events, n, False)
     return {"expect": expect, "count": count, "expect+shipped": expect_all}
 
 
