@@ -94,6 +94,8 @@ def _lookup_values(part: Part) -> tuple[Any, ...] | None:
     try:
         for value in values:
             hash(value)
+            if value != value:  # NaN: equal to nothing, yet a dict finds it by identity
+                return None
     except TypeError:
         return None
     return values

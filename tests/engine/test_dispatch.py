@@ -130,3 +130,9 @@ def test_prefixes_of_every_length() -> None:
     events = [{"data": {"x": v}, "host": None}
               for v in ["", "a", "ab", "abc", "abcd", "b", "ba", "c", 1, None, ["a"]]]
     _plain_equal(wheres, events)
+
+
+def test_nan_is_never_looked_up() -> None:
+    """NaN equals nothing, not even itself, though a dict finds the same object."""
+    nan = float("nan")
+    _plain_equal([{"x": nan} for _ in range(8)], [{"data": {"x": nan}, "host": None}])
