@@ -23,6 +23,7 @@ from engine.inventory import Inventory
 from engine.operators import CountOp, Evidence, ExpectOp, Operator, SequenceOp
 from engine.paths import Getter, context_getter, event_getter, fact_getter
 from engine.predicates import CompileError, Loc, Predicate, compile_where
+from engine.reads import kept_fields
 from engine.schema import Match, Rule
 from engine.store import StateStore
 from engine.templates import (
@@ -46,6 +47,7 @@ class Matcher:
     patterns: tuple[str, ...]
     predicate: Predicate | None
     key: KeyFn
+    where: dict[str, Any] | None = None  # the source of ``predicate``, for the index
 
     def accepts_type(self, event_type: str) -> bool:
         return any(
@@ -127,6 +129,7 @@ def _matcher(role: str, match: Match, by: list[str], loc: Loc) -> Matcher:
         patterns=tuple(match.event),
         predicate=compile_where(match.where, event_getter, (*loc, "where")),
         key=_key_fn(paths, (*loc, "by")),
+        where=match.where,
     )
 
 
@@ -188,6 +191,7 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
             patterns=tuple(rule.resolve.event),
             predicate=compile_where(rule.resolve.where, event_getter, ("resolve", "where")),
             key=lambda _ev: (),
+            where=rule.resolve.where,
         ))
 
     joins: list[CompiledJoin] = []
@@ -210,7 +214,7 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
         except TemplateSyntaxError as exc:
             raise CompileError(("actions", i, "with"), f"template error: {exc.message}") from None
         actions.append((action.hook, render, action.mode))
-    return CompiledRule(
+    compiled = CompiledRule(
         rule=rule,
         operator=operator,
         matchers=matchers,
@@ -225,6 +229,9 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
         first_key=first_key,
         index_fields=index_fields,
     )
+    # the templates compiled: what they and the paths read of a kept event can be derived
+    operator.keep = kept_fields(rule)
+    return compiled
 
 
 def _label_name(path: str) -> str:

@@ -16,12 +16,14 @@ from datetime import datetime
 from typing import Any
 
 from engine.compiler import CompiledRule, KeyFn, Matcher, compile_rule, render_firing
+from engine.dispatch import Dispatch
 from engine.events import Event, FactUpdate
 from engine.firing import Firing
 from engine.inventory import Inventory
 from engine.memstore import MemoryStore
 from engine.operators import Evidence, Handler
 from engine.predicates import Predicate
+from engine.reads import fact_fields
 from engine.schema import Rule
 from engine.store import StateStore
 
@@ -64,8 +66,10 @@ class Engine:
             self.rules[compiled.id] = compiled
             for kind, field in compiled.index_fields:
                 self.inventory.index(kind, field)
+        # facts hold only what the loaded rules can read of them (engine.reads)
+        self.inventory.keep_only(fact_fields(c.rule for c in self.rules.values()))
         self._matchers: list[Route] = [(c, m) for c in self.rules.values() for m in c.matchers]
-        self._steps: dict[str, list[_Step]] = {}
+        self._plans: dict[str, Dispatch[_Step]] = {}
         self.newest: float = _NEVER
         #: a cap on the watermark (live mode: the event time every source with a
         #: backlog has reached, so its late events still find their expectations open)
@@ -92,11 +96,12 @@ class Engine:
         """The matchers that can see this type."""
         return [(c, m) for c, m in self._matchers if m.accepts_type(event_type)]
 
-    def _steps_for(self, event_type: str) -> list[_Step]:
-        steps = [(c, m.role, m.predicate, m.key, c.operator.handler(m.role))
-                 for c, m in self.routes(event_type)]
-        self._steps[event_type] = steps
-        return steps
+    def _plan_for(self, event_type: str) -> Dispatch[_Step]:
+        """The steps of this type's routes, indexed by their conditions (``engine.dispatch``)."""
+        plan = Dispatch([((c, m.role, m.predicate, m.key, c.operator.handler(m.role)), m.where)
+                         for c, m in self.routes(event_type)])
+        self._plans[event_type] = plan
+        return plan
 
     def process(self, event: Event) -> list[Firing]:
         return self.process_many((event,))
@@ -104,20 +109,21 @@ class Engine:
     def process_many(self, events: Iterable[Event]) -> list[Firing]:
         """Each event in turn; one call for a consumer's batch, no call per event."""
         firings: list[Firing] = []
-        store, all_steps = self.store, self._steps
+        store, plans = self.store, self._plans
         for event in events:
             values = event.__dict__  # the fields, read as a dict: see paths.event_getter
             ts = values["time"].timestamp()
-            steps = all_steps.get(values["type"])
-            if steps is None:
-                steps = self._steps_for(values["type"])
+            plan = plans.get(values["type"])
+            if plan is None:
+                plan = self._plan_for(values["type"])
+            # the steps this event could match, each with the conditions left to test
+            steps = plan.unindexed if plan.unindexed is not None else plan.select(values)
             # predicates and keys read only the event, so they run before the dedup
             # check: an event no rule's condition takes and with no facts changes
             # nothing (nor can its redelivery: the clock has passed it), so it needs
             # no mark. Most events of a busy cloud are such (API lines at 200).
             hits: list[tuple[_Step, tuple[Any, ...]]] | None = None
-            for step in steps:
-                predicate = step[2]
+            for step, predicate in steps:
                 if predicate is not None and not predicate(values):
                     continue
                 key = step[3](values)

@@ -45,6 +45,14 @@ class Inventory:
         self._indexed: dict[str, set[str]] = {}
         for kind, field in indexed:
             self.index(kind, field)
+        #: per kind, the fields kept (None: all); None for the whole map: keep everything
+        self._kept: dict[str, tuple[str, ...] | None] | None = None
+
+    def keep_only(self, fields: dict[str, frozenset[str] | None]) -> None:
+        """Keep only these fields of each kind (``engine.reads.fact_fields``: what the
+        loaded rules can read), and no fact of a kind absent from ``fields``."""
+        self._kept = {kind: None if names is None else tuple(sorted(names))
+                      for kind, names in fields.items()}
 
     def index(self, kind: str, field: str) -> None:
         """Keep an index on ``kind.field`` (facts stored before are not back-filled)."""
@@ -54,6 +62,16 @@ class Inventory:
     def apply(self, update: FactUpdate, now: float) -> None:
         # the model's field dict, read once: each attribute costs a hook call
         kind, fact_id, changes, delete = _update_fields(update.__dict__)
+        if self._kept is not None:
+            if kind not in self._kept:
+                return  # no loaded rule joins this kind
+            wanted = self._kept[kind]
+            if wanted is not None:
+                kept = {}
+                for name in wanted:  # a loop over the few wanted, not a comprehension
+                    if name in changes:
+                        kept[name] = changes[name]
+                changes = kept
         key = _fact_key(kind, fact_id)
         store = self.store
         old: dict[str, Any] | None = store.get(key)

@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from engine.events import Event
+from engine.reads import Keep
 from engine.snapshots import restore, snapshot
 from engine.store import StateStore
 
@@ -43,6 +44,8 @@ class Operator:
     """Base: operators are told about matching events and about their timers."""
 
     kind = "single"
+    #: what the rule reads of the events it keeps (``engine.reads``), set by the compiler
+    keep: Keep | None = None
 
     def __init__(self, rule_id: str, store: StateStore, lateness: float) -> None:
         self.rule_id = rule_id
@@ -77,7 +80,7 @@ class CountOp(Operator):
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
         used = self.store.update(self._key_prefix + key_str, self._add, self.horizon, ts,
-                                 (ts, snapshot(event)))
+                                 (ts, snapshot(event, self.keep)))
         if used is None:
             return _NONE
         events = _restore_all(used[0::2], used[1::2])
@@ -126,7 +129,7 @@ class SequenceOp(Operator):
 
     def _on_step(self, step_index: int, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
-        entry = (step_index, ts, event.__dict__["id"], snapshot(event))
+        entry = (step_index, ts, event.__dict__["id"], snapshot(event, self.keep))
         chain = self.store.update(self._key_prefix + key_str, self._add, self.horizon, ts, entry)
         if chain is None:
             return _NONE
@@ -237,7 +240,8 @@ class ExpectOp(Operator):
     def _on_first(self, event: Event, ts: float, key: tuple[Any, ...],
                   key_str: str) -> Sequence[Evidence]:
         state_key = self._key_prefix + key_str
-        if self.store.update(state_key, self._open_first, self.ttl, ts, (ts, snapshot(event))):
+        first = (ts, snapshot(event, self.keep))
+        if self.store.update(state_key, self._open_first, self.ttl, ts, first):
             self.store.schedule(state_key, ts + self.within, self.rule_id)
         return _NONE
 

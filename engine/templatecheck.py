@@ -178,7 +178,8 @@ def _recorder(asked: list[tuple[Any, Any]]) -> type[Undefined]:
     return Recorder
 
 
-def _templates(rule: Rule) -> Iterator[tuple[Loc, str]]:
+def rule_templates(rule: Rule) -> Iterator[tuple[Loc, str]]:
+    """Every template of a rule with its field path (alert texts, labels, action arguments)."""
     alert = rule.alert
     yield ("alert", "title"), alert.title
     if alert.text:
@@ -207,7 +208,7 @@ def check_templates(rule: Rule, firing: FiringView) -> list[Problem]:
     env = make_environment(_recorder(asked))
     context = {**env.globals, **example.values}
     problems: list[Problem] = []
-    for loc, source in _templates(rule):
+    for loc, source in rule_templates(rule):
         if "{" not in source:
             continue
         asked.clear()
