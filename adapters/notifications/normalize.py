@@ -7,12 +7,14 @@ the compiled mapping, checks the types the envelope needs and builds the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, get_args
 
+from adapters.notifications.codegen import Plan, RawFact, compiled_mappings
 from adapters.notifications.decode import content_id, message_view
 from adapters.notifications.errors import NormalizationError
-from adapters.notifications.mapping import MappingSet, load_mappings
+from adapters.notifications.mapping import Mapping, MappingSet, load_mappings
 from engine.events import Event, FactKind, FactUpdate
 
 #: Envelope fields a mapping may fill (``id``/``type`` come from the message itself).
@@ -98,16 +100,60 @@ def normalize(
     fallback_id: str | None = None,
     fallback_time: datetime | None = None,
     mappings: MappingSet | None = None,
+    wanted: Iterable[str] | None = None,
 ) -> Event | None:
     """One decoded notification (any of the three shapes) → ``Event``, or None if ignored.
 
     ``id`` is the message_id; without one, ``fallback_id``, else a sha1 of the
     canonical body (bare test samples). ``time`` is the notification timestamp,
-    else a payload time, else ``fallback_time``. Raises ``NormalizationError``.
+    else a payload time, else ``fallback_time``. ``wanted``: the field names
+    something reads (``dreamcatcher.readset``); only those (and what the facts
+    need) are extracted; None extracts all. Raises ``NormalizationError``.
     """
+    compiled = compiled_mappings(mappings or default_mappings(), wanted)
+    return _normalize(message, fallback_id, fallback_time, compiled.mappings, compiled.plan)
+
+
+def normalize_plain(
+    message: dict[str, Any],
+    *,
+    fallback_id: str | None = None,
+    fallback_time: datetime | None = None,
+    mappings: MappingSet | None = None,
+) -> Event | None:
+    """``normalize`` walking each mapping field by field (``FieldPlan.fill``), every field.
+
+    The reference the generated plans are tested against; nothing else calls it.
+    """
+    mset = mappings or default_mappings()
+
+    def plain(mapping: Mapping) -> Plan:
+        def run(root: dict[str, Any], envelope: dict[str, Any],
+                data: dict[str, Any]) -> list[RawFact]:
+            mset.common_fields.fill(root, envelope, True)
+            mapping.fields.fill(root, envelope, True)
+            mapping.data.fill(root, data, False)
+            mset.derived_fields.fill(root, envelope, True)
+            facts: list[RawFact] = []
+            for spec in mapping.facts:
+                fact_id = spec.id(root)
+                if fact_id is None or fact_id == "":
+                    continue
+                fields: dict[str, Any] = {}
+                spec.fields.fill(root, fields, False)
+                facts.append((spec, fact_id, fields))
+            return facts
+
+        return run
+
+    return _normalize(message, fallback_id, fallback_time, mset, plain)
+
+
+def _normalize(message: dict[str, Any], fallback_id: str | None,
+               fallback_time: datetime | None, mset: MappingSet,
+               plan_of: Callable[[Mapping], Plan]) -> Event | None:
     if not isinstance(message, dict):
         raise NormalizationError(f"message is a {type(message).__name__}, not an object")
-    mset = mappings or default_mappings()
     root = message_view(message)
     event_type = root["event_type"]
     if not isinstance(event_type, str) or not event_type:
@@ -127,10 +173,7 @@ def normalize(
     root["event"] = envelope
     root["data"] = data
     # an empty string is "not known" for the envelope (boot-from-volume image_uuid "")
-    mset.common_fields.fill(root, envelope, True)
-    mapping.fields.fill(root, envelope, True)
-    mapping.data.fill(root, data, False)
-    mset.derived_fields.fill(root, envelope, True)
+    raw_facts = plan_of(mapping)(root, envelope, data)
 
     time = envelope.pop("time", None) or fallback_time
     if not isinstance(time, datetime):
@@ -144,16 +187,9 @@ def normalize(
     if mac:
         envelope["mac"] = mac.lower()
 
-    facts: list[FactUpdate] = []
-    for spec in mapping.facts:
-        fact_id = spec.id(root)
-        if fact_id is None or fact_id == "":
-            continue
-        fields: dict[str, Any] = {}
-        spec.fields.fill(root, fields, False)
-        facts.append(_build_fact(spec.kind, _as_text("fact id", fact_id), fields,
-                                 spec.deletes(event_type)))
-
+    facts = [_build_fact(spec.kind, _as_text("fact id", fact_id), fields,
+                         spec.deletes(event_type))
+             for spec, fact_id, fields in raw_facts]
     message_id = root["message_id"]
     event_id = str(message_id) if message_id else (fallback_id or content_id(message))
     if time.tzinfo is None:  # parse_time already gives UTC; a fallback_time may be naive
