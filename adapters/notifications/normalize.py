@@ -114,6 +114,23 @@ def normalize(
     return _normalize(message, fallback_id, fallback_time, compiled.mappings, compiled.plan)
 
 
+def normalizer(wanted: Iterable[str] | None = None, mappings: MappingSet | None = None,
+               ) -> Callable[[dict[str, Any], str | None], Event | None]:
+    """``normalize`` bound to one ``wanted`` set, every plan generated now (not on the first
+    message of each type): ``(message, fallback_id) -> Event | None``, as the live
+    consumer calls it."""
+    compiled = compiled_mappings(mappings or default_mappings(), wanted)
+    for mapping in compiled.mappings.mappings:
+        if not mapping.ignore:
+            compiled.plan(mapping)
+    mset, plan = compiled.mappings, compiled.plan
+
+    def run(message: dict[str, Any], fallback_id: str | None) -> Event | None:
+        return _normalize(message, fallback_id, None, mset, plan)
+
+    return run
+
+
 def normalize_plain(
     message: dict[str, Any],
     *,

@@ -25,6 +25,7 @@ import orjson
 
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS, NotificationConsumer
 from adapters.deadletter import DeadLetters
+from adapters.notifications import normalizer
 from dreamcatcher.argtypes import duration
 from dreamcatcher.commands.replay import rules_or_fail
 from dreamcatcher.errors import redact_url
@@ -34,6 +35,8 @@ from dreamcatcher.resources import shipped_rules
 from dreamcatcher.state import add_state_options, store_from_args
 from engine.engine import Engine
 from engine.events import Event
+from engine.readset import fields_read
+from engine.schema import Rule
 
 Handler = Callable[[list[Event]], None]
 
@@ -46,7 +49,7 @@ def print_events(batch: list[Event]) -> None:
     out.flush()
 
 
-def build_handler(args: argparse.Namespace) -> Handler:
+def build_handler(args: argparse.Namespace, rules: list[Rule] | None = None) -> Handler:
     """The one place the engine is wired in: return what receives each batch.
 
     It must return only once the batch's effects are stored: the consumer acks
@@ -54,8 +57,8 @@ def build_handler(args: argparse.Namespace) -> Handler:
     """
     if args.print_events:
         return print_events
-    engine = Engine(rules_or_fail(args.rules or [shipped_rules()]), store_from_args(args),
-                    lateness=args.lateness)
+    engine = Engine(rules if rules is not None else rules_or_fail(args.rules or [shipped_rules()]),
+                    store_from_args(args), lateness=args.lateness)
     pipeline = Pipeline(engine, open_outputs(args.config, args.format).handle)
     lock = threading.Lock()
 
@@ -73,7 +76,10 @@ def build_handler(args: argparse.Namespace) -> Handler:
     return handle
 
 
-def build_consumer(args: argparse.Namespace, handler: Handler) -> NotificationConsumer:
+def build_consumer(args: argparse.Namespace, handler: Handler,
+                   wanted: frozenset[str] | None = None) -> NotificationConsumer:
+    """``wanted``: the event fields the rules read, all that notifications are mapped to
+    (``engine.readset``); None maps every field (``--print-events``)."""
     dead_letters: Any = DeadLetters(Path(args.dead_letter_file)) if args.dead_letter_file else None
     return NotificationConsumer(
         args.transport_url,
@@ -85,6 +91,7 @@ def build_consumer(args: argparse.Namespace, handler: Handler) -> NotificationCo
         flush_interval=args.flush_interval,
         idle_ack=args.idle_ack,
         dead_letters=dead_letters,
+        normalizer=normalizer(wanted),
     )
 
 
@@ -108,7 +115,9 @@ def _csv(value: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    consumer = build_consumer(args, build_handler(args))
+    rules = None if args.print_events else rules_or_fail(args.rules or [shipped_rules()])
+    consumer = build_consumer(args, build_handler(args, rules),
+                              wanted=None if rules is None else fields_read(rules))
 
     def _graceful(signum: int, frame: FrameType | None) -> None:
         logging.getLogger(__name__).info("signal %d: finishing the batch in flight", signum)
