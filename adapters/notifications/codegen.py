@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from adapters.notifications.decode import FlatContext
 from adapters.notifications.mapping import (
@@ -42,8 +42,6 @@ from adapters.notifications.transforms import TRANSFORMS
 
 #: (fact spec, its id, its fields) for each fact a message carries
 RawFact = tuple[FactSpec, Any, dict[str, Any]]
-#: ``run(root, envelope, data)`` fills both dicts and returns the facts
-Plan = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], list[RawFact]]
 _CONTEXT_PREFIX = "_context_"
 #: the keys of a versioned nova payload around its data (none is a plain, dot-less key)
 _NOVA_KEYS = frozenset({"nova_object.name", "nova_object.namespace", "nova_object.version",
@@ -175,6 +173,35 @@ class _Writer:
     def line(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
 
+    def function(self, name: str, params: str, where: str) -> Any:
+        """The lines written so far as the body of ``def name(params)``, compiled.
+
+        Each root head read with keys is bound once up front: a dict head with its
+        nova_object.data as one dict (its own keys win; a versioned payload's own keys
+        are all nova_object.*, which no plain key is), a bus context as its message.
+        """
+        prologue: list[str] = []
+        for head, local in self.heads.items():
+            prologue += [f"{local} = root.get({head!r})",
+                         f"if {local}.__class__ is _dict:",
+                         f"    {local}m = {local}.get(_ND)",
+                         f"    if {local}m.__class__ is not _dict:",
+                         f"        {local}m = {local}",
+                         f"    elif not {local}.keys() <= _NOVA_KEYS:",
+                         f"        {local}m = {{**{local}m, **{local}}}",
+                         "else:",
+                         f"    {local}m = None"]
+            if head == "context":
+                prologue.append(f"{local}f = {local}._message if {local}.__class__ is "
+                                "_FlatContext else None")
+        text = "\n".join([f"def {name}({params}):", *("    " + p for p in prologue),
+                          *self.lines, *(["    pass"] if not self.lines else [])])
+        namespace = dict(self.namespace)
+        exec(compile(text, f"<mapping {where}: {name}>", "exec"), namespace)  # our source
+        func = namespace[name]
+        func.__doc__ = text  # what was generated, for a reader in a debugger
+        return func
+
     # -- value specs --------------------------------------------------------------
     def value(self, spec: Any, target: str, indent: int, where: str) -> None:
         """Code that sets ``target`` to the spec's value (``compile_spec`` semantics)."""
@@ -275,7 +302,8 @@ class _Writer:
         for option in spec:
             self.value(option, target, indent + 1, where)
             self.line(indent + 1,
-                      f"if {target} is not None and {target} != '' and {target} != []:")
+                      f"if {target} is not None and {target} != '' and "
+                      f"({target}.__class__ is not _list or {target}):")  # `!= []`, no new list
             self.line(indent + 2, "break")
             self.line(indent + 1, f"if {target} is not None:")
             self.line(indent + 2, f"{seen} = {target}")
@@ -313,8 +341,17 @@ class _Writer:
             self.line(indent + 1, f"{out}[{name!r}] = v")
 
 
+class Plan(NamedTuple):
+    """One mapping's generated code: ``fill(root, envelope, data)`` sets the fields;
+    ``facts(root)`` reads the facts, after the envelope is finished (text, lower-case
+    MAC), as the facts' ``event.<name>`` paths see it."""
+
+    fill: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]
+    facts: Callable[[dict[str, Any]], list[RawFact]]
+
+
 def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | None) -> Plan:
-    """The one function that extracts what ``mapping`` gives (pruned to ``wanted``)."""
+    """The functions that extract what ``mapping`` gives (pruned to ``wanted``)."""
     raw = mapping.spec
     facts = [(f.get("id"), _named_specs(f.get("fields"))) for f in raw.get("facts") or []]
     blocks = [
@@ -324,44 +361,25 @@ def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | No
         _Block("envelope", tuple(mset.derived_specs), True),
     ]
     env, data = _needed(blocks, facts, wanted)
-    writer = _Writer()
-    writer.line(0, "def plan(root, envelope, data):")
     where = f"{mapping.source}: {mapping.name}"
+    fill = _Writer()
     for block in blocks:
         names = env if block.target == "envelope" else data
         steps = [(n, s) for n, s in block.steps if names is None or n in names]
-        writer.block(steps, block.target, block.drop_empty_text, 1, where)
-    writer.line(1, "facts = []")
+        fill.block(steps, block.target, block.drop_empty_text, 1, where)
+    reads = _Writer()
+    reads.line(1, "envelope = root['event']")
+    reads.line(1, "data = root['data']")
+    reads.line(1, "facts = []")
     for spec, (id_spec, fields) in zip(mapping.facts, facts, strict=True):
-        writer.value(id_spec, "fact_id", 1, f"{where}.facts.id")
-        writer.line(1, "if fact_id is not None and fact_id != '':")
-        writer.line(2, "fields = {}")
-        writer.block(fields, "fields", False, 2, f"{where}.facts")
-        writer.line(2, f"facts.append(({writer.const(spec, '_f')}, fact_id, fields))")
-    writer.line(1, "return facts")
-    prologue = []
-    for head, local in writer.heads.items():
-        # a dict head read as one dict with its nova_object.data (its own keys win);
-        # a versioned payload's own keys are all nova_object.*, which no plain key is
-        prologue += [f"{local} = root.get({head!r})",
-                     f"if {local}.__class__ is _dict:",
-                     f"    {local}m = {local}.get(_ND)",
-                     f"    if {local}m.__class__ is not _dict:",
-                     f"        {local}m = {local}",
-                     f"    elif not {local}.keys() <= _NOVA_KEYS:",
-                     f"        {local}m = {{**{local}m, **{local}}}",
-                     "else:",
-                     f"    {local}m = None"]
-        if head == "context":
-            prologue.append(f"{local}f = {local}._message if {local}.__class__ is _FlatContext"
-                            " else None")
-    prologue = ["    " + line for line in prologue]
-    text = "\n".join([writer.lines[0], *prologue, *writer.lines[1:]])
-    code = compile(text, f"<mapping {where}>", "exec")
-    exec(code, writer.namespace)  # source generated from the mapping only
-    plan: Plan = writer.namespace["plan"]
-    plan.__doc__ = text  # what was generated, for a reader in a debugger
-    return plan
+        reads.value(id_spec, "fact_id", 1, f"{where}.facts.id")
+        reads.line(1, "if fact_id is not None and fact_id != '':")
+        reads.line(2, "fields = {}")
+        reads.block(fields, "fields", False, 2, f"{where}.facts")
+        reads.line(2, f"facts.append(({reads.const(spec, '_f')}, fact_id, fields))")
+    reads.line(1, "return facts")
+    return Plan(fill.function("fill", "root, envelope, data", where),
+                reads.function("facts", "root", where))
 
 
 class CompiledMappings:
@@ -385,7 +403,8 @@ class CompiledMappings:
 
 def compiled_mappings(mset: MappingSet, wanted: Iterable[str] | None) -> CompiledMappings:
     """The plans of ``mset`` for ``wanted`` (None: every field), made once per set."""
-    key = None if wanted is None else frozenset(wanted)
+    # a frozenset is its own key (its hash is kept): no new set per message
+    key = wanted if wanted is None or wanted.__class__ is frozenset else frozenset(wanted)
     found: CompiledMappings | None = mset.compiled.get(key)
     if found is None:
         found = mset.compiled[key] = CompiledMappings(mset, key)
