@@ -31,7 +31,9 @@ when:
     within: 30m
     by: [instance_id]
 alert:
-  title: "{{ event.user_id }} {{ first.project_id }} {{ events[0].remote_addr }} {{ event.data.status }}"
+  title: >-
+    {{ event.user_id }} {{ first.project_id }} {{ events[0].remote_addr }}
+    {{ event.data.status }}
   text: "{% for e in events %}{{ e.host }}{% endfor %} {{ events | length }} {{ count }}"
   labels: {x: "{{ event['duration'] }}"}
   group_by: [event.request_id]
