@@ -1,9 +1,10 @@
-"""Each mapping compiled once, at load, into one Python function: straight-line code.
+"""Each mapping compiled once, on first use, into Python functions: straight-line code.
 
 ``FieldPlan.fill`` walks a mapping's specs one by one per message (a loop, a
 closure call and several dict look-ups per field). Here the same specs become
-the source of one function per mapping (common fields, the mapping's own,
-``data``, the derived fields and the facts, in that order), compiled with
+the source of two functions per mapping (``fill``: common fields, the mapping's
+own, ``data``, the derived fields, in that order; ``facts``: its facts, read
+once the envelope is finished, as before), compiled with
 ``compile``/``exec`` from the mapping alone, never from message data. Plain
 paths are read inline; anything else (indexes, ``*``, ``format``) calls the
 spec's closure from ``mapping.compile_spec``, so both paths share one meaning.
