@@ -11,9 +11,14 @@ What issue 6 asks, measured the way it says:
    worker's buffered transport) and (b) the worker: ``NotificationConsumer`` wired as ``dreamcatcher
    run`` wires it (a lock, ``Pipeline`` over an ``Engine`` with the shipped
    rules). Same messages, alternated, each rate from the first delivery to
-   the last; medians of ``--runs``. The worker's time inside
-   ``Engine.process`` is measured too, and the offline cost per stage
-   (decode, normalize, engine) of the same messages.
+   the last; medians of ``--runs``. The worker maps only the fields the
+   rules read, as ``dreamcatcher run`` does. Its time inside
+   ``Engine.process_many`` (what the pipeline calls) is measured too, and the
+   offline cost per stage (decode, normalize, engine) of the same messages.
+   The ratio the issue asks about is the worker over bare kombu on the *same*
+   buffered transport. ``--before PATH`` also runs the worker of another
+   checkout (e.g. the commit before a change) in a child process, on its own
+   copy of the same messages, in the same rounds.
 2. Latency: a publisher in another process (as an OpenStack service would
    be) sends ``compute.instance.create.end`` at ``--rate`` for ``--seconds``;
    per message, publish time to the moment the alert (``Firing``) reaches
@@ -22,6 +27,7 @@ What issue 6 asks, measured the way it says:
    measured the same way in the same run, for reference.
 
 Usage: python bench/bench_consume.py [--messages 50000] [--runs 3] [--rate 2000] [--seconds 5]
+                                    [--before /path/to/checkout] [--skip-latency]
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import gc
 import json
 import multiprocessing
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -42,7 +49,15 @@ from typing import Any
 import orjson
 from kombu import Connection, Exchange, Producer, Queue
 
-ROOT = Path(__file__).resolve().parents[1]
+
+def _root() -> Path:
+    """This checkout, or with ``--worker-of PATH`` (the ``--before`` child) that one."""
+    if "--worker-of" in sys.argv:
+        return Path(sys.argv[sys.argv.index("--worker-of") + 1]).resolve()
+    return Path(__file__).resolve().parents[1]
+
+
+ROOT = _root()
 sys.path.insert(0, str(ROOT))
 
 from adapters.amqp import NotificationConsumer  # noqa: E402
@@ -55,6 +70,7 @@ from engine.engine import Engine  # noqa: E402
 from engine.events import Event  # noqa: E402
 from engine.firing import Firing  # noqa: E402
 from engine.loader import load_rules  # noqa: E402
+from engine.schema import Rule  # noqa: E402
 
 URL = "amqp://guest:guest@127.0.0.1:5672//"
 NOTIFICATIONS = CORPUS / "notifications"
@@ -191,21 +207,22 @@ def bare_kombu(queue: str, count: int, transport: Any = None) -> float:
     return window.rate()
 
 
-def _timed(func: Callable[[Event], list[Firing]], spent: list[float]) -> Callable[..., Any]:
+def _timed(func: Callable[[list[Event]], list[Firing]],
+           spent: list[float]) -> Callable[..., Any]:
     clock = time.perf_counter
 
-    def process(event: Event) -> list[Firing]:
+    def process(events: list[Event]) -> list[Firing]:
         start = clock()
         try:
-            return func(event)
+            return func(events)
         finally:
             spent[0] += clock() - start
 
     return process
 
 
-def _worker(engine: Engine, on_firing: Callable[[Firing], None], exchange: str, prefix: str,
-            count: int) -> tuple[NotificationConsumer, _Window]:
+def _worker(rules: list[Rule], engine: Engine, on_firing: Callable[[Firing], None],
+            exchange: str, prefix: str, count: int) -> tuple[NotificationConsumer, _Window]:
     """The consumer as ``dreamcatcher run`` builds it (a lock, shared with the clock,
     around the pipeline), stopping itself once ``count`` messages were handled."""
     pipeline = Pipeline(engine, on_firing)
@@ -219,8 +236,20 @@ def _worker(engine: Engine, on_firing: Callable[[Firing], None], exchange: str, 
         if window.tick(len(batch)):
             consumer.stop()
 
-    consumer = NotificationConsumer(URL, handler, exchanges=[exchange], queue_prefix=prefix)
+    consumer = NotificationConsumer(URL, handler, exchanges=[exchange], queue_prefix=prefix,
+                                    **_normalizer(rules))
     return consumer, window
+
+
+def _normalizer(rules: list[Rule]) -> dict[str, Any]:
+    """As ``dreamcatcher run`` wires it: only the fields the rules read are mapped
+    (nothing, on a checkout from before that existed)."""
+    try:
+        from adapters.notifications import normalizer
+        from engine.readset import fields_read
+    except ImportError:
+        return {}
+    return {"normalizer": normalizer(fields_read(rules))}
 
 
 def _run_consumer(consumer: NotificationConsumer, window: _Window) -> None:
@@ -249,16 +278,18 @@ def _run_consumer(consumer: NotificationConsumer, window: _Window) -> None:
 
 
 def worker(exchange: str, prefix: str, count: int) -> tuple[float, float, int]:
-    """Messages per second through the worker, its µs per message in Engine.process, firings."""
-    engine = Engine(load_rules(_rule_paths(bench_rule=False)))
+    """Messages per second through the worker, its µs per message in
+    ``Engine.process_many`` (what the pipeline calls), firings."""
+    rules = load_rules(_rule_paths(bench_rule=False))
+    engine = Engine(rules)
     spent = [0.0]
-    engine.process = _timed(engine.process, spent)  # type: ignore[method-assign]
+    engine.process_many = _timed(engine.process_many, spent)  # type: ignore[method-assign]
     firings = [0]
 
     def on_firing(firing: Firing) -> None:
         firings[0] += 1
 
-    consumer, window = _worker(engine, on_firing, exchange, prefix, count)
+    consumer, window = _worker(rules, engine, on_firing, exchange, prefix, count)
     _run_consumer(consumer, window)
     if window.done < count or consumer.stats.dead_lettered:
         raise SystemExit(f"worker run incomplete: {window.done}/{count}, {consumer.stats}")
@@ -268,18 +299,20 @@ def worker(exchange: str, prefix: str, count: int) -> tuple[float, float, int]:
 def offline_costs(bodies: list[bytes]) -> dict[str, float]:
     """µs per message of each stage on the same bodies, no broker (min of 3 passes)."""
     best: dict[str, float] = {}
+    rules = load_rules(_rule_paths(bench_rule=False))
+    to_event = _normalizer(rules).get("normalizer", lambda message, _: normalize(message))
     for _ in range(3):
-        engine = Engine(load_rules(_rule_paths(bench_rule=False)))
+        engine = Engine(rules)
         clock = time.perf_counter
         spent = {"decode": 0.0, "normalize": 0.0, "engine": 0.0}
         for body in bodies:
             t0 = clock()
             message = decode_body(body)
             t1 = clock()
-            event = normalize(message)
+            event = to_event(message, None)
             t2 = clock()
             if event is not None:
-                engine.process(event)
+                engine.process_many([event])  # as the pipeline hands each delivery on
             t3 = clock()
             spent["decode"] += t1 - t0
             spent["normalize"] += t2 - t1
@@ -372,8 +405,8 @@ def latency_worker(rate: int, seconds: float) -> tuple[list[float], int]:
     def on_firing(firing: Firing) -> None:
         lat.append(time.time() - _sent_at(firing.event_ids[-1]))
 
-    engine = Engine(load_rules(_rule_paths(bench_rule=True)))
-    consumer, window = _worker(engine, on_firing, exchange, prefix, total)
+    rules = load_rules(_rule_paths(bench_rule=True))
+    consumer, window = _worker(rules, Engine(rules), on_firing, exchange, prefix, total)
 
     def consume(ready: Any) -> None:
         def release() -> None:
@@ -399,6 +432,17 @@ def _percentiles(lat: list[float]) -> str:
     return f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {ms[-1]:.2f} ms"
 
 
+def _worker_elsewhere(root: Path, exchange: str, prefix: str, count: int) -> float:
+    """``worker()`` run by another checkout's code, in a child process: its rate."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker-of", str(root),
+         "--worker-queue", exchange, prefix, str(count)],
+        capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"worker of {root} failed:\n{done.stderr}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["rate"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -407,40 +451,62 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--skip-rate", action="store_true", help="latency only")
+    parser.add_argument("--skip-latency", action="store_true", help="rate only")
+    parser.add_argument("--before", type=Path,
+                        help="another checkout whose worker is measured in the same rounds")
+    parser.add_argument("--worker-of", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-queue", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker_queue:  # the --before child: this process runs that checkout's code
+        exchange, prefix, count = args.worker_queue
+        rate, _, _ = worker(exchange, prefix, int(count))
+        print(json.dumps({"rate": rate}))
+        return 0
     if not args.skip_rate:
         templates = [_template(rel) for rel in MIX]
         bodies = [bus_body(templates[i % len(templates)], i) for i in range(args.messages)]
         mean = statistics.mean(len(b) for b in bodies)
         print(f"rate: {args.messages:,} messages x {args.runs} runs, mean body {mean:,.0f} "
               f"bytes, mix of {len(MIX)} types; worker rules: rules/")
-        bare, ours, engine_us, buffered = [], [], [], []
+        bare, ours, engine_us, buffered, before = [], [], [], [], []
         for run in range(args.runs):
             tag = uuid.uuid4().hex[:8]
             exchange, prefix = f"dcbench-{tag}-nova", f"dcbench-{tag}"
             queues = [f"{prefix}.bare", f"{prefix}.notifications", f"{prefix}.bare-buffered"]
+            if args.before:
+                queues.append(f"{prefix}-before.notifications")
             try:
                 _prepublish(exchange, queues, bodies)
                 bare.append(bare_kombu(queues[0], args.messages))
-                rate, per_msg, firings = worker(exchange, prefix, args.messages)
                 buffered.append(bare_kombu(queues[2], args.messages, BufferedAmqpTransport))
+                rate, per_msg, firings = worker(exchange, prefix, args.messages)
+                if args.before:
+                    before.append(_worker_elsewhere(args.before, exchange, f"{prefix}-before",
+                                                    args.messages))
             finally:
-                _cleanup([*queues, f"{prefix}.dead"], exchange)
+                _cleanup([*queues, f"{prefix}.dead", f"{prefix}-before.dead"], exchange)
             ours.append(rate)
             engine_us.append(per_msg)
-            print(f"  run {run + 1}: bare kombu {bare[-1]:,.0f} msg/s, worker {rate:,.0f} msg/s"
-                  f" ({1e6 / rate:.0f} us/msg, of which Engine.process {per_msg:.1f} us; "
-                  f"{firings} firings); bare kombu on our buffered transport "
-                  f"{buffered[-1]:,.0f} msg/s")
+            print(f"  run {run + 1}: bare kombu {bare[-1]:,.0f} msg/s, bare kombu on our "
+                  f"buffered transport {buffered[-1]:,.0f} msg/s, worker {rate:,.0f} msg/s"
+                  f" ({1e6 / rate:.0f} us/msg, of which Engine.process_many {per_msg:.1f} us;"
+                  f" {firings} firings)"
+                  + (f"; worker of {args.before}: {before[-1]:,.0f} msg/s" if before else ""))
         b, w = statistics.median(bare), statistics.median(ours)
         bb = statistics.median(buffered)
         print(f"median bare kombu {b:,.0f} msg/s; median worker {w:,.0f} msg/s; "
-              f"ratio {w / b:.2f}; Engine.process {statistics.median(engine_us):.1f} us/msg "
-              f"of {1e6 / w:.0f}")
-        print(f"  (bare kombu on the worker's buffered transport: {bb:,.0f} msg/s; "
-              f"worker / that = {w / bb:.2f})")
+              f"ratio {w / b:.2f}; Engine.process_many {statistics.median(engine_us):.1f} "
+              f"us/msg of {1e6 / w:.0f}")
+        print(f"  bare kombu on the worker's buffered transport: {bb:,.0f} msg/s; "
+              f"worker / that = {w / bb:.2f}")
+        if before:
+            wb = statistics.median(before)
+            print(f"  worker of {args.before}: {wb:,.0f} msg/s; / buffered bare kombu = "
+                  f"{wb / bb:.2f}")
         costs = offline_costs(bodies[: min(len(bodies), 20_000)])
         print("offline per message: " + ", ".join(f"{k} {v:.1f} us" for k, v in costs.items()))
+    if args.skip_latency:
+        return 0
     lat_bare = latency_bare(args.rate, args.seconds)
     print(f"latency at {args.rate} msg/s for {args.seconds:.0f} s, publisher in another "
           f"process:\n  bare kombu (decoded): {len(lat_bare)} messages, "

@@ -6,6 +6,10 @@ number on any machine, busy or idle, so changes compare where seconds cannot.
 Runs itself under ``valgrind --tool=callgrind`` with collection switched on
 only around ``Engine.process_many`` (the events are built, and the first
 ``--warm`` of them processed, before counting starts). Needs valgrind.
+
+The inner run is this interpreter as started (``sys.executable``, not the file
+it links to): a venv's ``bin/python`` is a symlink to the base interpreter, and
+only through the link does Python find the venv (``pyvenv.cfg``) and its packages.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from engine.engine import Engine
 from engine.loader import load_rules
 
 
-def _counted(events: int, warm: int) -> None:
+def _counted(events: int, warm: int, prefix: str | None) -> None:
     """The inner run: collection on around the timed loop only."""
+    if prefix is not None and sys.prefix != prefix:
+        sys.exit(f"the counted run found {sys.prefix}, not {prefix}: wrong interpreter")
     stream = mixed_stream(events)
     engine = Engine(load_rules(PACK))
     gc.freeze()
@@ -44,18 +50,22 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--warm", type=int, default=5_000)
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--prefix", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
-        _counted(args.events, args.warm)
+        _counted(args.events, args.warm, args.prefix)
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed")
     with tempfile.TemporaryDirectory() as tmp:
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", "--instr-atstart=no",
-             f"--callgrind-out-file={tmp}/cg.out", os.path.realpath(sys.executable),
-             __file__, "--inner", "--events", str(args.events), "--warm", str(args.warm)],
-            capture_output=True, text=True, check=True)
+             f"--callgrind-out-file={tmp}/cg.out", sys.executable,
+             __file__, "--inner", "--events", str(args.events), "--warm", str(args.warm),
+             "--prefix", sys.prefix],
+            capture_output=True, text=True, check=False)
+    if run.returncode:
+        sys.exit(f"the counted run failed:\n{run.stderr[-2000:]}")
     found = re.search(r"Collected : (\d+)", run.stderr)
     if found is None:
         sys.exit(f"no count in valgrind's output:\n{run.stderr}")

@@ -65,8 +65,10 @@ class _Arrivals:
 class AmqpIntake:
     """The notification consumer; its acks wait for the engine (``barrier``)."""
 
-    def __init__(self, conf: AmqpSource, intake: Intake, name: str = "amqp") -> None:
+    def __init__(self, conf: AmqpSource, intake: Intake, name: str = "amqp",
+                 wanted: frozenset[str] | None = None) -> None:
         from adapters.amqp.consumer import NotificationConsumer
+        from adapters.notifications import normalizer
 
         scheme = conf.transport_url.reveal().partition("://")[0]
         if scheme not in ("rabbit", "kombu", "amqp", "amqps", "pyamqp"):
@@ -90,7 +92,7 @@ class AmqpIntake:
             queues=conf.queues, own_queue=conf.own_queue, queue_type=conf.queue_type,
             message_ttl=conf.message_ttl, max_length=conf.max_length, overflow=conf.overflow,
             single_active_consumer=conf.single_active_consumer,
-            exchange_durable=conf.exchange_durable,
+            exchange_durable=conf.exchange_durable, normalizer=normalizer(wanted),
         )
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -333,13 +335,16 @@ class StdinIntake:
 
 
 def build_sources(conf: SourcesConfig, intake: Intake, *, dead: DeadLetters,
-                  stats: UnparsedStats, idle: float,
+                  stats: UnparsedStats, idle: float, wanted: frozenset[str] | None = None,
                   extra: Iterable[Callable[[Intake], Source]] = ()) -> list[Source]:
-    """Every configured source, registered with ``intake`` (none started yet)."""
+    """Every configured source, registered with ``intake`` (none started yet).
+
+    ``wanted``: the event fields the loaded rules read (``engine.readset``), all that
+    notifications are mapped to; None maps every field."""
     routes = conf.routes
     sources: list[Source] = []
     if conf.amqp is not None:
-        sources.append(AmqpIntake(conf.amqp, intake))
+        sources.append(AmqpIntake(conf.amqp, intake, wanted=wanted))
     for number, syslog in enumerate(conf.syslog, 1):
         sources.append(SyslogIntake(syslog, intake, routes=routes, stats=stats, dead=dead,
                                     idle=idle, name=f"syslog:{number}"))

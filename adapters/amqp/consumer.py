@@ -261,6 +261,11 @@ class NotificationConsumer:
         newest = self._last_time
         return None if newest is None else newest.timestamp()
 
+    def set_normalizer(self, normalizer: Callable[[dict[str, Any], str | None], Event | None]
+                       ) -> None:
+        """Map what a reloaded rule set reads (one attribute swap: safe from any thread)."""
+        self._normalize = normalizer
+
     # -- lifecycle -------------------------------------------------------------------
     def stop(self) -> None:
         """Ask ``run()`` to finish the message in hand, ack and return (signal-safe)."""

@@ -415,6 +415,8 @@ class Mapping:
     data: FieldPlan = field(default_factory=FieldPlan)
     facts: tuple[FactSpec, ...] = ()
     known_types: tuple[str, ...] = ()
+    #: the mapping as written (YAML), which ``codegen`` compiles into one function
+    spec: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, event_type: str, publisher_id: str | None) -> bool:
         if not any(fnmatch.fnmatchcase(event_type, glob) for glob in self.event_types):
@@ -433,6 +435,11 @@ class MappingSet:
     mappings: list[Mapping]
     common_fields: FieldPlan = field(default_factory=FieldPlan)
     derived_fields: FieldPlan = field(default_factory=FieldPlan)
+    #: ``common.fields`` / ``common.derived`` as written, in order (for ``codegen``)
+    common_specs: list[tuple[str, Any]] = field(default_factory=list)
+    derived_specs: list[tuple[str, Any]] = field(default_factory=list)
+    #: per ``wanted`` set, the mappings compiled to code (``codegen.CompiledMappings``)
+    compiled: dict[frozenset[str] | None, Any] = field(default_factory=dict, repr=False)
     _cache: dict[tuple[str, str | None], Mapping | None] = field(default_factory=dict)
 
     def find(self, event_type: str, publisher_id: str | None) -> Mapping | None:
@@ -484,11 +491,11 @@ def _compile_mapping(spec: Any, source: str, index: int) -> Mapping:
     if not isinstance(facts, list):
         raise MappingError(f"{where}.facts: expected a list")
     known = _globs(spec.get("known_types"), f"{where}.known_types")
-    for name in known:
-        if is_glob(name) or not any(
-                fnmatch.fnmatchcase(name, glob) for glob in event_types):
-            raise MappingError(f"{where}.known_types: {name!r} is not a type its event_types"
-                               " match")
+    for known_type in known:
+        if is_glob(known_type) or not any(
+                fnmatch.fnmatchcase(known_type, glob) for glob in event_types):
+            raise MappingError(f"{where}.known_types: {known_type!r} is not a type its"
+                               " event_types match")
     return Mapping(
         name=name,
         source=source,
@@ -500,6 +507,7 @@ def _compile_mapping(spec: Any, source: str, index: int) -> Mapping:
         data=_compile_fields(spec.get("data"), f"{where}.data"),
         facts=tuple(_compile_fact(f, f"{where}.facts[{i}]") for i, f in enumerate(facts)),
         known_types=known,
+        spec=spec,
     )
 
 
@@ -513,6 +521,8 @@ def load_mappings(paths: Iterable[Path] | None = None) -> MappingSet:
     mappings: list[Mapping] = []
     common = FieldPlan()
     derived = FieldPlan()
+    common_specs: list[tuple[str, Any]] = []
+    derived_specs: list[tuple[str, Any]] = []
     for path in files:
         try:
             document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -525,6 +535,14 @@ def load_mappings(paths: Iterable[Path] | None = None) -> MappingSet:
             common = common + _compile_fields(block.get("fields"), f"{path.name}: common.fields")
             derived = derived + _compile_fields(block.get("derived"),
                                                 f"{path.name}: common.derived")
+            common_specs += _named_specs(block.get("fields"))
+            derived_specs += _named_specs(block.get("derived"))
         for index, spec in enumerate(document.get("mappings") or []):
             mappings.append(_compile_mapping(spec, path.name, index))
-    return MappingSet(mappings=mappings, common_fields=common, derived_fields=derived)
+    return MappingSet(mappings=mappings, common_fields=common, derived_fields=derived,
+                      common_specs=common_specs, derived_specs=derived_specs)
+
+
+def _named_specs(block: Any) -> list[tuple[str, Any]]:
+    """``(name, spec)`` of a block as written (``_compile_fields`` has checked it)."""
+    return [(str(name), spec) for name, spec in block.items()] if isinstance(block, dict) else []

@@ -7,12 +7,14 @@ the compiled mapping, checks the types the envelope needs and builds the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, get_args
 
+from adapters.notifications.codegen import Plan, RawFact, compiled_mappings
 from adapters.notifications.decode import content_id, message_view
 from adapters.notifications.errors import NormalizationError
-from adapters.notifications.mapping import MappingSet, load_mappings
+from adapters.notifications.mapping import Mapping, MappingSet, load_mappings
 from engine.events import Event, FactKind, FactUpdate
 
 #: Envelope fields a mapping may fill (``id``/``type`` come from the message itself).
@@ -27,6 +29,9 @@ _EVENT_DEFAULTS: dict[str, Any] = {name: None for name in Event.model_fields}
 _FACT_FIELDS_SET = frozenset({"kind", "id", "fields", "delete"})
 # a tuple of types, built once: `A | B` in isinstance() builds a union object per call
 _SCALARS = (bool, int, float)
+_setattr = object.__setattr__  # past pydantic's __setattr__, looked up once
+_new_event = Event.__new__
+_new_fact = FactUpdate.__new__
 
 
 def _build_event(values: dict[str, Any]) -> Event:
@@ -35,13 +40,11 @@ def _build_event(values: dict[str, Any]) -> Event:
     Same result as ``Event.model_construct`` (tests compare it with a validated
     ``Event``) at a fraction of the cost: this runs once per message on the bus.
     """
-    fields = dict(_EVENT_DEFAULTS)
-    fields.update(values)
-    event = Event.__new__(Event)
-    object.__setattr__(event, "__dict__", fields)
-    object.__setattr__(event, "__pydantic_fields_set__", set(values))
-    object.__setattr__(event, "__pydantic_extra__", None)
-    object.__setattr__(event, "__pydantic_private__", None)
+    event = _new_event(Event)
+    _setattr(event, "__dict__", {**_EVENT_DEFAULTS, **values})
+    _setattr(event, "__pydantic_fields_set__", set(values))
+    _setattr(event, "__pydantic_extra__", None)
+    _setattr(event, "__pydantic_private__", None)
     return event
 
 
@@ -50,12 +53,11 @@ def _build_fact(kind: str, fact_id: str, fields: dict[str, Any], delete: bool) -
 
     Same result as ``FactUpdate.model_construct`` at a fraction of its cost.
     """
-    fact = FactUpdate.__new__(FactUpdate)
-    object.__setattr__(fact, "__dict__",
-                       {"kind": kind, "id": fact_id, "fields": fields, "delete": delete})
-    object.__setattr__(fact, "__pydantic_fields_set__", set(_FACT_FIELDS_SET))
-    object.__setattr__(fact, "__pydantic_extra__", None)
-    object.__setattr__(fact, "__pydantic_private__", None)
+    fact = _new_fact(FactUpdate)
+    _setattr(fact, "__dict__", {"kind": kind, "id": fact_id, "fields": fields, "delete": delete})
+    _setattr(fact, "__pydantic_fields_set__", set(_FACT_FIELDS_SET))
+    _setattr(fact, "__pydantic_extra__", None)
+    _setattr(fact, "__pydantic_private__", None)
     return fact
 
 
@@ -98,16 +100,78 @@ def normalize(
     fallback_id: str | None = None,
     fallback_time: datetime | None = None,
     mappings: MappingSet | None = None,
+    wanted: Iterable[str] | None = None,
 ) -> Event | None:
     """One decoded notification (any of the three shapes) → ``Event``, or None if ignored.
 
     ``id`` is the message_id; without one, ``fallback_id``, else a sha1 of the
     canonical body (bare test samples). ``time`` is the notification timestamp,
-    else a payload time, else ``fallback_time``. Raises ``NormalizationError``.
+    else a payload time, else ``fallback_time``. ``wanted``: the field names
+    something reads (``dreamcatcher.readset``); only those (and what the facts
+    need) are extracted; None extracts all. Raises ``NormalizationError``.
     """
+    compiled = compiled_mappings(mappings or default_mappings(), wanted)
+    return _normalize(message, fallback_id, fallback_time, compiled.mappings, compiled.plan)
+
+
+def normalizer(wanted: Iterable[str] | None = None, mappings: MappingSet | None = None,
+               ) -> Callable[[dict[str, Any], str | None], Event | None]:
+    """``normalize`` bound to one ``wanted`` set, every plan generated now (not on the first
+    message of each type): ``(message, fallback_id) -> Event | None``, as the live
+    consumer calls it."""
+    compiled = compiled_mappings(mappings or default_mappings(), wanted)
+    for mapping in compiled.mappings.mappings:
+        if not mapping.ignore:
+            compiled.plan(mapping)
+    mset, plan = compiled.mappings, compiled.plan
+
+    def run(message: dict[str, Any], fallback_id: str | None) -> Event | None:
+        return _normalize(message, fallback_id, None, mset, plan)
+
+    return run
+
+
+def normalize_plain(
+    message: dict[str, Any],
+    *,
+    fallback_id: str | None = None,
+    fallback_time: datetime | None = None,
+    mappings: MappingSet | None = None,
+) -> Event | None:
+    """``normalize`` walking each mapping field by field (``FieldPlan.fill``), every field.
+
+    The reference the generated plans are tested against; nothing else calls it.
+    """
+    mset = mappings or default_mappings()
+
+    def plain(mapping: Mapping) -> Plan:
+        def fill(root: dict[str, Any], envelope: dict[str, Any], data: dict[str, Any]) -> None:
+            mset.common_fields.fill(root, envelope, True)
+            mapping.fields.fill(root, envelope, True)
+            mapping.data.fill(root, data, False)
+            mset.derived_fields.fill(root, envelope, True)
+
+        def facts(root: dict[str, Any]) -> list[RawFact]:
+            found: list[RawFact] = []
+            for spec in mapping.facts:
+                fact_id = spec.id(root)
+                if fact_id is None or fact_id == "":
+                    continue
+                fields: dict[str, Any] = {}
+                spec.fields.fill(root, fields, False)
+                found.append((spec, fact_id, fields))
+            return found
+
+        return Plan(fill, facts)
+
+    return _normalize(message, fallback_id, fallback_time, mset, plain)
+
+
+def _normalize(message: dict[str, Any], fallback_id: str | None,
+               fallback_time: datetime | None, mset: MappingSet,
+               plan_of: Callable[[Mapping], Plan]) -> Event | None:
     if not isinstance(message, dict):
         raise NormalizationError(f"message is a {type(message).__name__}, not an object")
-    mset = mappings or default_mappings()
     root = message_view(message)
     event_type = root["event_type"]
     if not isinstance(event_type, str) or not event_type:
@@ -127,10 +191,8 @@ def normalize(
     root["event"] = envelope
     root["data"] = data
     # an empty string is "not known" for the envelope (boot-from-volume image_uuid "")
-    mset.common_fields.fill(root, envelope, True)
-    mapping.fields.fill(root, envelope, True)
-    mapping.data.fill(root, data, False)
-    mset.derived_fields.fill(root, envelope, True)
+    plan = plan_of(mapping)
+    plan.fill(root, envelope, data)
 
     time = envelope.pop("time", None) or fallback_time
     if not isinstance(time, datetime):
@@ -144,19 +206,17 @@ def normalize(
     if mac:
         envelope["mac"] = mac.lower()
 
-    facts: list[FactUpdate] = []
-    for spec in mapping.facts:
-        fact_id = spec.id(root)
-        if fact_id is None or fact_id == "":
-            continue
-        fields: dict[str, Any] = {}
-        spec.fields.fill(root, fields, False)
-        facts.append(_build_fact(spec.kind, _as_text("fact id", fact_id), fields,
-                                 spec.deletes(event_type)))
-
+    raw_facts = plan.facts(root)  # after the envelope is finished: facts read it so
+    facts = [_build_fact(spec.kind, fact_id if fact_id.__class__ is str
+                         else _as_text("fact id", fact_id), fields, spec.deletes(event_type))
+             for spec, fact_id, fields in raw_facts] if raw_facts else []
     message_id = root["message_id"]
-    event_id = str(message_id) if message_id else (fallback_id or content_id(message))
     if time.tzinfo is None:  # parse_time already gives UTC; a fallback_time may be naive
         time = time.replace(tzinfo=UTC)
-    envelope.update(id=event_id, type=event_type, time=time, data=data, raw=message, facts=facts)
+    envelope["id"] = str(message_id) if message_id else (fallback_id or content_id(message))
+    envelope["type"] = event_type
+    envelope["time"] = time
+    envelope["data"] = data
+    envelope["raw"] = message
+    envelope["facts"] = facts
     return _build_event(envelope)

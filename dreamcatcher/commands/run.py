@@ -30,6 +30,7 @@ import orjson
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS
 from adapters.deadletter import DeadLetters
 from adapters.logs import UnparsedStats
+from adapters.notifications import normalizer
 from dreamcatcher.argtypes import duration
 from dreamcatcher.commands.replay import rules_or_fail
 from dreamcatcher.config import DeploymentConfig, load_config
@@ -56,6 +57,8 @@ from dreamcatcher.worker import Worker
 from engine.engine import Engine
 from engine.firing import Firing
 from engine.loader import RuleErrors, load_rules
+from engine.readset import fields_read
+from engine.schema import Rule
 from engine.yamlsource import SourceError
 
 log = logging.getLogger(__name__)
@@ -136,9 +139,9 @@ def _rule_paths(args: argparse.Namespace, config: DeploymentConfig) -> list[Path
     return args.rules or config.rules or [shipped_rules()]
 
 
-def build_engine(args: argparse.Namespace, config: DeploymentConfig) -> Engine:
+def build_engine(args: argparse.Namespace, config: DeploymentConfig,
+                 rules: list[Rule]) -> Engine:
     lateness = args.lateness if args.lateness is not None else config.clock.lateness
-    rules = [] if args.print_events else rules_or_fail(_rule_paths(args, config))
     engine = Engine(rules, store_from_args(args), lateness=lateness)
     dumps = [*config.inventory.dumps, *args.inventory]
     if dumps:
@@ -152,7 +155,7 @@ def build_engine(args: argparse.Namespace, config: DeploymentConfig) -> Engine:
     return engine
 
 
-def reloaded(paths: list[Path], running: Engine) -> Engine:
+def reloaded(paths: list[Path], running: Engine, sources: list[Any]) -> Engine:
     """A new engine on the same store with the rules read again; raises on any error.
 
     State lives in the store under each rule's id and operator kind, so an
@@ -165,6 +168,9 @@ def reloaded(paths: list[Path], running: Engine) -> Engine:
     fresh = Engine(rules, running.store, lateness=running.lateness,
                    dedup_ttl=running.dedup_ttl)
     fresh.newest, fresh.hold = running.newest, running.hold
+    for source in sources:
+        if isinstance(source, AmqpIntake):  # map the fields the new rules read
+            source.consumer.set_normalizer(normalizer(fields_read(rules)))
     return fresh
 
 
@@ -186,13 +192,16 @@ def run(args: argparse.Namespace) -> int:
     config = _config(args)
     configure_logging(config.logging)
     sources_conf = sources_from(args, config)
-    engine = build_engine(args, config)
+    rules = [] if args.print_events else rules_or_fail(_rule_paths(args, config))
+    engine = build_engine(args, config, rules)
+    # notifications are mapped to the fields the rules read (all with --print-events)
+    wanted = None if args.print_events else fields_read(rules)
     clock = args.clock or config.clock.mode
     intake = Intake()
     stats = UnparsedStats()
     dead = DeadLetters(args.dead_letters) if args.dead_letters else DeadLetters(sys.stderr)
     sources = build_sources(sources_conf, intake, dead=dead, stats=stats,
-                            idle=config.clock.tick)
+                            idle=config.clock.tick, wanted=wanted)
     outbox_path = args.outbox or config.outbox.path
     try:
         outbox = Outbox(outbox_path, fsync=config.outbox.fsync)
@@ -230,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
         if reload_wanted.is_set():
             reload_wanted.clear()
             ops.notifier.reloading()
-            worker.swap_engine(lambda running: reloaded(rule_paths, running))
+            worker.swap_engine(lambda running: reloaded(rule_paths, running, sources))
             ops.notifier.ready("rules reloaded")
         if not worker.alive():
             log.error("the engine thread stopped; shutting down")

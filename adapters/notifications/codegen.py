@@ -1,0 +1,412 @@
+"""Each mapping compiled once, on first use, into Python functions: straight-line code.
+
+``FieldPlan.fill`` walks a mapping's specs one by one per message (a loop, a
+closure call and several dict look-ups per field). Here the same specs become
+the source of two functions per mapping (``fill``: common fields, the mapping's
+own, ``data``, the derived fields, in that order; ``facts``: its facts, read
+once the envelope is finished, as before), compiled with
+``compile``/``exec`` from the mapping alone, never from message data. Plain
+paths are read inline; anything else (indexes, ``*``, ``format``) calls the
+spec's closure from ``mapping.compile_spec``, so both paths share one meaning.
+
+``wanted`` (names an event is read by: rules, the inventory) prunes the plan:
+only the fields named, those facts read and what those depend on
+(``event.<name>``/``data.<key>`` in a spec) are computed. ``None`` computes all.
+A name stands for the envelope field and the ``data`` key of that name (a
+template's ``event.x`` reads either); ``data`` stands for every ``data`` key.
+
+``tests/notifications/test_codegen.py`` compares this with ``FieldPlan.fill``
+on every corpus notification.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from adapters.notifications.decode import FlatContext
+from adapters.notifications.mapping import (
+    _FORMAT_RE,
+    _MISSING,
+    _NOVA_DATA,
+    FactSpec,
+    Mapping,
+    MappingSet,
+    _named_specs,
+    _plain_keys,
+    _walk,
+    compile_spec,
+)
+from adapters.notifications.transforms import TRANSFORMS
+
+#: (fact spec, its id, its fields) for each fact a message carries
+RawFact = tuple[FactSpec, Any, dict[str, Any]]
+_CONTEXT_PREFIX = "_context_"
+#: the keys of a versioned nova payload around its data (none is a plain, dot-less key)
+_NOVA_KEYS = frozenset({"nova_object.name", "nova_object.namespace", "nova_object.version",
+                        "nova_object.data", "nova_object.changes"})
+_ALL = "*"
+#: computed whatever is wanted: the event's time, and the service it came from
+_ALWAYS = ("time", "service")
+
+
+def spec_reads(spec: Any) -> Iterator[str]:
+    """Every path a value spec reads (alternatives, ``path``, ``format`` placeholders)."""
+    if isinstance(spec, str):
+        yield spec
+    elif isinstance(spec, list):
+        for item in spec:
+            yield from spec_reads(item)
+    elif isinstance(spec, dict):
+        if "path" in spec:
+            yield from spec_reads(spec["path"])
+        if "format" in spec:
+            yield from (m.group(1) for m in _FORMAT_RE.finditer(str(spec["format"])))
+
+
+def _star_path(spec: str) -> tuple[str, tuple[str, ...]] | None:
+    """``("payload.ip_addresses", ("address",))`` for ``payload.ip_addresses.*.address``:
+    one ``*`` after a plain path, plain keys after it; None for any other path."""
+    prefix, sep, rest = spec.partition(".*")
+    if not sep or (rest and not rest.startswith(".")):
+        return None
+    keys = tuple(rest[1:].split(".")) if rest else ()
+    if not _plain_keys(prefix)[1] or not all(keys) or any(k == "*" or k.isdigit() for k in keys):
+        return None
+    return prefix, keys
+
+
+def _walk_item(rest: tuple[str, ...], item: Any) -> Any:
+    """One item under a ``*``, as ``mapping._walk`` reads it; missing → None."""
+    value = _walk(item, rest)
+    return None if value is _MISSING else value
+
+
+def _depends(spec: Any) -> tuple[set[str], set[str]]:
+    """The envelope names (``event.x``) and data keys (``data.x``) a spec reads;
+    ``*`` for the whole of either."""
+    env: set[str] = set()
+    data: set[str] = set()
+    for path in spec_reads(spec):
+        head, _, rest = path.partition(".")
+        key = rest.split(".", 1)[0] if rest else _ALL
+        if head == "event":
+            env.add(key)
+        elif head == "data":
+            data.add(key)
+    return env, data
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One block of a mapping as the generator sees it: raw specs, where they go."""
+
+    target: str  # "envelope", "data" or "fields"
+    steps: tuple[tuple[str, Any], ...]
+    drop_empty_text: bool
+
+
+def _needed(blocks: list[_Block], facts: list[tuple[Any, list[tuple[str, Any]]]],
+            wanted: frozenset[str] | None) -> tuple[set[str] | None, set[str] | None]:
+    """Envelope names and data keys to compute (None: all), closed over dependencies."""
+    if wanted is None:
+        return None, None
+    env: set[str] | None = {*_ALWAYS, *wanted}
+    data: set[str] | None = None if "data" in wanted else set(wanted)
+
+    def add(spec: Any) -> bool:
+        nonlocal env, data
+        grew = False
+        more_env, more_data = _depends(spec)
+        if env is not None:
+            if _ALL in more_env:
+                env, grew = None, True
+            elif not more_env <= env:
+                env |= more_env
+                grew = True
+        if data is not None:
+            if _ALL in more_data:
+                data, grew = None, True
+            elif not more_data <= data:
+                data |= more_data
+                grew = True
+        return grew
+
+    for fact_id, fields in facts:  # the inventory reads every fact field
+        add(fact_id)
+        for _, spec in fields:
+            add(spec)
+    grew = True
+    while grew:
+        grew = False
+        for block in blocks:
+            names = env if block.target == "envelope" else data
+            for name, spec in block.steps:
+                if names is None or name in names:
+                    grew = add(spec) or grew
+    return env, data
+
+
+class _Writer:
+    """Python source of one plan function, with the constants it refers to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {
+            "_M": _MISSING, "_ND": _NOVA_DATA, "_FlatContext": FlatContext, "_dict": dict,
+            "_list": list, "_NOVA_KEYS": _NOVA_KEYS,
+        }
+        self._count = 0
+        #: root heads read with keys: bound once, with their nova_object.data, up front
+        self.heads: dict[str, str] = {}
+
+    def name(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    def const(self, value: Any, prefix: str = "_k") -> str:
+        name = self.name(prefix)
+        self.namespace[name] = value
+        return name
+
+    def line(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
+    def function(self, name: str, params: str, where: str) -> Any:
+        """The lines written so far as the body of ``def name(params)``, compiled.
+
+        Each root head read with keys is bound once up front: a dict head with its
+        nova_object.data as one dict (its own keys win; a versioned payload's own keys
+        are all nova_object.*, which no plain key is), a bus context as its message.
+        """
+        prologue: list[str] = []
+        for head, local in self.heads.items():
+            prologue += [f"{local} = root.get({head!r})",
+                         f"if {local}.__class__ is _dict:",
+                         f"    {local}m = {local}.get(_ND)",
+                         f"    if {local}m.__class__ is not _dict:",
+                         f"        {local}m = {local}",
+                         f"    elif not {local}.keys() <= _NOVA_KEYS:",
+                         f"        {local}m = {{**{local}m, **{local}}}",
+                         "else:",
+                         f"    {local}m = None"]
+            if head == "context":
+                prologue.append(f"{local}f = {local}._message if {local}.__class__ is "
+                                "_FlatContext else None")
+        text = "\n".join([f"def {name}({params}):", *("    " + p for p in prologue),
+                          *self.lines, *(["    pass"] if not self.lines else [])])
+        namespace = dict(self.namespace)
+        exec(compile(text, f"<mapping {where}: {name}>", "exec"), namespace)  # our source
+        func = namespace[name]
+        func.__doc__ = text  # what was generated, for a reader in a debugger
+        return func
+
+    # -- value specs --------------------------------------------------------------
+    def value(self, spec: Any, target: str, indent: int, where: str) -> None:
+        """Code that sets ``target`` to the spec's value (``compile_spec`` semantics)."""
+        if isinstance(spec, str):
+            self.path(spec, target, indent, where)
+        elif isinstance(spec, list):
+            self.first(spec, target, indent, where)
+        elif isinstance(spec, dict):
+            self.full(spec, target, indent, where)
+        else:  # compile_spec raises the error
+            compile_spec(spec, where)
+
+    def closure(self, spec: Any, target: str, indent: int, where: str) -> None:
+        func = self.const(compile_spec(spec, where), "_x")
+        self.line(indent, f"{target} = {func}(root)")
+
+    def path(self, spec: str, target: str, indent: int, where: str) -> None:
+        head, keys = _plain_keys(spec)
+        if not keys:
+            star = _star_path(spec)
+            if star is not None:
+                self.star(spec, *star, target, indent, where)
+            elif "." in spec or not spec:
+                self.closure(spec, target, indent, where)
+            else:
+                self.line(indent, f"{target} = root.get({spec!r})")
+            return
+        fallback = self.const(compile_spec(spec, where), "_x") + "(root)"
+        if head in ("event", "data"):  # filled as the plan runs: read as they are now
+            self.line(indent, f"{target} = {'envelope' if head == 'event' else 'data'}")
+            self._steps(keys, target, indent, fallback)
+            return
+        local = self.heads.setdefault(head, f"_h{len(self.heads)}")
+        key, rest = keys[0], keys[1:]
+        self.line(indent, f"if {local}m is not None:")
+        self.line(indent + 1, f"{target} = {local}m.get({key!r})")
+        self._rest(rest, target, indent + 1, fallback)
+        if head == "context" and not rest:  # the bus shape's _context_* keys, read in place
+            self.line(indent, f"elif {local}f is not None:")
+            self.line(indent + 1, f"{target} = {local}f.get({_CONTEXT_PREFIX + key!r})")
+            self._rest((), target, indent + 1, fallback)
+        self.line(indent, f"elif {local} is None:")
+        self.line(indent + 1, f"{target} = None")
+        self.line(indent, "else:")
+        self.line(indent + 1, f"{target} = {fallback}")
+
+    def _rest(self, rest: tuple[str, ...], target: str, indent: int, fallback: str) -> None:
+        if rest:
+            self._steps(rest, target, indent, fallback)
+        else:
+            self.line(indent, f"if {target}.__class__ is _dict and _ND in {target}:")
+            self.line(indent + 1, f"{target} = {target}[_ND]")
+
+    def _steps(self, keys: tuple[str, ...], target: str, indent: int, fallback: str) -> None:
+        """``FieldPlan.fill``'s loop over plain keys, unrolled (nova_object.data stepped
+        through); from anything but a dict or None (a list, a context view...), the
+        general walk ``fallback``."""
+        key, rest = keys[0], keys[1:]
+        tmp = self.name("_s")
+        self.line(indent, f"if {target}.__class__ is _dict:")
+        self.line(indent + 1, f"{tmp} = {target}.get({key!r}, _M)")
+        self.line(indent + 1, f"if {tmp} is _M:")
+        self.line(indent + 2, f"{tmp} = {target}.get(_ND)")
+        self.line(indent + 2,
+                  f"{tmp} = {tmp}.get({key!r}) if {tmp}.__class__ is _dict else None")
+        self.line(indent + 1, f"{target} = {tmp}")
+        self._rest(rest, target, indent + 1, fallback)
+        self.line(indent, f"elif {target} is not None:")
+        self.line(indent + 1, f"{target} = {fallback}")
+
+    def star(self, spec: str, prefix: str, rest: tuple[str, ...], target: str, indent: int,
+             where: str) -> None:
+        """``payload.ip_addresses.*.address``: the items' values, None and missing left out
+        (``mapping._walk``'s ``*``)."""
+        self.path(prefix, target, indent, where)
+        item, out = self.name("_i"), self.name("_o")
+        self.line(indent, f"if isinstance({target}, _list):")
+        self.line(indent + 1, f"{out} = []")
+        self.line(indent + 1, f"for {item} in {target}:")
+        if rest:
+            walk = self.const(functools.partial(_walk_item, rest), "_w")
+            self._steps(rest, item, indent + 2, f"{walk}({item})")
+        else:
+            self._rest((), item, indent + 2, "")
+        self.line(indent + 2, f"if {item} is not None:")
+        self.line(indent + 3, f"{out}.append({item})")
+        self.line(indent + 1, f"{target} = {out}")
+        self.line(indent, "else:")
+        self.line(indent + 1, f"{target} = None")
+
+    def first(self, spec: list[Any], target: str, indent: int, where: str) -> None:
+        """First non-empty alternative; else the last non-None one ("" → None)."""
+        if not spec:
+            compile_spec(spec, where)  # raises
+        seen = self.name("_seen")
+        self.line(indent, f"{seen} = None")
+        self.line(indent, "while True:")
+        for option in spec:
+            self.value(option, target, indent + 1, where)
+            self.line(indent + 1,
+                      f"if {target} is not None and {target} != '' and "
+                      f"({target}.__class__ is not _list or {target}):")  # `!= []`, no new list
+            self.line(indent + 2, "break")
+            self.line(indent + 1, f"if {target} is not None:")
+            self.line(indent + 2, f"{seen} = {target}")
+        self.line(indent + 1, f"{target} = None if {seen} == '' else {seen}")
+        self.line(indent + 1, "break")
+
+    def full(self, spec: dict[str, Any], target: str, indent: int, where: str) -> None:
+        """``{path|value|format, transform, default}``."""
+        compile_spec(spec, where)  # the checks (unknown keys, transforms...) in one place
+        if "path" in spec:
+            self.value(spec["path"], target, indent, where)
+        elif "value" in spec:
+            self.line(indent, f"{target} = {self.const(spec['value'])}")
+        else:
+            self.closure({"format": spec["format"]}, target, indent, where)
+        transforms = spec.get("transform", [])
+        for name in [transforms] if isinstance(transforms, str) else list(transforms):
+            func = self.const(TRANSFORMS[name], "_t")
+            self.line(indent, f"{target} = {func}({target})")
+        default = spec.get("default")
+        if default is None:
+            self.line(indent, f"if {target} == '':")
+            self.line(indent + 1, f"{target} = None")
+        else:
+            self.line(indent, f"if {target} is None or {target} == '':")
+            self.line(indent + 1, f"{target} = {self.const(default)}")
+
+    # -- blocks -------------------------------------------------------------------
+    def block(self, steps: Iterable[tuple[str, Any]], out: str, drop_empty_text: bool,
+              indent: int, where: str) -> None:
+        for name, spec in steps:
+            self.value(spec, "v", indent, f"{where}.{name}")
+            test = "v is not None and v != ''" if drop_empty_text else "v is not None"
+            self.line(indent, f"if {test}:")
+            self.line(indent + 1, f"{out}[{name!r}] = v")
+
+
+class Plan(NamedTuple):
+    """One mapping's generated code: ``fill(root, envelope, data)`` sets the fields;
+    ``facts(root)`` reads the facts, after the envelope is finished (text, lower-case
+    MAC), as the facts' ``event.<name>`` paths see it."""
+
+    fill: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]
+    facts: Callable[[dict[str, Any]], list[RawFact]]
+
+
+def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | None) -> Plan:
+    """The functions that extract what ``mapping`` gives (pruned to ``wanted``)."""
+    raw = mapping.spec
+    facts = [(f.get("id"), _named_specs(f.get("fields"))) for f in raw.get("facts") or []]
+    blocks = [
+        _Block("envelope", tuple(mset.common_specs), True),
+        _Block("envelope", tuple(_named_specs(raw.get("fields"))), True),
+        _Block("data", tuple(_named_specs(raw.get("data"))), False),
+        _Block("envelope", tuple(mset.derived_specs), True),
+    ]
+    env, data = _needed(blocks, facts, wanted)
+    where = f"{mapping.source}: {mapping.name}"
+    fill = _Writer()
+    for block in blocks:
+        names = env if block.target == "envelope" else data
+        steps = [(n, s) for n, s in block.steps if names is None or n in names]
+        fill.block(steps, block.target, block.drop_empty_text, 1, where)
+    reads = _Writer()
+    reads.line(1, "envelope = root['event']")
+    reads.line(1, "data = root['data']")
+    reads.line(1, "facts = []")
+    for spec, (id_spec, fields) in zip(mapping.facts, facts, strict=True):
+        reads.value(id_spec, "fact_id", 1, f"{where}.facts.id")
+        reads.line(1, "if fact_id is not None and fact_id != '':")
+        reads.line(2, "fields = {}")
+        reads.block(fields, "fields", False, 2, f"{where}.facts")
+        reads.line(2, f"facts.append(({reads.const(spec, '_f')}, fact_id, fields))")
+    reads.line(1, "return facts")
+    return Plan(fill.function("fill", "root, envelope, data", where),
+                reads.function("facts", "root", where))
+
+
+class CompiledMappings:
+    """A ``MappingSet`` as plans: the mapping a message takes, and its function.
+
+    Plans are generated on first use of a mapping (a site sees a few dozen types),
+    one per mapping and ``wanted`` set; ``compiled_mappings`` keeps one per set.
+    """
+
+    def __init__(self, mset: MappingSet, wanted: frozenset[str] | None) -> None:
+        self.mappings = mset
+        self.wanted = wanted
+        self._plans: dict[int, Plan] = {}
+
+    def plan(self, mapping: Mapping) -> Plan:
+        found = self._plans.get(id(mapping))
+        if found is None:
+            found = self._plans[id(mapping)] = compile_plan(self.mappings, mapping, self.wanted)
+        return found
+
+
+def compiled_mappings(mset: MappingSet, wanted: Iterable[str] | None) -> CompiledMappings:
+    """The plans of ``mset`` for ``wanted`` (None: every field), made once per set."""
+    # a frozenset is its own key (its hash is kept): no new set per message
+    key = wanted if wanted is None or wanted.__class__ is frozenset else frozenset(wanted)
+    found: CompiledMappings | None = mset.compiled.get(key)
+    if found is None:
+        found = mset.compiled[key] = CompiledMappings(mset, key)
+    return found
