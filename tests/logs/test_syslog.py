@@ -12,7 +12,7 @@ import pytest
 
 from adapters.deadletter import DeadLetters
 from adapters.logs import SyslogServer
-from adapters.logs.syslog import parse_syslog
+from adapters.logs.header import split_header
 from engine.events import Event
 
 
@@ -74,7 +74,7 @@ def test_binds_loopback_by_default() -> None:
 
 
 def test_rfc5424_header(arista: str) -> None:
-    head = parse_syslog(rfc5424(arista).decode(), 2020)
+    head = split_header(rfc5424(arista).decode(), 2020)
     assert (head.host, head.program) == ("SW-1", "Stp")
     assert head.message.startswith("%SPANTREE-4-BLOCK_BPDUGUARD")
     assert head.time is not None and head.time.isoformat() == "2019-02-15T00:40:18.123000+00:00"
