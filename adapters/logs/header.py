@@ -79,11 +79,12 @@ _ISO = compile_ascii_first(
     re.DOTALL,
 )
 # RFC 5424 after its PRI: VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID
-# SP STRUCTURED-DATA [SP MSG]; SD elements may hold escaped ``\]``.
+# SP STRUCTURED-DATA [SP MSG]; SD elements may hold escaped ``\]``. rsyslog's protocol-23
+# template writes a relayed RFC 3164 message with its leading space (``- -  text``).
 _RFC5424 = compile_ascii_first(
     r"1 (?:-|(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+)|)"
     r"(?P<zone>Z|[+-]\d\d:\d\d)) (?P<host>\S+) (?P<app>\S+) \S+ (?P<msgid>\S+) "
-    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: |)(?P<msg>.*)\Z",
+    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+) *(?P<msg>.*)\Z",
     re.DOTALL,
 )
 #: ``prog[pid]:`` with nothing before it (a file with no timestamps).
