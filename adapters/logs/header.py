@@ -189,9 +189,9 @@ def _after_pri(line: str, pos: int, year: int) -> Header:
             head.sd = None if sd == _NIL else sd
             return head
     if pos < len(line):
-        head = _stamped(line, pos, line[pos], year, severity)
-        if head is not None:
-            return head
+        stamped = _stamped(line, pos, line[pos], year, severity)
+        if stamped is not None:
+            return stamped
         m = _IDENT.match(line, pos)
         if m is not None:
             return Header(m.group("msg"), program=m.group("prog"), severity=severity)

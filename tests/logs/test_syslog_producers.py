@@ -12,8 +12,8 @@ with the reason, under ``CI=true`` it fails.
 from __future__ import annotations
 
 import logging
-import re
 import logging.handlers
+import re
 import shutil
 import socket
 import subprocess
@@ -83,7 +83,7 @@ def _corpus(corpus: Path, name: str, kind: str, ident: str | None = None) -> Cor
     if ident is None:
         tag = lines[0].split(f"{program}[", 1)
         pid = tag[1].split("]", 1)[0] if len(tag) > 1 else None
-    messages = [h.message if ident is None else line for h, line in zip(heads, lines)]
+    messages = [h.message if ident is None else line for h, line in zip(heads, lines, strict=True)]
     return Corpus(kind, program, pid, messages, [key(e) for e in events_from_file(path)], lines)
 
 
@@ -163,7 +163,7 @@ def test_python_syslog_handler_without_ident(sources: list[Corpus], socktype: in
 
 def test_python_tcp_traceback_is_one_message() -> None:
     """A logged exception has LFs inside its one NUL-terminated frame."""
-    srv, sink = _server(udp=False)
+    srv, _ = _server(udp=False)
     assert srv.tcp_address is not None
     handler = logging.handlers.SysLogHandler(srv.tcp_address, socktype=socket.SOCK_STREAM)
     handler.ident = "myapp: "
@@ -337,10 +337,10 @@ def test_rsyslog_forwarding_and_file(
                 sent += 1
                 time.sleep(0.002)  # UDP into rsyslog: do not overrun its socket
     assert sent > 25 and len(expected) > 20
-    for srv, probe in zip((s3164, s5424, soct), probes):
+    for srv, probe in zip((s3164, s5424, soct), probes, strict=True):
         wait_for(srv, probe + sent)
     for name, srv, sink in zip(("udp/3164", "tcp/5424", "octet/5424"),
-                               (s3164, s5424, soct), sinks):
+                               (s3164, s5424, soct), sinks, strict=True):
         assert srv.counters.received >= sent, name
         assert [key(e) for e in sink.events] == expected, name
         # host and time of the original header, whichever way rsyslog passed them on
