@@ -113,6 +113,8 @@ def file_prefix(line: str, pos: int = 0) -> str:
     m = _TOKEN.match(line, pos)
     assert m is not None  # both patterns match the empty string
     run = m.end()  # no whitespace, no colon
+    if line.find(".log", pos, run) < 0:
+        return ""  # both forms have ".log" before any colon or whitespace
     if run < len(line) and line[run] == ":" and line.endswith(".log", pos, run):
         return line[pos:run + 1]
     t = _NONSPACE.match(line, run)
@@ -137,11 +139,18 @@ def split_header(line: str, year: int) -> Header:
         c = line[pos]
         if c == "<":
             return _after_pri(line, pos, year)
-        head = _stamped(line, pos, c, year, None)
-        if head is not None:
-            return head
-        if c.isdigit() or c == "*" or c.isupper():
-            break
+        if c.isdigit():  # the common oslo line: no header at all, checked inline
+            if n > pos + 10 and line[pos + 4] == "-":
+                if line[pos + 10] == "T":
+                    return _iso(line, pos, None) or Header(line[pos:] if pos else line)
+                break
+            return _bsd(line, pos, year, None) or Header(line[pos:] if pos else line)
+        if c.isupper() or c == "*":
+            return _bsd(line, pos, year, None) or Header(line[pos:] if pos else line)
+        if c == "." and line[pos + 1:pos + 2].isupper():
+            head = _bsd(line, pos, year, None)
+            if head is not None:
+                return head
         if _last_prefix and line.startswith(_last_prefix, pos):
             pos += len(_last_prefix)
             continue
