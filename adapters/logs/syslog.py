@@ -54,7 +54,9 @@ class _Framing:
     A frame ends at whichever comes first, except that a NUL ends it when the LFs
     before that NUL start no new message (``\n<``): Python's ``SysLogHandler`` sends
     ``<PRI>msg\x00`` and a logged traceback has LFs inside. Once a connection has
-    ended a frame with NUL, only NUL ends its frames.
+    ended a frame with NUL, only NUL ends its frames. (A connection's first frame that
+    arrives cut right after an LF, before its NUL, is split there: nothing tells it
+    from an LF-framed sender yet.)
     """
 
     __slots__ = ("nul",)
