@@ -127,43 +127,51 @@ def file_prefix(line: str, pos: int = 0) -> str:
     return ""
 
 
+#: File-name prefixes taken off one line at most (a grep over loghub dumps has two); the
+#: rest is sliced off each time, so a bound keeps a hostile line of prefixes linear.
+_MAX_PREFIXES = 4
+
+
 def split_header(line: str, year: int) -> Header:
     """Split ``line``; a line with no recognisable header is all message.
 
     A file-name prefix is taken off and the rest split again, as many times as
-    there are prefixes (a grep over loghub dumps has two).
+    there are prefixes (up to ``_MAX_PREFIXES``).
     """
     global _last_prefix
-    pos, n = 0, len(line)
-    while pos < n:
-        c = line[pos]
+    prefixes = 0
+    while line:
+        c = line[0]
+        if c.isdigit():
+            if len(line) > 10 and line[4] == "-":  # the common oslo line: no header at all
+                if line[10] == "T":
+                    return _iso(line, 0, None) or Header(line)
+                return Header(line)
+            return _bsd(line, 0, year, None) or Header(line)
         if c == "<":
-            return _after_pri(line, pos, year)
-        if c.isdigit():  # the common oslo line: no header at all, checked inline
-            if n > pos + 10 and line[pos + 4] == "-":
-                if line[pos + 10] == "T":
-                    return _iso(line, pos, None) or Header(line[pos:] if pos else line)
-                break
-            return _bsd(line, pos, year, None) or Header(line[pos:] if pos else line)
-        if c.isupper() or c == "*":
-            return _bsd(line, pos, year, None) or Header(line[pos:] if pos else line)
-        if c == "." and line[pos + 1:pos + 2].isupper():
-            head = _bsd(line, pos, year, None)
+            return _after_pri(line, 0, year)
+        if c == "*" or c.isupper():
+            return _bsd(line, 0, year, None) or Header(line)
+        if c == "." and line[1:2].isupper():
+            head = _bsd(line, 0, year, None)
             if head is not None:
                 return head
-        if _last_prefix and line.startswith(_last_prefix, pos):
-            pos += len(_last_prefix)
+        if prefixes == _MAX_PREFIXES:
+            break
+        prefixes += 1
+        if _last_prefix and line.startswith(_last_prefix):
+            line = line[len(_last_prefix):]
             continue
-        prefix = file_prefix(line, pos)
+        prefix = file_prefix(line)
         if not prefix:
-            m = _PROG_ONLY.match(line, pos)
+            m = _PROG_ONLY.match(line)
             if m is not None:
                 return Header(m.group("msg"), program=m.group("prog"))
             break
         if prefix[-1] == " ":
             _last_prefix = prefix
-        pos += len(prefix)
-    return Header(line[pos:] if pos else line)
+        line = line[len(prefix):]
+    return Header(line)
 
 
 def _stamped(line: str, pos: int, c: str, year: int, severity: str | None) -> Header | None:
