@@ -232,13 +232,15 @@ def _stream_events(lines: Iterable[bytes], name: str, dead: DeadLetters,
         yield from _json_lines(lines, name, dead, _our_event)
     elif kind == "notifications":
         yield from _json_lines(lines, name, dead, _notification_event)
-    elif kind == "hostfacts":
+    elif kind == "hostfacts":  # a recording line, or `ip -json` output (one line), each as read
         from adapters.hostfacts import events_from_bytes
 
-        events, problems = events_from_bytes(b"".join(lines), name, None, datetime.now(UTC))
-        for origin, raw, reason in problems:
-            dead.put(origin, raw, reason)
-        yield from events
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                events, problems = events_from_bytes(line, name, None, datetime.now(UTC))
+                for _origin, raw, reason in problems:
+                    dead.put(f"{name}:{number}", raw, reason)
+                yield from events
     else:
         import adapters.logs as logs
 

@@ -23,7 +23,7 @@ import pytest
 
 from adapters.deadletter import DeadLetters
 from adapters.hostfacts import HostFactsWatcher, events_from_bytes, interface_events
-from dreamcatcher.inputs import events_from_path, sniff, sniff_bytes
+from dreamcatcher.inputs import events_from_path, events_from_stream, sniff, sniff_bytes
 from dreamcatcher.resources import shipped_rules
 from engine.engine import Engine
 from engine.events import Event
@@ -207,6 +207,16 @@ def test_replay_reads_both_forms(tmp_path: Path) -> None:
     assert [(e.host, e.data["name"]) for e in events][:3] == \
         [("compute-1", "eth0"), ("compute-1", "bond0"), ("compute-1", "vlan100")]
     assert events[-1].time == datetime(2026, 3, 2, 9, tzinfo=UTC) and dead.total == 0
+    assert fired(events) == [("double-vlan-mtu", "vlan102")]
+
+
+def test_a_streamed_recording_is_read_line_by_line(tmp_path: Path) -> None:
+    rec = _recording(tmp_path, [_line("compute-6", VLAN_SHAPE), '{"host": "c", "ip_link": []}',
+                                json.dumps(VLAN_SHAPE[:1])])  # `ip -json` prints one line
+    dead = DeadLetters(None)
+    events = list(events_from_stream(rec, dead))
+    assert [e.host for e in events] == ["compute-6"] * len(VLAN_SHAPE) + [None]
+    assert dead.total == 1 and dead.kept[0]["origin"] == f"{rec}:2"
     assert fired(events) == [("double-vlan-mtu", "vlan102")]
 
 
