@@ -146,3 +146,21 @@ def test_the_lines_own_level_wins_over_the_pri() -> None:
     err = list(parse_lines([f"<131>Feb  6 12:14:14 lb1 haproxy[1]: {ok}"], "syslog:x"))
     bare = list(parse_lines([f"Feb  6 12:14:14 lb1 haproxy[1]: {ok}"], "syslog:x"))
     assert [e.severity for e in five + fine + err + bare] == ["error", "info", "error", "info"]
+
+
+#: journalctl(1) --output formats (short-precise, short-iso, short-iso-precise), the way a
+#: site exports a unit's log to a file; DevStack's units are ``devstack@n-cpu.service``.
+@pytest.mark.parametrize(("line", "when"), [
+    ("Mar 02 08:00:00.123456 compute-1 nova-compute[1234]: msg",
+     datetime(2026, 3, 2, 8, 0, 0, 123456, tzinfo=UTC)),
+    ("2026-03-02T09:00:00+0100 compute-1 nova-compute[1234]: msg",
+     datetime(2026, 3, 2, 8, 0, tzinfo=UTC)),
+    ("2026-03-02T08:00:00.123456+00:00 compute-1 nova-compute[1234]: msg",
+     datetime(2026, 3, 2, 8, 0, 0, 123456, tzinfo=UTC)),
+])
+def test_journald_exports(line: str, when: datetime) -> None:
+    head = split_header(line, 2026)
+    assert (head.time, head.host, head.program, head.message) == \
+        (when, "compute-1", "nova-compute", "msg")
+    devstack = split_header(line.replace("nova-compute[", "devstack@n-cpu.service["), 2026)
+    assert devstack.program == "devstack@n-cpu.service" and devstack.message == "msg"

@@ -282,7 +282,8 @@ def _free_udp_port() -> int:
 def rsyslog(tmp_path: Path) -> Iterator[tuple[int, SyslogServer, SyslogServer, SyslogServer,
                                               list[Sink], Path]]:
     """An rsyslogd of our own: UDP in on a free port, forwarding RFC 3164 over UDP, RFC 5424
-    over TCP (LF framing) and RFC 5424 octet-counted, and writing the RFC 5424 file."""
+    over TCP (LF framing) and RFC 5424 octet-counted, and writing the RFC 5424 file (and the same
+    with its RSYSLOG_FileFormat and RSYSLOG_TraditionalFileFormat templates)."""
     if not Path(RSYSLOGD).exists():
         unavailable("rsyslogd is not installed (apt-get install rsyslog)")
     servers = [_server(tcp=False), _server(udp=False), _server(udp=False)]
@@ -304,6 +305,9 @@ action(type="omfwd" target="127.0.0.1" port="{s5424.tcp_address[1]}" protocol="t
 action(type="omfwd" target="127.0.0.1" port="{soct.tcp_address[1]}" protocol="tcp"
        TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
 action(type="omfile" file="{out}" template="RSYSLOG_SyslogProtocol23Format")
+action(type="omfile" file="{tmp_path / 'file-format.log'}" template="RSYSLOG_FileFormat")
+action(type="omfile" file="{tmp_path / 'traditional.log'}"
+       template="RSYSLOG_TraditionalFileFormat")
 ''')
     proc = subprocess.Popen([RSYSLOGD, "-n", "-f", str(conf), "-i", str(tmp_path / "pid")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -360,4 +364,11 @@ def test_rsyslog_forwarding_and_file(
     events = list(events_from_file(out))
     assert [key(e) for e in events] == expected
     assert [origin(e) for e in events] == origins
+    # rsyslog's other file templates: RFC 3339 stamps, and the traditional RFC 3164 form
+    for name in ("file-format.log", "traditional.log"):
+        written = out.with_name(name)
+        assert written.read_text().count("\n") >= sent + 1, name
+        events = list(events_from_file(written))
+        assert [key(e) for e in events] == expected, name
+        assert [origin(e) for e in events] == origins, name
     assert all(line.startswith("<30>1 ") for line in out.read_text().splitlines()[1:])
