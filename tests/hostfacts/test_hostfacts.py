@@ -303,5 +303,26 @@ def test_watcher_thread_follows_a_recording(tmp_path: Path) -> None:
             fh.write(_line("compute-6", VLAN_SHAPE) + "\n")
         while len(got) < 2 + 2 + len(VLAN_SHAPE) and time.monotonic() < deadline:
             time.sleep(0.01)
-    assert [e.host for e in got] == ["compute-1"] * 4 + ["compute-6"] * (len(VLAN_SHAPE))
+    # each line read once: the first line is not delivered again when the second comes
+    assert [e.host for e in got] == ["compute-1"] * 2 + ["compute-6"] * len(VLAN_SHAPE)
     assert fired(got) == [("double-vlan-mtu", "vlan102")]
+
+
+def test_watcher_reads_a_recording_by_offset(tmp_path: Path) -> None:
+    path = _recording(tmp_path, [_line("compute-1", VLAN_SHAPE[:2])])
+    got: list[Event] = []
+    dead = DeadLetters(None)
+    watcher = HostFactsWatcher(path, got.append, dead_letters=dead)
+    assert watcher.poll() == 2
+    with path.open("a") as fh:
+        fh.write('{"host": "c2", "time": "then", "ip_link": []}\n')
+        fh.write(_line("compute-2", VLAN_SHAPE[:1]))
+    assert watcher.poll() == 0 and dead.total == 1  # the cut last line waits for its newline
+    assert dead.kept[0]["origin"] == f"{path}:2" and "not ISO 8601" in dead.kept[0]["reason"]
+    with path.open("a") as fh:
+        fh.write("\n")
+    assert watcher.poll() == 1 and got[-1].host == "compute-2"
+    replaced = tmp_path / "new.jsonl"
+    replaced.write_text(_line("compute-3", VLAN_SHAPE[:1]) + "\n")
+    os.replace(replaced, path)  # rotated: a new file is read from its start
+    assert watcher.poll() == 1 and got[-1].host == "compute-3" and dead.total == 1
