@@ -23,12 +23,14 @@ import pytest
 
 from adapters.deadletter import DeadLetters
 from adapters.hostfacts import HostFactsWatcher, events_from_bytes, interface_events
+from dreamcatcher.catalogue import shipped_catalogue
 from dreamcatcher.inputs import events_from_path, events_from_stream, sniff, sniff_bytes
 from dreamcatcher.resources import shipped_rules
 from engine.engine import Engine
 from engine.events import Event
 from engine.loader import load_rules
 from tests.conftest import unavailable
+from tests.test_catalogue_truth import undeclared
 
 DATA = Path(__file__).parent / "data"
 CAPTURED = DATA / "ip-details-json-link.bridge-veth.json"
@@ -124,6 +126,8 @@ def test_real_ip_output_of_this_machine(netns: str) -> None:
 
 def test_captured_snapshot() -> None:
     events = events_from_bytes(CAPTURED.read_bytes(), str(CAPTURED), "compute-1", T0)[0]
+    catalogue = shipped_catalogue()  # what validate checks rules against: the events fit it
+    assert [p for e in events for p in undeclared(e, catalogue)] == []
     assert [(e.data["name"], e.data["kind"], e.data["link"], e.data["link_kind"],
              e.data["mtu"]) for e in events] == [
         ("lo", None, None, None, 65536), ("br100", "bridge", None, None, 1450),
