@@ -8,7 +8,7 @@ import argparse
 from engine.schema import parse_duration
 
 #: Input kinds that are not a log parser's own: sniffed, or forced to a decoder.
-NON_LOG_KINDS = ("events", "notifications", "logs", "syslog")
+NON_LOG_KINDS = ("events", "notifications", "hostfacts", "logs", "syslog")
 
 
 def duration(value: str) -> float:
@@ -20,7 +20,8 @@ def duration(value: str) -> float:
 
 
 def input_kind(value: str) -> str:
-    """``events``, ``notifications``, ``logs``, ``syslog`` or a log parser's kind."""
+    """``events``, ``notifications``, ``hostfacts``, ``logs``, ``syslog`` or a log parser's
+    kind."""
     from adapters.logs import PARSERS  # only when --kind is given: the parsers are heavy
 
     known = (*NON_LOG_KINDS, *sorted(PARSERS))

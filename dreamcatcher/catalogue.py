@@ -1,13 +1,15 @@
 """The catalogue of everything the shipped producers emit, assembled for ``validate``.
 
 Each producer declares its own part next to the code that emits it: log
-parsers (``Parser.emits``), notification mappings (``known_types`` with their
+parsers (``Parser.emits``), the host-facts reader (``adapters.hostfacts.EMITS``),
+notification mappings (``known_types`` with their
 ``fields``/``data``/``facts``) and inventory snapshots (``FACT_FIELDS``). The
 engine only checks rules against the result (``engine.rulecheck``).
 """
 
 from __future__ import annotations
 
+from adapters.hostfacts import EMITS as HOSTFACTS_EMITS
 from adapters.inventory.snapshot import FACT_FIELDS
 from adapters.logs.router import PARSERS
 from adapters.notifications.catalogue import mappings_catalogue
@@ -21,6 +23,7 @@ def log_catalogue() -> Catalogue:
 
 
 def shipped_catalogue() -> Catalogue:
-    """Log parsers, notification mappings and snapshot facts, as one catalogue."""
-    return combine([log_catalogue(), mappings_catalogue(default_mappings()),
+    """Log parsers, host facts, notification mappings and snapshot facts, as one catalogue."""
+    return combine([log_catalogue(), Catalogue(dict(HOSTFACTS_EMITS)),
+                    mappings_catalogue(default_mappings()),
                     Catalogue({}, FACT_FIELDS)])

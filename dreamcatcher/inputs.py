@@ -1,4 +1,5 @@
-"""Turning raw inputs (our JSON events, raw notifications, raw log lines) into Events.
+"""Turning raw inputs (our JSON events, raw notifications, raw log lines, host facts)
+into Events.
 
 The app layer is the one place that knows every decoder, so the rule-test
 runner and replay share this instead of each sniffing formats on its own.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
@@ -72,7 +73,8 @@ def events_from_log_lines(lines: list[str], origin: str, kind: str | None,
 
 
 def sniff(path: Path) -> str:
-    """``events`` (our JSONL), ``notifications`` or ``logs``, from the first line."""
+    """``events`` (our JSONL), ``notifications``, ``hostfacts`` (``ip -details -json
+    link`` output or a recording of snapshots) or ``logs``, from the first line."""
     with path.open("rb") as fh:
         head = fh.read(65536)
     return sniff_bytes(head, path.read_bytes)
@@ -94,6 +96,10 @@ def sniff_bytes(head: bytes, whole: Callable[[], bytes] | None = None) -> str:
             obj = orjson.loads(whole())  # one JSON document spread over lines
         except orjson.JSONDecodeError:
             return "logs"
+    from adapters.hostfacts.iplink import is_ip_link, is_recording
+
+    if is_ip_link(obj) or is_recording(obj):
+        return "hostfacts"
     if isinstance(obj, list):
         obj = obj[0] if obj else {}
     if is_notification(obj) or (isinstance(obj, dict) and "payload" in obj):
@@ -151,11 +157,28 @@ def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None, *,
         import adapters.notifications as notifications
 
         yield from notifications.events_from_file(path, dead_letters=dead, opener=opener)
+    elif kind == "hostfacts":
+        yield from events_from_hostfacts(path, dead, opener)
     else:
         import adapters.logs as logs
 
         log_kind = None if kind == "logs" else kind
         yield from logs.events_from_file(path, log_kind, stats=stats, opener=opener)
+
+
+def events_from_hostfacts(path: Path, dead: DeadLetters,
+                          opener: Opener | None = None) -> Iterator[Event]:
+    """A host-facts file (``ip`` output: its host unknown, its time the file's mtime;
+    or a recording); each malformed snapshot goes to the dead letters with the reason."""
+    from adapters.hostfacts import events_from_bytes
+
+    with opener(path) if opener is not None else path.open("rb") as fh:
+        data = fh.read()
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    events, problems = events_from_bytes(data, str(path), None, mtime)
+    for origin, raw, reason in problems:
+        dead.put(origin, raw, reason)
+    yield from events
 
 
 STDIN = "-"
@@ -209,6 +232,15 @@ def _stream_events(lines: Iterable[bytes], name: str, dead: DeadLetters,
         yield from _json_lines(lines, name, dead, _our_event)
     elif kind == "notifications":
         yield from _json_lines(lines, name, dead, _notification_event)
+    elif kind == "hostfacts":  # a recording line, or `ip -json` output (one line), each as read
+        from adapters.hostfacts import events_from_bytes
+
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                events, problems = events_from_bytes(line, name, None, datetime.now(UTC))
+                for _origin, raw, reason in problems:
+                    dead.put(f"{name}:{number}", raw, reason)
+                yield from events
     else:
         import adapters.logs as logs
 

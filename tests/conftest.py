@@ -31,7 +31,11 @@ def require_service(name: str, host: str, port: int) -> None:
     """Skip (or, in CI, fail) when a real service the test needs is down."""
     if _reachable(host, port):
         return
-    reason = f"{name} is not reachable at {host}:{port}"
+    unavailable(f"{name} is not reachable at {host}:{port}")
+
+
+def unavailable(reason: str) -> None:
+    """A service or tool the test needs is missing: skip with ``reason``, fail under CI."""
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: service tests must run, not skip)")
     pytest.skip(reason)

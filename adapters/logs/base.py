@@ -49,6 +49,13 @@ def emitting(types: Iterable[str], envelope: Iterable[str] = (),
     return dict.fromkeys(types, spec)
 
 
+def pick_severity(own: str | None, head: Header, default: str | None = None) -> str | None:
+    """The one precedence for an event's severity: the line's own level (an oslo
+    ``ERROR``, a haproxy 5xx, a Cisco mnemonic's digit) wins; the syslog PRI fills in
+    when the line carries none; the parser's ``default`` when neither does."""
+    return own or head.severity or default
+
+
 @dataclass
 class StreamContext:
     """Where lines come from and what fills in what they leave out."""

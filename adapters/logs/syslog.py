@@ -1,16 +1,16 @@
-"""A syslog receiver on UDP and TCP: RFC 3164 and RFC 5424, both TCP framings.
+"""A syslog receiver on UDP and TCP: RFC 3164 and RFC 5424, every common TCP framing.
 
 Bound to loopback unless told otherwise: a syslog port open to the network
-lets anyone inject lines. TCP frames are octet-counted (``<len> <msg>``, RFC
-6587 3.4.1) when they start with a digit and newline-terminated otherwise,
-decided frame by frame as rsyslog does. Each sender is one stream
-(``syslog:<address>``) whose lines are routed by program name.
+lets anyone inject lines. The header is read by the same ``split_header`` as
+files are. TCP frames are decided frame by frame (``_frames``): octet-counted
+(``<len> <msg>``, RFC 6587 3.4.1) when they start with a digit, else ended by
+LF (CRLF), or by NUL as Python's ``SysLogHandler`` ends them. Each sender is one
+stream (``syslog:<address>``) whose lines are routed by program name.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import threading
 import time
@@ -21,42 +21,10 @@ from datetime import UTC, datetime
 
 from adapters.deadletter import DeadLetters
 from adapters.logs.base import IGNORED, Parser, StreamContext
-from adapters.logs.header import PRI_SEVERITY, Header, split_header
+from adapters.logs.header import split_header
 from adapters.logs.router import make_parser
 from adapters.logs.stats import UnparsedStats
-from adapters.logs.timeparse import iso_time
 from engine.events import Event
-
-_RFC5424 = re.compile(
-    r"1 (?P<ts>-|(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+))?"
-    r"(?P<zone>Z|[+-]\d\d:\d\d)) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
-    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(?P<msg>.*)\Z",
-    re.DOTALL,
-)
-
-
-def parse_syslog(message: str, year: int) -> Header:
-    """One received syslog message (RFC 5424, RFC 3164, or bare text) as a Header."""
-    severity = None
-    rest = message
-    if message.startswith("<"):
-        end = message.find(">", 1, 5)
-        if end > 0 and message[1:end].isdigit():
-            severity = PRI_SEVERITY[int(message[1:end]) & 7]
-            rest = message[end + 1:]
-    if rest.startswith("1 "):
-        m = _RFC5424.match(rest)
-        if m is not None:
-            g = m.group
-            msg = g("msg").removeprefix("\ufeff")
-            t = iso_time(g("stamp"), g("frac"), g("zone")) if g("stamp") else None
-            nil = (None, "-")
-            return Header(msg, t, None if g("host") in nil else g("host"),
-                          None if g("app") in nil else g("app"), severity)
-    head = split_header(rest, year)
-    if head.severity is None:
-        head.severity = severity
-    return head
 
 
 class ListenError(OSError):
@@ -78,6 +46,34 @@ class SyslogCounters:
     received: int = 0
     events: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
+
+
+class _Framing:
+    """How one TCP connection ends its non-octet-counted frames: LF (or CRLF) or NUL.
+
+    A frame ends at whichever comes first, except that a NUL ends it when the LFs
+    before that NUL start no new message (``\n<``): Python's ``SysLogHandler`` sends
+    ``<PRI>msg\x00`` and a logged traceback has LFs inside. Once a connection has
+    ended a frame with NUL, only NUL ends its frames. (A connection's first frame that
+    arrives cut right after an LF, before its NUL, is split there: nothing tells it
+    from an LF-framed sender yet.)
+    """
+
+    __slots__ = ("nul",)
+
+    def __init__(self) -> None:
+        self.nul = False
+
+    def end(self, buf: bytes, pos: int) -> int:
+        """Where the frame at ``pos`` ends (its terminator's index), or -1: not yet."""
+        nul = buf.find(b"\x00", pos)
+        if self.nul:
+            return nul
+        nl = buf.find(b"\n", pos)
+        if nul >= 0 and (nl < 0 or nul < nl or buf.find(b"\n<", pos, nul) < 0):
+            self.nul = True
+            return nul
+        return nl
 
 
 class _Stream:
@@ -212,6 +208,7 @@ class SyslogServer:
     def _tcp_conn(self, conn: socket.socket, sender: str) -> None:
         conn.settimeout(0.5)
         buf = b""
+        framing = _Framing()
         with conn:
             while not self._stop.is_set():
                 try:
@@ -222,12 +219,13 @@ class SyslogServer:
                     break
                 if not chunk:
                     break
-                buf = self._frames(buf + chunk, sender)
+                buf = self._frames(buf + chunk, sender, framing)
             if buf.strip():
-                self.handle(buf, sender)  # a last frame without its newline
+                self.handle(buf, sender)  # a last frame without its terminator
 
-    def _frames(self, buf: bytes, sender: str) -> bytes:
+    def _frames(self, buf: bytes, sender: str, framing: _Framing | None = None) -> bytes:
         """Handle every complete frame in ``buf``; return the incomplete rest."""
+        framing = framing if framing is not None else _Framing()
         pos, n = 0, len(buf)
         while pos < n:
             first = buf[pos:pos + 1]
@@ -246,15 +244,15 @@ class SyslogServer:
                 self.handle(buf[sp + 1:end], sender)
                 pos = end
             else:
-                nl = buf.find(b"\n", pos)
-                if nl < 0:
+                end = framing.end(buf, pos)
+                if end < 0:
                     if n - pos > self.max_message:
                         self._drop("oversized frame", sender, buf[pos:pos + 200])
                         return b""
                     break
-                if nl > pos:
-                    self.handle(buf[pos:nl], sender)
-                pos = nl + 1
+                if end > pos:
+                    self.handle(buf[pos:end], sender)
+                pos = end + 1
         return buf[pos:]
 
     def _bad_frame(self, buf: bytes, pos: int, sender: str) -> bytes:
@@ -295,7 +293,7 @@ class SyslogServer:
             stream.seq += 1
             position = f"{self._boot}:{stream.seq}"
             try:
-                head = parse_syslog(text, ctx.year)
+                head = split_header(text, ctx.year)
                 if head.time is None:
                     ctx.default_time = datetime.now(UTC)
                 result = parser.parse(head, text, position)

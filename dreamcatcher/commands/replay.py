@@ -48,7 +48,7 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people, json: one object per alert")
     parser.add_argument("--kind", type=input_kind,
-                        help="force the input kind (events, notifications, "
+                        help="force the input kind (events, notifications, hostfacts, "
                         "or a log kind such as nova-api, switch, dnsmasq)")
     parser.add_argument("--lateness", type=duration, default="5s",
                         help="out-of-order tolerance (default 5s)")

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.deadletter import DeadLetters
 from adapters.logs import SyslogServer
-from adapters.logs.syslog import parse_syslog
+from adapters.logs.header import split_header
 from engine.events import Event
 
 
@@ -74,7 +74,7 @@ def test_binds_loopback_by_default() -> None:
 
 
 def test_rfc5424_header(arista: str) -> None:
-    head = parse_syslog(rfc5424(arista).decode(), 2020)
+    head = split_header(rfc5424(arista).decode(), 2020)
     assert (head.host, head.program) == ("SW-1", "Stp")
     assert head.message.startswith("%SPANTREE-4-BLOCK_BPDUGUARD")
     assert head.time is not None and head.time.isoformat() == "2019-02-15T00:40:18.123000+00:00"
@@ -161,3 +161,50 @@ def test_unknown_lines_are_counted_not_errors(
         time.sleep(0.01)
     assert srv.stats.unparsed["syslog:127.0.0.1"] == 1
     assert "sshd" in srv.stats.sample()[0]
+
+
+NUL_FIRST = b"<13>a: hello\x00"
+TRACEBACK = (b"<11>a: failed\nTraceback (most recent call last):\n  File \"x\"\nValueError: x\x00"
+             b"<13>a: next\n\x00")
+
+
+@pytest.mark.parametrize(("stream", "frames", "first_cut"), [
+    (b"<13>a: one\r\n<13>a: two\r\n", ["<13>a: one", "<13>a: two"], 1),  # CRLF
+    (b"<13>a: one\x00<13>a: two\x00", ["<13>a: one", "<13>a: two"], 1),  # NUL (SysLogHandler)
+    # a traceback's LFs stay inside its NUL-ended frame: when it arrives whole, or in pieces
+    # once the connection has ended a frame with NUL (a first frame cut right after an LF
+    # cannot be told from an LF-framed one)
+    (TRACEBACK, ["<11>a: failed\nTraceback (most recent call last):\n  File \"x\"\nValueError: x",
+                 "<13>a: next\n"], len(TRACEBACK)),
+    (NUL_FIRST + TRACEBACK, ["<13>a: hello", "<11>a: failed\nTraceback (most recent call last):"
+                             "\n  File \"x\"\nValueError: x", "<13>a: next\n"], len(NUL_FIRST)),
+    (b"<13>a: one\n<13>a: two\x00", ["<13>a: one", "<13>a: two"], 1),  # the LF starts a message
+    (b"10 <13>a: one<13>a: two\n", ["<13>a: one", "<13>a: two"], 1),  # octet count, then LF
+])
+def test_tcp_frames_are_decided_per_frame(stream: bytes, frames: list[str],
+                                          first_cut: int) -> None:
+    """Split into two segments anywhere from ``first_cut`` on, the stream gives the same frames."""
+    from adapters.logs.syslog import _Framing
+
+    srv = SyslogServer(lambda e: None, port=0, udp=False)
+    seen: list[bytes] = []
+    srv.handle = lambda data, sender: seen.append(data)  # type: ignore[method-assign]
+    try:
+        for cut in range(first_cut, len(stream) + 1):
+            seen.clear()
+            framing = _Framing()
+            rest = srv._frames(stream[:cut], "t", framing)
+            rest = srv._frames(rest + stream[cut:], "t", framing)
+            assert not rest.strip(), cut
+            assert [f.decode().rstrip("\r") for f in seen] == frames, cut
+    finally:
+        srv.stop()
+
+
+def test_udp_datagram_with_trailing_nul(server: tuple[SyslogServer, Sink, DeadLetters],
+                                        arista: str) -> None:
+    srv, sink, _ = server
+    assert srv.udp_address is not None
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.sendto(rfc3164(arista) + b"\x00", srv.udp_address)
+    assert [e.type for e in sink.wait(1)] == ["switch.stp.bpdu_guard"]

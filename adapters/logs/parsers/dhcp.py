@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext, emitting
+from adapters.logs.base import (
+    IGNORED,
+    Parser,
+    Position,
+    Result,
+    StreamContext,
+    emitting,
+    pick_severity,
+)
 from adapters.logs.build import NO_IDS, StreamEvents
 from adapters.logs.header import Header
 
@@ -61,7 +69,8 @@ class DnsmasqParser(Parser):
         }
         return self._events.make(
             position, f"dnsmasq.dhcp.{verb}", self.time_of(head), raw, data,
-            head.host or self.ctx.host, head.severity or ("warning" if verb == "nak" else "info"),
+            head.host or self.ctx.host,
+            pick_severity("warning" if verb == "nak" else None, head, "info"),
             NO_IDS, None, {"mac": mac},
         )
 
@@ -112,5 +121,6 @@ class DhclientParser(Parser):
             return None
         return self._events.make(
             position, type_, self.time_of(head), raw, data, head.host or self.ctx.host,
-            head.severity or ("warning" if data["verb"] in ("nak", "no_offers") else "info"),
+            pick_severity("warning" if data["verb"] in ("nak", "no_offers") else None, head,
+                          "info"),
         )

@@ -11,7 +11,14 @@ import re
 from datetime import datetime
 from typing import Any
 
-from adapters.logs.base import Parser, Position, Result, StreamContext, emitting
+from adapters.logs.base import (
+    Parser,
+    Position,
+    Result,
+    StreamContext,
+    emitting,
+    pick_severity,
+)
 from adapters.logs.build import StreamEvents
 from adapters.logs.header import Header
 from adapters.logs.timeparse import clf_time
@@ -72,9 +79,11 @@ class HaproxyParser(Parser):
             "termination_state": term, "connections": conns, "queues": queues,
             "method": method, "path": path,
         }
-        severity = "error" if status is not None and (status < 0 or status >= 500) else "info"
+        # a 5xx (or an aborted request) is the line's own level; else the PRI says
+        # (haproxy's log-separate-errors sends abnormal ends at err), default info
+        own = "error" if status is not None and (status < 0 or status >= 500) else None
         return self._event(head, raw, position, "haproxy.request", clf_time(date), data,
-                           severity)
+                           own, "info")
 
     def _error(self, head: Header, raw: str, position: Position) -> Result:
         e = _ERROR.match(head.message)
@@ -83,9 +92,9 @@ class HaproxyParser(Parser):
         client, date, fe, bind, msg = e.groups()
         err = {"client": client, "frontend": fe, "bind": bind, "message": msg}
         return self._event(head, raw, position, "haproxy.connection_error", clf_time(date), err,
-                           "warning")
+                           None, "warning")
 
     def _event(self, head: Header, raw: str, position: Position, type_: str, time: datetime,
-               data: dict[str, Any], severity: str) -> Result:
+               data: dict[str, Any], own: str | None, default: str) -> Result:
         return self._events.make(position, type_, time, raw, data, head.host or self.ctx.host,
-                                 head.severity or severity)
+                                 pick_severity(own, head, default))

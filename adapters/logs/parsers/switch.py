@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.logs.base import Parser, Position, Result, StreamContext, emitting
+from adapters.logs.base import (
+    Parser,
+    Position,
+    Result,
+    StreamContext,
+    emitting,
+    pick_severity,
+)
 from adapters.logs.build import NO_IDS, StreamEvents
 from adapters.logs.header import Header
 
@@ -67,7 +74,12 @@ class SwitchParser(Parser):
                 return None
             return self._cisco_like(head, raw, position, m)
         if msg.startswith("ESWD_") or msg.startswith("SNMP_TRAP_LINK"):
-            return self._junos(head, raw, position)
+            return self._junos(head, raw, position, msg)
+        tag = head.msgid
+        if tag is not None and (tag.startswith("ESWD_") or tag.startswith("SNMP_TRAP_LINK")):
+            # Junos structured-data format: the tag is RFC 5424's MSGID, the text follows
+            # the SD; as "TAG: text" it reads as the standard format does
+            return self._junos(head, raw, position, f"{tag}: {msg}")
         return None
 
     def _event(self, head: Header, raw: str, position: Position, type_: str, data: dict[str, Any],
@@ -119,20 +131,19 @@ class SwitchParser(Parser):
                                     "instance": sm.group("inst")}, severity)
         return None
 
-    def _junos(self, head: Header, raw: str, position: Position) -> Result:
-        msg = head.message
+    def _junos(self, head: Header, raw: str, position: Position, msg: str) -> Result:
         j = _JUNOS_BPDU.match(msg)
         if j is not None:
             ifl = j.group("if")
             data = {"vendor": "juniper", "mnemonic": "ESWD_BPDU_BLOCK_ERROR_DISABLED",
                     "interface": ifl.split(".", 1)[0], "unit": ifl, "message": msg}
             return self._event(head, raw, position, "switch.stp.bpdu_guard", data,
-                               head.severity or "error")
+                               pick_severity(None, head, "error"))
         k = _JUNOS_LINK.match(msg)
         if k is not None:
             state = k.group("state").lower()
             data = {"vendor": "juniper", "mnemonic": f"SNMP_TRAP_LINK_{k.group('state')}",
                     "interface": k.group("if").rstrip(","), "message": msg, "layer": "link"}
             return self._event(head, raw, position, f"switch.link.{state}", data,
-                               head.severity or "warning")
+                               pick_severity(None, head, "warning"))
         return None
