@@ -15,7 +15,7 @@ it how):
   line per traceback line), stored as a central rsyslog stores them, behind an
   ``RSYSLOG_FileFormat`` header naming host and program.
 - ``syslog.log``: dnsmasq and the switch, same header.
-- the hosts' network facts (``sources.HOSTFACTS``, ``sources.HOSTFACTS_EVENTS``).
+- the hosts' network facts (``sources.HOSTFACTS``).
 
 The message texts follow the corpus lines cited next to each builder below.
 ``Day.expected`` keeps the event each log record must parse to (the tests' oracle).
@@ -35,9 +35,9 @@ from typing import Any
 import orjson
 
 try:  # imported as a module of the demo package
-    from .sources import HOSTFACTS, HOSTFACTS_EVENTS, HOSTFACTS_READER
+    from .sources import HOSTFACTS
 except ImportError:  # run as a script: python demo/generate.py
-    from sources import HOSTFACTS, HOSTFACTS_EVENTS, HOSTFACTS_READER  # type: ignore[no-redef]
+    from sources import HOSTFACTS  # type: ignore[no-redef]
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 HOURS = 4
@@ -156,7 +156,6 @@ class Day:
         self.rng = random.Random(seed)
         self.notifications: list[dict[str, Any]] = []
         self.records: list[Record] = []
-        self.fact_events: list[dict[str, Any]] = []
         self.snapshots: list[dict[str, Any]] = []
         self.instances: dict[str, dict[str, Any]] = {}
         self.counter = 0
@@ -341,20 +340,9 @@ class Day:
                     {**payload, "status": "available"}, project, user)
 
     def network_facts(self, at: datetime, host: str, stacked: bool) -> None:
-        """The host's ``ip -details -json link`` snapshot (``sources.HOSTFACTS``) and, until
-        its reader lands, our host facts events: one per VLAN device (docs/rules.md)."""
+        """The host's ``ip -details -json link`` snapshot (``sources.HOSTFACTS``)."""
         link, link_kind = ("vlan100", "vlan") if stacked else ("bond0", "bond")
         vlans = (("vlan100", 100, "bond0", "bond"), ("vlan102", 102, link, link_kind))
-        for name, vid, parent, kind in vlans:
-            self.counter += 1
-            raw = (f"{host}: {name}@{parent}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 "
-                   f"vlan id {vid}")
-            self.fact_events.append({
-                "id": f"demo:host-facts#{self.counter}", "type": "host.network.interface",
-                "time": at.isoformat(), "origin": "host-facts", "raw": raw,
-                "service": "facts", "host": host,
-                "data": {"name": name, "link": parent, "kind": "vlan", "link_kind": kind,
-                         "vlan_id": vid, "mtu": 1500}})
         self.snapshots.append({"host": host, "time": at.isoformat(),
                                "ip_link": ip_link(host, vlans)})
 
@@ -596,8 +584,6 @@ def write(day: Day, folder: Path) -> list[Path]:
         "notifications.jsonl": _jsonl(sorted(day.notifications, key=lambda n: n["timestamp"])),
         HOSTFACTS: _jsonl(day.snapshots),
     }
-    if not HOSTFACTS_READER:
-        out[HOSTFACTS_EVENTS] = _jsonl(day.fact_events)
     files: dict[str, list[str]] = {}
     # by time, a record's lines together and equal times in the order they were made
     for rec in sorted(day.records, key=lambda r: r.at):

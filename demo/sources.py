@@ -11,10 +11,8 @@ The files are what the real programs leave behind (``generate.py`` writes them):
   arrive over syslog (each host's rsyslog forwards its journal).
 - ``syslog.log``: everything else the log host receives over syslog: dnsmasq on the
   network node and the switch (``%FACILITY-SEV-MNEMONIC`` lines).
-- host network facts: one ``ip -details -json link`` snapshot per host and line
-  (``HOSTFACTS``); until the hostfacts reader is on this branch the day folder carries
-  them as our own events (``host-facts.events.jsonl``) and the recording sits in a
-  subfolder, which replay of the folder does not read.
+- ``host-facts.jsonl``: the hosts' network facts, one ``ip -details -json link``
+  snapshot per host and line (``HOSTFACTS``), as site tooling records them.
 
 Every log line names its host in the header, so replay of the day folder needs no
 per-file host; the header stamp is RFC 3339, so no line depends on a file's year.
@@ -33,9 +31,7 @@ import orjson
 
 #: False until adapters/hostfacts (replay kind ``hostfacts``) is on this branch; then set it
 #: True (and regenerate): the recording moves into the day folder, the events file goes.
-HOSTFACTS_READER = False
-HOSTFACTS = "host-facts.jsonl" if HOSTFACTS_READER else "hostfacts/host-facts.jsonl"
-HOSTFACTS_EVENTS = "host-facts.events.jsonl"
+HOSTFACTS = "host-facts.jsonl"
 
 Channel = Literal["amqp", "syslog", "file", "hostfacts", "replay"]
 
@@ -63,12 +59,8 @@ _COMPUTES = tuple(f"compute-{i}" for i in range(1, 7))
 SOURCES: tuple[Source, ...] = (
     Source("notifications.jsonl", "amqp", "notifications", ("ctl-1", *_COMPUTES, "cinder-vol-1"),
            "oslo.messaging Notifier (driver messagingv2, topic notifications)"),
-    *((Source(HOSTFACTS, "hostfacts", "hostfacts", _COMPUTES,
-              "a host agent recording `ip -details -json link`"),) if HOSTFACTS_READER else (
-        Source(HOSTFACTS_EVENTS, "replay", "events", _COMPUTES,
-               "none: stands in for the hostfacts recording until its reader lands"),
-        Source(HOSTFACTS, "hostfacts", "hostfacts", _COMPUTES,
-               "a host agent recording `ip -details -json link`"))),
+    Source(HOSTFACTS, "hostfacts", "hostfacts", _COMPUTES,
+           "a host agent recording `ip -details -json link`"),
     Source("nova-compute.log", "syslog", "nova-compute", _COMPUTES,
            "each compute host's rsyslog (imjournal) forwarding over TCP"),
     Source("syslog.log", "syslog", "syslog", ("net-1", "SW-1"),

@@ -16,8 +16,6 @@ from adapters.logs.header import split_header
 from demo import generate
 from demo.sources import (
     HOSTFACTS,
-    HOSTFACTS_EVENTS,
-    HOSTFACTS_READER,
     SOURCES,
     SyslogLine,
     demo_timeline,
@@ -122,12 +120,13 @@ def test_the_manifest_names_every_file_of_the_day(day: str) -> None:
     assert on_disk == {s.file for s in SOURCES}
     top = {p.name for p in demo_day(day)}
     assert top == {s.file for s in SOURCES if "/" not in s.file}
-    assert (HOSTFACTS_EVENTS in top) is not HOSTFACTS_READER
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_hostfacts_recording_holds_the_facts_of_the_events_stand_in(day: str) -> None:
-    """Swapping the events file for the recording changes no fact."""
+def test_the_hostfacts_reader_gives_every_vlan_of_the_recording(day: str) -> None:
+    """Each VLAN device of each snapshot becomes one fact with its parent's kind."""
+    from adapters.hostfacts import events_from_file
+
     vlans = set()
     for line in (folder(day) / HOSTFACTS).read_bytes().splitlines():
         snap = orjson.loads(line)
@@ -136,17 +135,15 @@ def test_the_hostfacts_recording_holds_the_facts_of_the_events_stand_in(day: str
             info = link.get("linkinfo", {})
             if info.get("info_kind") == "vlan":
                 parent = links[link["link"]]
-                vlans.add((snap["host"], snap["time"], link["ifname"], link["link"],
+                vlans.add((snap["host"], link["ifname"], link["link"],
                            parent["linkinfo"]["info_kind"], info["info_data"]["id"],
                            link["mtu"]))
-    events = set()
-    for line in (folder(day) / HOSTFACTS_EVENTS).read_bytes().splitlines():
-        e = orjson.loads(line)
-        d = e["data"]
-        events.add((e["host"], e["time"], d["name"], d["link"], d["link_kind"], d["vlan_id"],
-                    d["mtu"]))
-    assert vlans == events
-    assert len(events) == 12
+    events, problems = events_from_file(folder(day) / HOSTFACTS)
+    assert problems == []
+    read = {(e.host, e.data["name"], e.data["link"], e.data["link_kind"], e.data["vlan_id"],
+             e.data["mtu"]) for e in events if e.data.get("kind") == "vlan"}
+    assert read == vlans
+    assert len(vlans) == 12
 
 
 @pytest.mark.parametrize("day", DAYS)
