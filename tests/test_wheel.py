@@ -97,7 +97,7 @@ def test_wheel_carries_the_data_and_reads_none_of_the_checkout(installed: Instal
 
 
 def test_wheel_carries_every_demo_input(installed: Installed) -> None:
-    """The raw log files and the host-facts recording (a subfolder) ship too: the
+    """The raw log files and the host-facts recording ship too: the
     timeline, read from the installed package, has every channel the checkout's has."""
     from demo.sources import demo_timeline
 
