@@ -147,6 +147,11 @@ class SyslogServer:
             raise ListenError(exc.errno, exc.strerror or str(exc), host, port, proto) from exc
 
     @property
+    def udp_socket(self) -> socket.socket | None:
+        """The UDP socket (the kernel's drop counter for it is in ``/proc/net/udp``)."""
+        return self._udp
+
+    @property
     def udp_address(self) -> tuple[str, int] | None:
         return self._udp.getsockname() if self._udp else None
 

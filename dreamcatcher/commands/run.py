@@ -20,7 +20,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -35,14 +34,12 @@ from dreamcatcher.argtypes import duration
 from dreamcatcher.commands.replay import rules_or_fail
 from dreamcatcher.config import DeploymentConfig, load_config
 from dreamcatcher.errors import RuntimeFailure, UsageError, redact_url
-from dreamcatcher.httpd import Conditions, OpsServer, threads_alive
 from dreamcatcher.intake import Intake, Item
 from dreamcatcher.logsetup import configure_logging
-from dreamcatcher.metrics import Metrics
+from dreamcatcher.operations import operations
 from dreamcatcher.outbox import Outbox
 from dreamcatcher.outputs import open_outputs
 from dreamcatcher.resources import shipped_rules
-from dreamcatcher.sdnotify import Notifier
 from dreamcatcher.sourceconfig import (
     AmqpSource,
     FileSource,
@@ -52,7 +49,6 @@ from dreamcatcher.sourceconfig import (
 )
 from dreamcatcher.sources import AmqpIntake, build_sources
 from dreamcatcher.state import add_state_options, store_from_args
-from dreamcatcher.telemetry import WorkerTelemetry
 from dreamcatcher.worker import Worker
 from engine.engine import Engine
 from engine.firing import Firing
@@ -155,11 +151,14 @@ def build_engine(args: argparse.Namespace, config: DeploymentConfig,
     return engine
 
 
-def reloaded(paths: list[Path], running: Engine, sources: list[Any]) -> Engine:
+def reloaded(paths: list[Path], running: Engine, sources: list[Any],
+             all_fields: bool = False) -> Engine:
     """A new engine on the same store with the rules read again; raises on any error.
 
     State lives in the store under each rule's id and operator kind, so an
-    unchanged rule carries on where it was; the clock carries over.
+    unchanged rule carries on where it was; the clock carries over. Inventory
+    facts already stored keep the fields the old rules read of them: a new rule
+    that joins on more sees those fields as facts are refreshed.
     """
     try:
         rules = load_rules(paths)
@@ -169,7 +168,7 @@ def reloaded(paths: list[Path], running: Engine, sources: list[Any]) -> Engine:
                    dedup_ttl=running.dedup_ttl)
     fresh.newest, fresh.hold = running.newest, running.hold
     for source in sources:
-        if isinstance(source, AmqpIntake):  # map the fields the new rules read
+        if isinstance(source, AmqpIntake) and not all_fields:  # what the new rules read
             source.consumer.set_normalizer(normalizer(fields_read(rules)))
     return fresh
 
@@ -212,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
                     tick=config.clock.tick, drain_at_exit=args.drain_at_exit)
     if args.print_events:
         worker.on_batch.append(_print_events)
-    ops = _operations(config, worker, sources, stats, dead, outputs.router_stats)
+    ops = operations(config, worker, sources, stats, dead, outputs.router_stats)
     reload_wanted = threading.Event()
 
     def _graceful(signum: int, frame: FrameType | None) -> None:
@@ -239,7 +238,8 @@ def run(args: argparse.Namespace) -> int:
         if reload_wanted.is_set():
             reload_wanted.clear()
             ops.notifier.reloading()
-            worker.swap_engine(lambda running: reloaded(rule_paths, running, sources))
+            worker.swap_engine(lambda running: reloaded(rule_paths, running, sources,
+                                                        all_fields=args.print_events))
             ops.notifier.ready("rules reloaded")
         if not worker.alive():
             log.error("the engine thread stopped; shutting down")
@@ -262,81 +262,6 @@ def run(args: argparse.Namespace) -> int:
     log.info("stopped: %d events, %d firings (%d from the outbox), %d unsettled in the outbox",
              s.events, s.firings, s.redelivered_firings, outbox.unsettled())
     return 0
-
-
-class _Operations:
-    """Metrics, the HTTP endpoint, systemd's notify socket and the inventory pull."""
-
-    def __init__(self, telemetry: WorkerTelemetry, server: OpsServer | None,
-                 ready: Conditions) -> None:
-        self.telemetry = telemetry
-        self.server = server
-        self.ready = ready
-        self.notifier = Notifier()
-        self._stop = threading.Event()
-        self._last_sync = 0.0
-
-    def started(self, config: DeploymentConfig, worker: Worker) -> None:
-        pull = config.inventory.pull
-        if pull is None:
-            self.ready.set("inventory seeded")
-        else:
-            from adapters.inventory.pull import InventoryPuller
-
-            def apply(facts: list[Any]) -> None:
-                def load() -> None:  # on the engine thread, in order with the events
-                    engine = worker.engine
-                    engine.load_facts(facts, max(engine.newest, 0.0))
-                    self.ready.set("inventory seeded")
-                worker.intake.call(load)
-
-            InventoryPuller(pull).run_every(apply, self._stop)
-        self.notifier.ready("running")
-        self.notifier.start_watchdog(worker.alive)
-
-    def sync(self) -> None:
-        now = time.monotonic()
-        if now - self._last_sync >= 1.0:
-            self._last_sync = now
-            self.telemetry.sync()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self.server is not None:
-            self.server.close()
-        self.notifier.close()
-
-
-def _operations(config: DeploymentConfig, worker: Worker, sources: list[Any],
-                stats: UnparsedStats, dead: DeadLetters,
-                router_stats: Any) -> _Operations:
-    metrics = Metrics()
-    amqp = next((s for s in sources if isinstance(s, AmqpIntake)), None)
-    telemetry = WorkerTelemetry(
-        metrics, worker.intake, lambda: worker.engine, stats, router_stats=router_stats,
-        consumer_stats=(lambda: amqp.consumer.stats) if amqp is not None else None,
-        queue_depths=(lambda: {"amqp": float(amqp.consumer.queue_depth or 0)})
-        if amqp is not None else None)
-    worker.on_batch.append(telemetry.on_batch)
-    worker.on_firing.append(telemetry.on_firing)
-    dead.on_put = telemetry.dead_letter
-    ready = Conditions("inventory seeded")
-
-    def readiness() -> tuple[bool, list[str]]:
-        ok, reasons = ready()
-        if amqp is not None and not amqp.connected():
-            return False, [*reasons, "not yet: broker connected"]
-        return ok, list(reasons)
-
-    server = None
-    if config.http is not None:
-        try:
-            server = OpsServer(config.http, metrics, ready=readiness,
-                               healthy=threads_alive(worker.threads)).start()
-        except OSError as exc:
-            raise RuntimeFailure("http", f"cannot listen on {config.http.bind}:"
-                                 f"{config.http.port}: {exc}") from None
-    return _Operations(telemetry, server, ready)
 
 
 def register(subparsers: Any) -> None:
