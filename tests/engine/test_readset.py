@@ -1,4 +1,4 @@
-"""What rules read (``engine.readset.fields_read``), and that mapping only that loses no alert."""
+"""What rules read (``engine.reads.fields_read``), and that mapping only that loses no alert."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 import orjson
 import pytest
 
+from adapters.deadletter import DeadLetters
 from adapters.notifications import decode_body, normalize
 from adapters.notifications.files import recorded_body
-from dreamcatcher.inputs import event_from_json
+from dreamcatcher.inputs import events_from_path
 from engine.engine import Engine
 from engine.events import Event
 from engine.loader import load_rules
-from engine.readset import fields_read
+from engine.reads import fields_read
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,15 +55,30 @@ def test_every_kind_of_read_is_found(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("template", ["{{ event }}", "{{ events | tojson }}",
                                       "{% for e in events %}{{ e }}{% endfor %}",
-                                      "{{ event[event.method] }}"])
+                                      "{{ event[event.method] }}",
+                                      "{{ event.get('duration') }}", "{{ event.keys() | list }}"])
 def test_a_read_that_cannot_be_told_means_everything(tmp_path: Path, template: str) -> None:
-    text = RULE.replace('"{{ event[\'duration\'] }}"', repr(template).replace("'", '"'))
-    assert template in text
-    assert fields_read(load_rules([_rule(tmp_path, text)])) is None
+    assert fields_read(load_rules([_rule(tmp_path, _labelled(template))])) is None
+
+
+def _labelled(template: str) -> str:
+    """The probe rule with ``template`` as its label."""
+    text = RULE.replace("labels: {x: \"{{ event['duration'] }}\"}",
+                        "labels: {x: '" + template.replace("'", "''") + "'}")
+    assert template.replace("'", "''") in text
+    return text
+
+
+@pytest.mark.parametrize("template", ["{% for k, v in event.data.items() %}{{ v }}{% endfor %}",
+                                      "{{ first.data | tojson }}"])
+def test_a_read_of_all_data_is_data(tmp_path: Path, template: str) -> None:
+    found = fields_read(load_rules([_rule(tmp_path, _labelled(template))]))
+    assert found is not None and "data" in found
+    assert "items" not in found
 
 
 def _demo_events(wanted: frozenset[str] | None) -> list[Event]:
-    """The bad-day demo: its notifications mapped with ``wanted``, its log events as stored."""
+    """The bad-day demo: its notifications mapped with ``wanted``, the rest as replay reads it."""
     events = []
     day = ROOT / "demo" / "bad-day"
     for line in (day / "notifications.jsonl").read_bytes().splitlines():
@@ -71,8 +87,11 @@ def _demo_events(wanted: frozenset[str] | None) -> list[Event]:
         event = normalize(decode_body(body if body is not None else record), wanted=wanted)
         if event is not None:
             events.append(event)
-    for line in (day / "logs.events.jsonl").read_bytes().splitlines():
-        events.append(event_from_json(orjson.loads(line)))
+    dead = DeadLetters(None)
+    for path in sorted(day.iterdir()):  # the log files and host facts, as replay reads them
+        if path.name != "notifications.jsonl":
+            events.extend(events_from_path(path, dead))
+    assert not dead.counts
     return sorted(events, key=lambda e: e.time)
 
 
