@@ -14,7 +14,7 @@ from dreamcatcher.inputs import events_from_path
 from engine.engine import Engine
 from engine.events import Event
 from engine.loader import load_rules
-from engine.reads import fields_read
+from engine.reads import fields_read, kept_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,3 +111,43 @@ def test_mapping_only_what_the_rules_read_changes_no_alert() -> None:
     expected = alerts(full)
     assert len(expected) >= 5
     assert alerts(pruned) == expected
+
+
+SEQUENCE = """
+rule: readset-steps
+severity: warning
+when:
+  sequence:
+    steps:
+      - {event: a.start, where: {data.phase: begin}, by: [data.vm]}
+      - {event: a.end}
+    within: 5m
+    by: [instance_id]
+alert: {title: "{{ first.host }}", group_by: [event.data.zone]}
+resolve: {event: a.fixed, where: {data.fixed_by: {ne: null}}}
+"""
+BASELINE = """
+rule: readset-baseline
+severity: warning
+when:
+  baseline: {event: api.request, where: {data.code: 200}, value: data.elapsed,
+             by: [data.route], factor: 3, min: 5}
+alert: {title: "slow"}
+"""
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (SEQUENCE, {"phase", "vm", "instance_id", "host", "zone", "fixed_by"}),
+    (BASELINE, {"code", "elapsed", "route"}),
+])
+def test_every_operator_s_paths_are_read(tmp_path: Path, text: str, expected: set[str]) -> None:
+    assert fields_read(load_rules([_rule(tmp_path, text)])) == expected
+
+
+def test_a_kept_event_leaves_the_conditions_out(tmp_path: Path) -> None:
+    """``kept_fields`` walks the same paths but the ``where``s: they ran on the live event."""
+    (rule,) = load_rules([_rule(tmp_path, SEQUENCE)])
+    keep = kept_fields(rule)
+    assert keep is not None
+    assert set(keep.data or ()) == {"vm", "host", "zone"}  # not phase, not fixed_by
+    assert set(keep.envelope) == {"id", "type", "host", "instance_id"}
