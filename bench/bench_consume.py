@@ -246,7 +246,7 @@ def _normalizer(rules: list[Rule]) -> dict[str, Any]:
     (nothing, on a checkout from before that existed)."""
     try:
         from adapters.notifications import normalizer
-        from engine.readset import fields_read
+        from engine.reads import fields_read
     except ImportError:
         return {}
     return {"normalizer": normalizer(fields_read(rules))}

@@ -8,7 +8,7 @@ notifications/**``, bare samples and listener shapes, and the bus recordings of
 (``bench_consume.bus_body``: oslo 2.0 envelope, ``_context_*`` keys, message_id,
 timestamp) decoded first. Each is normalized with every field (``wanted`` None,
 what ``replay --print-events`` does) and with the fields the shipped rules read
-(``engine.readset.fields_read``, what ``dreamcatcher run`` does). ``--before``
+(``engine.reads.fields_read``, what ``dreamcatcher run`` does). ``--before``
 runs the same measurement in a child process on another checkout's code (e.g.
 the commit before this change), alternating rounds with this one, so both see the
 same machine load; the figure is the best round. ``--instructions`` counts
@@ -57,7 +57,7 @@ def _messages(root: Path, corpus: Path) -> dict[str, list[Any]]:
 
 def _wanted(root: Path) -> Any:
     try:
-        from engine.readset import fields_read
+        from engine.reads import fields_read
     except ImportError:
         return None
     from engine.loader import load_rules

@@ -339,7 +339,7 @@ def build_sources(conf: SourcesConfig, intake: Intake, *, dead: DeadLetters,
                   extra: Iterable[Callable[[Intake], Source]] = ()) -> list[Source]:
     """Every configured source, registered with ``intake`` (none started yet).
 
-    ``wanted``: the event fields the loaded rules read (``engine.readset``), all that
+    ``wanted``: the event fields the loaded rules read (``engine.reads.fields_read``), all that
     notifications are mapped to; None maps every field."""
     routes = conf.routes
     sources: list[Source] = []

@@ -147,10 +147,14 @@ class RuleChecker:
             else:
                 check(str(key), here)
 
+    def condition(self, view: EventView, where: Any, loc: Loc) -> None:
+        """A matcher's (or ``resolve``'s) ``where``: paths of the event it tests."""
+        self.where(where, lambda p, here: self.event_path(view, p, here), loc)
+
     def match(self, match: Match, loc: Loc, by: list[str], by_loc: Loc) -> EventView:
         """One matcher: its types, ``where`` and correlation paths (its own or the operator's)."""
         view = self.view(match.event, loc)
-        self.where(match.where, lambda p, here: self.event_path(view, p, here), (*loc, "where"))
+        self.condition(view, match.where, (*loc, "where"))
         if match.by is not None:
             for i, path in enumerate(match.by):
                 self.event_path(view, path, (*loc, "by", i))
@@ -233,15 +237,21 @@ class RuleChecker:
             joins[name] = FactView(spec.kind, fields, spec.many)
         return FiringView(firing.event, firing.first, firing.events, joins)
 
+    # -- the whole rule -----------------------------------------------------------------
+    def rule_paths(self) -> FiringView:
+        """Every path of the rule but its templates: matchers, joins, ``group_by``,
+        ``resolve`` (``engine.reads`` walks the same to learn what a rule reads)."""
+        firing = self.joins(self.firing())
+        for i, path in enumerate(self.rule.alert.group_by):
+            self.context_path(firing, path, ("alert", "group_by", i))
+        if self.rule.resolve is not None:
+            view = self.view(self.rule.resolve.event, ("resolve",))
+            self.condition(view, self.rule.resolve.where, ("resolve", "where"))
+        return firing
+
 
 def check_paths(rule: Rule, catalogue: Catalogue) -> tuple[list[Problem], FiringView]:
     """Types and paths of a rule; also the firing context's views, for the template check."""
     checker = RuleChecker(rule, catalogue)
-    firing = checker.joins(checker.firing())
-    for i, path in enumerate(rule.alert.group_by):
-        checker.context_path(firing, path, ("alert", "group_by", i))
-    if rule.resolve is not None:
-        view = checker.view(rule.resolve.event, ("resolve",))
-        checker.where(rule.resolve.where, lambda p, at: checker.event_path(view, p, at),
-                      ("resolve", "where"))
+    firing = checker.rule_paths()
     return checker.problems, firing

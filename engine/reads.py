@@ -18,18 +18,29 @@ Facts likewise: a join's fields are read by its ``by`` and ``where``, by the
 templates and paths that name the join (``instance.name``, ``{% for i in
 users %}``), so the inventory keeps, per kind, the union of what the loaded
 rules read of it, and nothing of a kind no rule joins.
+
+And what the rules read at all (``fields_read``), conditions too: what a
+notification's normalizer must extract. A name there stands for the envelope
+field and the ``data`` key of that name (a template's ``event`` holds either),
+``data`` for all of ``data``, and None for everything.
+
+One walk for each part: templates by ``_walk`` below; every other path by
+``engine.pathcheck``'s walk of the rule (every operator's ``where``, ``by``,
+``value``, joins, ``group_by``, ``resolve``), noting reads instead of checking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import nodes
 
+from engine.catalogue import Catalogue
 from engine.events import ENVELOPE_FIELDS, Event
-from engine.paths import event_path_parts
+from engine.pathcheck import EventView, FiringView, RuleChecker
+from engine.predicates import Loc
 from engine.schema import Rule
 from engine.templatecheck import rule_templates
 from engine.templates import ENV
@@ -190,57 +201,47 @@ def _context_path(roots: dict[str, _Reads], many: set[str], path: str) -> None:
         reads.name(rest[0])
 
 
-def _event_paths(rule: Rule) -> Iterator[str]:
-    """The correlation paths of every matcher: the key is read back from a kept event."""
-    when = rule.when
-    op = when.count or when.sequence or when.expect or when.baseline
-    if op is None:
-        return
-    yield from op.by
-    steps: Iterable[Any] = ()
-    if when.sequence is not None:
-        steps = when.sequence.steps
-    elif when.expect is not None:
-        steps = (when.expect.first, when.expect.then)
-    for step in steps:
-        yield from step.by or ()
+class _Paths(RuleChecker):
+    """``RuleChecker.rule_paths``' walk noting what each path reads, checking nothing.
+    ``conditions=False`` leaves out the ``where`` of matchers and ``resolve``: they ran
+    on the live event, never on a kept one (a join's ``where`` is a fact's, kept in)."""
+
+    def __init__(self, rule: Rule, event: _Reads, facts: dict[str, _Reads],
+                 roots: dict[str, _Reads], many: set[str], conditions: bool) -> None:
+        super().__init__(rule, Catalogue())
+        self.event, self.facts, self.roots, self.many = event, facts, roots, many
+        self.conditions = conditions
+
+    def view(self, patterns: list[str], loc: Loc) -> EventView:
+        return EventView(tuple(patterns))
+
+    def condition(self, view: EventView, where: Any, loc: Loc) -> None:
+        if self.conditions:
+            super().condition(view, where, loc)
+
+    def field_of(self, view: EventView, name: str, loc: Loc, data_only: bool = False) -> None:
+        self.event.path(("data", name) if data_only else (name,))
+
+    def fact_field(self, kind: str, fields: frozenset[str], name: str, loc: Loc) -> None:
+        self.facts[kind].envelope.add(name)  # a join's ``by`` keys and ``where`` paths
+
+    def context_path(self, firing: FiringView, path: str, loc: Loc) -> None:
+        _context_path(self.roots, self.many, path)
 
 
-def _read(rule: Rule, event: _Reads, facts: dict[str, _Reads]) -> None:
-    """Note in ``event`` and ``facts`` (per fact kind) all this rule can read of them."""
+def _read(rule: Rule, event: _Reads, facts: dict[str, _Reads], *,
+          conditions: bool = False) -> None:
+    """Note in ``event`` and ``facts`` (per fact kind) all this rule can read of them
+    when it fires (and, with ``conditions``, when it tests an event)."""
     one: dict[str, _Reads] = dict.fromkeys(_ONE, event)
     many: dict[str, _Reads] = {_MANY: event}
     for name, join in rule.join.items():
         kind = facts.setdefault(join.kind, _Reads(event=False, envelope={"id"}))
         (many if join.many else one)[name] = kind
-        kind.envelope.update(join.by)  # the fields it is found by
-        for part in parts_of_where(join.where):
-            kind.envelope.add(part)
     for _loc, source in rule_templates(rule):
         if "{" in source:
             _walk(ENV.parse(source), one, many)
-    roots = {**one, **many}
-    for path in rule.alert.group_by:
-        _context_path(roots, set(many), path)
-    for join in rule.join.values():
-        for path in join.by.values():
-            _context_path(roots, set(many), path)
-    for path in _event_paths(rule):
-        event.path(event_path_parts(path))
-
-
-def parts_of_where(where: Any) -> Iterator[str]:
-    """The first step of every path a fact ``where`` tests (any/all/not looked into)."""
-    if not isinstance(where, dict):
-        return
-    for key, spec in where.items():
-        if key in ("any", "all"):
-            for sub in spec if isinstance(spec, list) else ():
-                yield from parts_of_where(sub)
-        elif key == "not":
-            yield from parts_of_where(spec)
-        else:
-            yield str(key).split(".")[0]
+    _Paths(rule, event, facts, {**one, **many}, set(many), conditions).rule_paths()
 
 
 def kept_fields(rule: Rule) -> Keep | None:
@@ -262,3 +263,16 @@ def fact_fields(rules: Iterable[Rule]) -> dict[str, frozenset[str] | None]:
         _read(rule, _Reads(), facts)
     return {kind: None if reads.whole else frozenset(reads.envelope)
             for kind, reads in facts.items()}
+
+
+def fields_read(rules: Iterable[Rule]) -> frozenset[str] | None:
+    """Every event field name the rules can read, conditions too; None: any may be."""
+    names: set[str] = set()
+    for rule in rules:
+        reads = _Reads(envelope=set())
+        _read(rule, reads, {}, conditions=True)
+        if reads.whole:
+            return None
+        names |= reads.envelope
+        names |= {"data"} if reads.data is None else reads.data
+    return frozenset(names)

@@ -107,7 +107,7 @@ def normalize(
     ``id`` is the message_id; without one, ``fallback_id``, else a sha1 of the
     canonical body (bare test samples). ``time`` is the notification timestamp,
     else a payload time, else ``fallback_time``. ``wanted``: the field names
-    something reads (``dreamcatcher.readset``); only those (and what the facts
+    something reads (``engine.reads.fields_read``); only those (and what the facts
     need) are extracted; None extracts all. Raises ``NormalizationError``.
     """
     compiled = compiled_mappings(mappings or default_mappings(), wanted)

@@ -53,7 +53,7 @@ from dreamcatcher.worker import Worker
 from engine.engine import Engine
 from engine.firing import Firing
 from engine.loader import RuleErrors, load_rules
-from engine.readset import fields_read
+from engine.reads import fields_read
 from engine.schema import Rule
 from engine.yamlsource import SourceError
 

@@ -21,7 +21,7 @@ from adapters.notifications.files import decode_document
 from adapters.notifications.normalize import normalize_plain
 from engine.events import ENVELOPE_FIELDS, Event
 from engine.loader import load_rules
-from engine.readset import fields_read
+from engine.reads import fields_read
 
 FALLBACK = datetime(2020, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
