@@ -239,3 +239,47 @@ def test_site_hook_is_discovered_through_entry_points(
     req = ActionRequest(hook="site.reboot", args={"host": "compute-7"}, mode="enforce")
     [rec] = rem.handle(firing(0, req))
     assert rec.outcome == "done" and rec.result == {"rebooted": "compute-7"}
+
+
+def test_the_live_worker_runs_remediation_on_its_own_thread(tmp_path: Path) -> None:
+    """An enforced hook that takes its time never holds the caller (the engine thread);
+    a clean close runs what is queued, each request audited."""
+    import threading
+    import time
+
+    from adapters.remediation import Hook
+    from adapters.remediation.worker import RemediationWorker
+
+    release = threading.Event()
+
+    class Slow(Hook):
+        name = "site.slow"
+
+        def validate(self, args: dict[str, Any]) -> dict[str, Any]:
+            return {"host": str(args["host"])}
+
+        def target(self, args: dict[str, Any]) -> str:
+            return "host:" + args["host"]
+
+        def describe(self, args: dict[str, Any]) -> str:
+            return "would wait on " + args["host"]
+
+        def run(self, args: dict[str, Any], timeout: float) -> Any:
+            release.wait(timeout)
+            return {"done": args["host"]}
+
+    audit = tmp_path / "audit.jsonl"
+    rem = Remediator(config(enforce=["site.slow"]), audit, hooks={"site.slow": Slow})
+    worker = RemediationWorker(rem)
+    done: list[str] = []
+    started = time.monotonic()
+    for n in range(3):
+        req = ActionRequest(hook="site.slow", args={"host": f"compute-{n}"}, mode="enforce")
+        worker.submit(firing(n, req), lambda n=n: done.append(f"compute-{n}"))  # type: ignore[misc]
+    assert time.monotonic() - started < 0.5  # queued, not run on the caller's thread
+    assert done == []
+    release.set()
+    worker.close(timeout=30)
+    assert done == ["compute-0", "compute-1", "compute-2"]
+    records = [orjson.loads(line) for line in audit.read_bytes().splitlines()]
+    assert [r["outcome"] for r in records] == ["done", "done", "done"]
