@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.hostfacts.iplink import (
@@ -15,6 +14,7 @@ from adapters.hostfacts.iplink import (
     events_from_bytes,
     events_from_record,
     interface_events,
+    mtime_time,
     sniff_form,
 )
 from adapters.hostfacts.watcher import HostFactsWatcher
@@ -25,7 +25,7 @@ def events_from_file(path: Path, host: str | None = None) -> tuple[list[Event], 
     """A host-facts file in either form: its events (time of the ``ip`` form: the file's
     mtime) and its malformed snapshots as ``(origin, raw, reason)``."""
     path = Path(path)
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    mtime = mtime_time(path.stat().st_mtime_ns)
     return events_from_bytes(path.read_bytes(), str(path), host, mtime)
 
 

@@ -16,11 +16,15 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.deadletter import DeadLetters
-from adapters.hostfacts.iplink import events_from_bytes, events_from_lines, sniff_form
+from adapters.hostfacts.iplink import (
+    events_from_bytes,
+    events_from_lines,
+    mtime_time,
+    sniff_form,
+)
 from engine.events import Event
 
 log = logging.getLogger(__name__)
@@ -71,7 +75,7 @@ class HostFactsWatcher:
             return 0  # written while we read: next poll
         origin = str(self.path)
         if sniff_form(data) == "ip":
-            mtime = datetime.fromtimestamp(sig[3] / 1e9, UTC)
+            mtime = mtime_time(sig[3])
             events, problems = events_from_bytes(data, origin, self.host, mtime)
             if problems and sig != self._failed:
                 self._failed = sig  # maybe half-written: wait one poll for it to settle

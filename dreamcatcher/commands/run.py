@@ -190,10 +190,6 @@ def _write_pid(path: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     config = _config(args)
     configure_logging(config.logging)
-    if args.transport_url and redact_url(args.transport_url) != args.transport_url:
-        log.warning("the broker password is on the command line, where ps shows it to "
-                    "every user: put it in $%s or the config (sources.amqp.transport_url)",
-                    URL_ENV)
     sources_conf = sources_from(args, config)
     rules = [] if args.print_events else rules_or_fail(_rule_paths(args, config))
     engine = build_engine(args, config, rules)
@@ -235,6 +231,10 @@ def run(args: argparse.Namespace) -> int:
     worker.start()
     ops.started(config, worker)
     log.info("running: %s", ", ".join(s.name for s in sources))
+    if args.transport_url and redact_url(args.transport_url) != args.transport_url:
+        log.warning("the broker password is on the command line, where ps shows it to "
+                    "every user: put it in $%s or the config (sources.amqp.transport_url)",
+                    URL_ENV)
     rule_paths = _rule_paths(args, config)
     failure: str | None = None
     while not worker.wait_stop(0.2):

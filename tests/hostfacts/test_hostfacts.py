@@ -23,6 +23,7 @@ import pytest
 
 from adapters.deadletter import DeadLetters
 from adapters.hostfacts import HostFactsWatcher, events_from_bytes, interface_events
+from adapters.hostfacts.iplink import mtime_time
 from dreamcatcher.catalogue import shipped_catalogue
 from dreamcatcher.inputs import events_from_path, events_from_stream, sniff, sniff_bytes
 from dreamcatcher.resources import shipped_rules
@@ -281,7 +282,7 @@ def test_watcher_delivers_changes_and_redelivers_unchanged_ids(tmp_path: Path) -
     assert watcher.poll() == len(VLAN_SHAPE)
     assert [e.id for e in got[:7]] == [e.id for e in got[7:]]
     assert fired(got) == [("double-vlan-mtu", "vlan102")]  # the re-read fired nothing more
-    assert got[7].time == datetime.fromtimestamp(path.stat().st_mtime, UTC) != got[0].time
+    assert got[7].time == mtime_time(path.stat().st_mtime_ns) != got[0].time
     # a half-written file is retried, not dead-lettered; completed, it is read
     full = json.dumps(VLAN_SHAPE[:2])
     path.write_text(full[:20])
