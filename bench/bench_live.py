@@ -20,6 +20,7 @@ File latency includes the follower's poll interval (``--poll``, 10 ms here).
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import socket
 import statistics
@@ -69,14 +70,28 @@ alert: {title: "probe {{ event.data.path }}", group_by: [event.id]}
 """
 
 
-def _traffic() -> tuple[list[dict[str, Any]], list[str], list[str]]:
+def _traffic() -> tuple[list[dict[str, Any]], list[str], list[tuple[str, str]]]:
     files = {p.name: p for p in demo_day("bad-day")}
     notes = [orjson.loads(line) for line in files["notifications.jsonl"].read_bytes().splitlines()
              if line.strip()]
-    # as a sender puts them on the wire: with a PRI (user.info), newline-framed over TCP
-    syslog = [f"<14>{line}" for line in files["syslog.log"].read_text().splitlines() if line]
-    api = [line for line in files["nova-api.log"].read_text().splitlines() if line]
-    return notes, syslog, api
+    # without their stamps: the sender stamps each line as it sends it (event time = now)
+    syslog = [line.split(" ", 1)[1] for line in files["syslog.log"].read_text().splitlines()
+              if line]
+    api = [line.split(" ", 1)[1].split(" ", 4) for line in
+           files["nova-api.log"].read_text().splitlines() if line]
+    return notes, syslog, [(f" {a[0]} {a[1]} ", a[4]) for a in api]
+
+
+def _syslog_line(rest: str) -> str:
+    """As a sender puts it on the wire: a PRI (user.info), its stamp, newline-framed."""
+    return f"<14>{_stamp()} {rest}"
+
+
+def _api_line(parts: tuple[str, str]) -> str:
+    """As the central rsyslog writes nova-api's line: its stamp, then oslo.log's own."""
+    now = time.time()
+    oslo = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}"
+    return f"{_stamp()}{parts[0]}{oslo} {parts[1]}"
 
 
 def _stamp() -> str:
@@ -100,7 +115,8 @@ def _sender(exchange: str, port: int, path: str, scale: float, seconds: float,
             rate, n, start = 2000 * scale, 0, time.monotonic()
             probe_every = max(1, int(rate / probes_per_second))
             while time.monotonic() < end:
-                note = dict(notes[n % len(notes)], message_id=str(uuid.uuid4()))
+                note = dict(notes[n % len(notes)], message_id=str(uuid.uuid4()),
+                            timestamp=time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime()))
                 if n % probe_every == 0:
                     note = dict(note, event_type="compute.instance.pause.end",
                                 payload={"instance_id": f"{time.time():.6f}"},
@@ -114,13 +130,13 @@ def _sender(exchange: str, port: int, path: str, scale: float, seconds: float,
                 if ahead > 0:
                     time.sleep(ahead)
 
-    def lines(write: Any, pool: list[str], probe: Any) -> None:
+    def lines(write: Any, pool: list[Any], render: Any, probe: Any) -> None:
         rate, n, start = 10000 * scale, 0, time.monotonic()
         step = 0.01
         last_probe = 0.0
         while time.monotonic() < end:
             due = int((time.monotonic() - start + step) * rate) - n
-            chunk = [pool[(n + i) % len(pool)] for i in range(max(due, 0))]
+            chunk = [render(pool[(n + i) % len(pool)]) for i in range(max(due, 0))]
             now = time.time()
             if now - last_probe >= 1 / probes_per_second:
                 chunk.append(probe(now))
@@ -144,8 +160,9 @@ def _sender(exchange: str, port: int, path: str, scale: float, seconds: float,
 
     fh = open(path, "ab", buffering=0)  # noqa: SIM115
     threads = [threading.Thread(target=amqp),
-               threading.Thread(target=lines, args=(sock.sendall, syslog, syslog_probe)),
-               threading.Thread(target=lines, args=(fh.write, api, file_probe))]
+               threading.Thread(target=lines,
+                                args=(sock.sendall, syslog, _syslog_line, syslog_probe)),
+               threading.Thread(target=lines, args=(fh.write, api, _api_line, file_probe))]
     for t in threads:
         t.start()
     for t in threads:
@@ -184,6 +201,7 @@ def run_level(scale: float, seconds: float, poll: float) -> dict[str, Any]:
                             idle=1.0)
     outputs = Outputs(lambda f: None, lambda: None, deliver=deliver)
     worker = Worker(engine, intake, sources, outputs, Outbox(None), clock="event")
+    gc.freeze()  # as `dreamcatcher run` does
     worker.start()
     time.sleep(1.0)  # queue declared and bound, listener up
     go = multiprocessing.Event()

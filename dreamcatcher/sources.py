@@ -138,12 +138,13 @@ class SyslogIntake:
         self.state = intake.register(name, "syslog", self.caught_up)
         put, state, seen = intake.put, self.state, self.arrivals.seen
 
-        def handle(event: Event) -> None:
+        def handle(events: list[Event]) -> None:
             seen()
-            put(state, [event])
+            put(state, events)
 
         try:
-            self.server = SyslogServer(handle, host=conf.bind, port=conf.port,
+            self.server = SyslogServer(lambda event: handle([event]), batch=handle,
+                                       host=conf.bind, port=conf.port,
                                        udp="udp" in conf.protocols, tcp="tcp" in conf.protocols,
                                        routes=routes or None, senders=conf.senders, stats=stats,
                                        dead_letters=dead)

@@ -107,8 +107,13 @@ class SyslogServer:
         dead_letters: DeadLetters | None = None,
         max_message: int = 65536,
         rcvbuf: int = 8 * 1024 * 1024,
+        batch: Callable[[list[Event]], None] | None = None,
     ) -> None:
         self.callback = callback
+        #: when given, the events of one received TCP chunk (or UDP datagram) come in one
+        #: call instead of one ``callback`` each: a sender's burst is one hand-over
+        self.batch = batch
+        self._local = threading.local()
         self.routes = routes
         self.senders = dict(senders or {})  # sender address -> kind, e.g. a switch
         self.stats = stats if stats is not None else UnparsedStats()
@@ -224,7 +229,11 @@ class SyslogServer:
                     break
                 if not chunk:
                     break
-                buf = self._frames(buf + chunk, sender, framing)
+                self._collect()
+                try:
+                    buf = self._frames(buf + chunk, sender, framing)
+                finally:
+                    self._deliver()
             if buf.strip():
                 self.handle(buf, sender)  # a last frame without its terminator
 
@@ -319,10 +328,27 @@ class SyslogServer:
                 parser.ready.clear()
             self._emit(out)
 
+    def _collect(self) -> None:
+        """From now on this thread's events wait in a list for ``_deliver`` (batch mode)."""
+        if self.batch is not None:
+            self._local.pending = []
+
+    def _deliver(self) -> None:
+        pending: list[Event] | None = getattr(self._local, "pending", None)
+        self._local.pending = None
+        if pending and self.batch is not None:
+            self.batch(pending)
+
     def _emit(self, events: list[Event]) -> None:
         if not events:
             return
         with self._count_lock:
             self.counters.events += len(events)
-        for event in events:
-            self.callback(event)
+        pending: list[Event] | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.extend(events)
+        elif self.batch is not None:
+            self.batch(events)
+        else:
+            for event in events:
+                self.callback(event)
