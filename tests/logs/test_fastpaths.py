@@ -252,7 +252,7 @@ def test_context_ids_follow_the_rules(tokens: list[str], sep: str) -> None:
 
 
 #: Patterns whose optional parts are written ``(?:x|)`` for speed.
-_BRANCHED = [oslo._OSLO, nova_api._OSLO_ACCESS]
+_BRANCHED = [oslo.LEGACY.layouts[0].regex, oslo.LEGACY.layouts[0].fused(nova_api._ACCESS_BODY)]
 
 
 def _same_match(pattern: re.Pattern[str], text: str) -> None:
