@@ -17,7 +17,8 @@ per line) are read by key. ANSI colour sequences (DevStack) are dropped first.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +69,7 @@ _FIELD_PATTERNS: dict[str, str] = {
     "resource": r"(?:\[[^\]]*\] |)",
     "message": r"(?P<msg>.*)",
 }
+_NONES: tuple[None, ...] = (None,) * 32
 _GROUPS = ("date", "frac", "level", "logger", "instance", "msg", "request_id",
            "global_request_id", "user", "project", "user_name", "project_name")
 
@@ -164,6 +166,11 @@ class Layout:
             raise ValueError(f"an oslo.log format needs %(levelname)s: {fmt!r}")
         #: Positions in ``m.groups()`` (or -1): one tuple index per field, no name lookups.
         self.at: tuple[int, ...] = tuple(index.get(g, 0) - 1 for g in _GROUPS)
+        # a field the format lacks reads the position past the groups: None (see ``_pick``)
+        at = [i if i >= 0 else self.regex.groups + 20 for i in self.at]
+        getter = itemgetter(*at)
+        self._pick: Callable[[Sequence[str | None]], tuple[str | None, ...]] = \
+            lambda g: getter((*g, *_NONES))
         self.ngroups = self.regex.groups - 1  # the head's groups, without msg
         self.lookahead = ""
         self._fused: dict[str, re.Pattern[str]] = {}
@@ -178,17 +185,26 @@ class Layout:
 
     def line(self, g: Sequence[str | None], message: str) -> OsloLine:
         """The ``OsloLine`` of a match's groups (head groups first) and its message."""
-        (date, frac, level, logger, instance, _msg, request, global_request, user, project,
-         user_name, project_name) = (g[i] if i >= 0 else None for i in self.at)
+        date, frac, level, logger, instance, _msg, request, global_request, user, project, \
+            user_name, project_name = self._pick(g)
         if level is None:
             level = "ERROR"  # an exception prefix may name no level: it is always ERROR
+        null = _NULL
         return OsloLine(
             iso_time(date, frac) if date is not None else None,
             SEVERITIES.get(level) or level.lower(), level, logger or "", message,
-            (_none(request), _none(global_request), _none(user), _none(project))
+            (None if request in null else request,
+             None if global_request in null else global_request,
+             None if user in null else user, None if project in null else project)
             if request is not None or user is not None else NO_IDS,
-            _none(instance), (_none(user_name), _none(project_name)), self.trace,
+            None if instance in null else instance,
+            (None if user_name in null else user_name,
+             None if project_name in null else project_name), self.trace,
         )
+
+
+#: What oslo.log writes for a missing value.
+_NULL = frozenset({None, "-", "None", ""})
 
 
 class LegacyLayout(Layout):
@@ -330,7 +346,7 @@ class OsloReader:
     take the request ids of the record they belong to (same time and logger).
     """
 
-    __slots__ = ("_last", "formats", "json")
+    __slots__ = ("_last", "_layout", "formats", "json")
 
     def __init__(self, formats: OsloFormat | Sequence[OsloFormat] | None = None) -> None:
         if formats is None:
@@ -340,6 +356,7 @@ class OsloReader:
         self.formats: tuple[OsloFormat, ...] = tuple(formats)
         self.json = any(f is JSON_FORMAT for f in self.formats) or self.formats == AUTO
         self._last: tuple[Any, str, IdTuple] | None = None
+        self._layout: Layout | None = None  # the record layout that read the last line
 
     @property
     def first(self) -> OsloFormat:
@@ -351,6 +368,11 @@ class OsloReader:
         Every format's record layouts are tried before any exception prefix: a prefix
         (``... ERROR name <message>``) also matches another format's record line.
         """
+        last = self._layout
+        if last is not None:  # the stream's usual line
+            m = last.regex.match(text)
+            if m is not None:
+                return self.formats[0], last, m
         formats = self.formats
         for traces in (False, True):
             for i, fmt in enumerate(formats):
@@ -359,8 +381,10 @@ class OsloReader:
                         continue
                     m = layout.regex.match(text)
                     if m is not None:
-                        if i and fmt is not LEGACY:  # the catch-all never goes first
-                            self.formats = (fmt, *formats[:i], *formats[i + 1:])
+                        if fmt is not LEGACY:  # the catch-all never goes first
+                            if i:
+                                self.formats = (fmt, *formats[:i], *formats[i + 1:])
+                            self._layout = None if traces else layout
                         return fmt, layout, m
         return None
 
