@@ -20,6 +20,7 @@ import orjson
 
 from adapters.deadletter import DeadLetters
 from adapters.logs.base import Parser, StreamContext
+from adapters.logs.oslo import OsloFormat
 from adapters.logs.pipeline import run_parser
 from adapters.logs.router import kind_for_origin, make_parser
 from adapters.logs.stats import UnparsedStats
@@ -70,6 +71,8 @@ class FileFollower:
         routes: Mapping[str, str] | None = None,
         poll_interval: float = 0.2,
         start_at_end: bool = False,
+        host: str | None = None,
+        log_format: OsloFormat | None = None,
     ) -> None:
         self.path = Path(path)
         self.origin = str(self.path)
@@ -85,6 +88,8 @@ class FileFollower:
         self._ino = self._dev = 0
         self._offset = 0  # committed: everything before it was delivered
         self._start_at_end = start_at_end
+        self._host = host  # the file's host, for lines that name none
+        self._log_format = log_format
         self._parser: Parser | None = None
         self._idle_polls = 0
 
@@ -103,8 +108,8 @@ class FileFollower:
         ctx = StreamContext(
             self.origin,
             self._year or datetime.fromtimestamp(st.st_mtime, UTC).year,
-            datetime.fromtimestamp(st.st_mtime, UTC),
-            stats=self.stats, dead_letters=self._dead,
+            datetime.fromtimestamp(st.st_mtime, UTC), host=self._host,
+            stats=self.stats, dead_letters=self._dead, log_format=self._log_format,
         )
         self._parser = make_parser(self._kind, ctx, self._routes)
         return True

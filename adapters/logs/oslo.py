@@ -156,6 +156,7 @@ class Layout:
         self.name = name
         self.format = fmt
         self.trace = trace
+        self.role = "trace" if trace else "record"
         self.head = format_pattern(fmt, user_identity)
         if not self.head.endswith("(?P<msg>.*)"):
             raise ValueError(f"an oslo.log format must end with %(message)s: {fmt!r}")
@@ -219,6 +220,7 @@ class LegacyLayout(Layout):
         self.name = "legacy"
         self.format = ""
         self.trace = False
+        self.role = "legacy"
         self.head = self.HEAD
         self.regex = compile_ascii_first(self.HEAD + r"(?P<msg>.*)\Z", re.DOTALL)
         self.at = ()
@@ -366,7 +368,8 @@ class OsloReader:
         """The first layout that reads ``text``, its format moved to the front.
 
         Every format's record layouts are tried before any exception prefix: a prefix
-        (``... ERROR name <message>``) also matches another format's record line.
+        (``... ERROR name <message>``) also matches another format's record line; the
+        catch-all ``LEGACY`` comes last of all.
         """
         last = self._layout
         if last is not None:  # the stream's usual line
@@ -374,17 +377,17 @@ class OsloReader:
             if m is not None:
                 return self.formats[0], last, m
         formats = self.formats
-        for traces in (False, True):
+        for role in ("record", "trace", "legacy"):
             for i, fmt in enumerate(formats):
                 for layout in fmt.layouts:
-                    if layout.trace is not traces:
+                    if layout.role != role:
                         continue
                     m = layout.regex.match(text)
                     if m is not None:
                         if fmt is not LEGACY:  # the catch-all never goes first
                             if i:
                                 self.formats = (fmt, *formats[:i], *formats[i + 1:])
-                            self._layout = None if traces else layout
+                            self._layout = layout if role == "record" else None
                         return fmt, layout, m
         return None
 
