@@ -92,12 +92,13 @@ class CountOp(Operator):
                                       self.horizon, ts, entry)
             if found is None:
                 return _NONE
-            used = tuple(x for e in found for x in e[:2])
+            used: tuple[Any, ...] = tuple(x for e in found for x in e[:2])
         else:
-            used = self.store.update(self._key_prefix + key_str, self._add, self.horizon, ts,
-                                     (ts, snapshot(event)))
-            if used is None:
+            pairs: tuple[Any, ...] | None = self.store.update(
+                self._key_prefix + key_str, self._add, self.horizon, ts, (ts, snapshot(event)))
+            if pairs is None:
                 return _NONE
+            used = pairs
         events = _restore_all(used[0::2], used[1::2])
         return [Evidence(events, key, max(used[0::2]), {"count": len(events)})]
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -357,7 +357,7 @@ class OsloReader:
             formats = (formats,)
         self.formats: tuple[OsloFormat, ...] = tuple(formats)
         self.json = any(f is JSON_FORMAT for f in self.formats) or self.formats == AUTO
-        self._last: tuple[Any, str, IdTuple] | None = None
+        self._last: tuple[Any, str, IdTuple, tuple[str | None, str | None]] | None = None
         self._layout: Layout | None = None  # the record layout that read the last line
 
     @property
@@ -411,11 +411,19 @@ class OsloReader:
             line.message = fmt.strip_debug_suffix(line.message)
         if line.trace:
             last = self._last
-            if last is not None and last[0] == stamp and last[1] == line.module:
-                line.ids = last[2]
+            if last is not None and last[1] == line.module and _same_record(last[0], stamp):
+                line.ids, line.names = last[2], last[3]
         elif line.ids is not NO_IDS:
-            self._last = (stamp, line.module, line.ids)
+            self._last = (stamp, line.module, line.ids, line.names)
         return line
+
+
+def _same_record(a: datetime | None, b: datetime | None) -> bool:
+    """Two stamps of one record: equal, or one format writes no milliseconds or no time."""
+    if a is None or b is None or a == b:
+        return True
+    return a.replace(microsecond=0) == b.replace(microsecond=0) and (
+        a.microsecond == 0 or b.microsecond == 0)
 
 
 def parse_json(text: str) -> OsloLine | None:
