@@ -8,16 +8,17 @@ site's strings into the regexes that read them back, so an operator's override i
 read as written and the user/project order never has to be guessed.
 
 ``KNOWN_FORMATS`` are the layouts clouds ship with (oslo.log's defaults since Train,
-Pike..Stein and before Pike, DevStack's journald layout); ``AUTO`` tries them, then
-``LEGACY``: the tolerant head the corpus's older shapes need (Grizzly's
-``LEVEL [module]``, contexts of unknown width). ``JSONFormatter`` lines (one object
-per line) are read by key. ANSI colour sequences (DevStack) are dropped first.
+Pike..Stein, before Pike, Kilo's ``TRACE`` prefix, Grizzly's ``log_format``, DevStack's
+journald layout); ``AUTO`` tries them, then ``LEGACY``: the tolerant head the corpus's
+other shapes need (contexts of unknown width, journald lines without a format).
+``JSONFormatter`` lines (one object per line) are read by key. ANSI colour sequences
+(DevStack) are dropped first.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -49,9 +50,13 @@ DEVSTACK_CONTEXT = ("%(color)s%(levelname)s %(name)s [%(global_request_id)s %(re
 DEVSTACK_DEFAULT = "%(color)s%(levelname)s %(name)s [-%(color)s] %(instance)s%(color)s%(message)s"
 DEVSTACK_EXCEPTION_PREFIX = "ERROR %(name)s %(instance)s"
 DEVSTACK_DEBUG_SUFFIX = "{{(pid=%(process)d) %(funcName)s %(pathname)s:%(lineno)d}}"
+#: Until Kilo the exception prefix wrote ``TRACE`` where it now writes ``ERROR``.
+KILO_EXCEPTION_PREFIX = "%(asctime)s.%(msecs)03d %(process)d TRACE %(name)s %(instance)s"
+#: Grizzly's ``log_format`` (openstack.common.log), lines without a request context.
+GRIZZLY_DEFAULT = "%(asctime)s %(levelname)8s [%(name)s] %(message)s"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_FIELD = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifrx]")
+_FIELD = re.compile(r"%\((\w+)\)([-#0 +]*)(\d*)(?:\.\d+)?[sdifrx]")
 _ID_FIELDS: dict[str, str] = {
     "request_id": "request_id", "global_request_id": "global_request_id",
     "user": "user", "user_id": "user", "tenant": "project", "project": "project",
@@ -64,14 +69,11 @@ _FIELD_PATTERNS: dict[str, str] = {
     "msecs": r"(?P<frac>\d+)",
     "process": r"\d+",
     "levelname": r"(?P<level>[A-Z]+)",
-    "name": r"(?P<logger>[^\s\[\]]+)",
+    "name": r"(?P<logger>[^ \[\]]+)",
     "instance": r"(?:\[instance: (?P<instance>[^\]]*)\] |)",
     "resource": r"(?:\[[^\]]*\] |)",
     "message": r"(?P<msg>.*)",
 }
-_NONES: tuple[None, ...] = (None,) * 32
-_GROUPS = ("date", "frac", "level", "logger", "instance", "msg", "request_id",
-           "global_request_id", "user", "project", "user_name", "project_name")
 
 
 class OsloLine:
@@ -119,33 +121,77 @@ def _literal(text: str) -> str:
     return re.escape(text.replace("%%", "%"))
 
 
-def format_pattern(fmt: str, user_identity: str = DEFAULT_USER_IDENTITY) -> str:
-    """The regex (source) that reads what ``fmt`` writes.
+def _clean(fmt: str) -> str:
+    return _ANSI.sub("", fmt.replace("%(color)s", "").replace("\\033", "\x1b"))
+
+
+def format_runs(fmt: str, user_identity: str = DEFAULT_USER_IDENTITY,
+                ) -> tuple[str, list[list[str]]]:
+    """The regex (source) that reads what ``fmt`` writes, and its runs of tokens.
 
     ``%(color)s`` and literal ANSI sequences are dropped (lines are read with their
-    colours taken off); ``%(user_identity)s`` is expanded by ``user_identity``.
+    colours taken off); ``%(user_identity)s`` is expanded by ``user_identity``. Fields
+    without a pattern of their own (ids, names, domains, scope) are one token each; a
+    run of them separated by single spaces is captured as one group ``runN`` (and split
+    in Python), which ``re`` matches faster than a group per token. ``runs[N]`` names
+    the run's fields in order.
     """
-    fmt = _ANSI.sub("", fmt.replace("%(color)s", "").replace("\\033", "\x1b"))
-    fmt = fmt.replace("%(user_identity)s", _ANSI.sub("", user_identity))
-    out: list[str] = []
-    seen: set[str] = set()
+    fmt = _clean(fmt).replace("%(user_identity)s", _clean(user_identity))
+    parts: list[tuple[str, str, str, str]] = []  # (literal before, field, flags, width)
     pos = 0
     for m in _FIELD.finditer(fmt):
-        out.append(_literal(fmt[pos:m.start()]))
-        name = m.group(1)
+        parts.append((fmt[pos:m.start()], m.group(1), m.group(2), m.group(3)))
+        pos = m.end()
+    tail = fmt[pos:]
+    out: list[str] = []
+    runs: list[list[str]] = []
+    seen: set[str] = set()
+    open_run: list[str] | None = None
+
+    def close(run: list[str], before: str) -> str:
+        """A run's group: before a ``]`` one class (``Layout.fits`` counts its tokens),
+        elsewhere the tokens themselves."""
+        runs.append(run)
+        if before.startswith("]"):
+            return f"(?P<run{len(runs) - 1}>[^\\]]*)"
+        more = "" if len(run) == 1 else f"(?: [^ \\]]+){{{len(run) - 1}}}"
+        return f"(?P<run{len(runs) - 1}>[^ \\]]+{more})"
+
+    for literal, name, flags, width in parts:
+        token = name not in _FIELD_PATTERNS and not width
+        if open_run is not None and token and literal == " ":
+            open_run.append(name)  # the run goes on
+            continue
+        if open_run is not None:
+            out.append(close(open_run, literal))
+            open_run = None
+        out.append(_literal(literal))
+        if token:
+            open_run = [name]
+            continue
         group = _ID_FIELDS.get(name, name)
-        if name in _ID_FIELDS:
-            pattern = f"(?P<{group}>{_ID})"
-        else:
-            # any other field (domain, system_scope, thread, ...) is one token
-            pattern = _FIELD_PATTERNS.get(name, r"[^\s\]]*")
+        pattern = _FIELD_PATTERNS.get(name, r"[^ \]]*")
         if group in seen:  # a field written twice is captured once
             pattern = re.sub(r"\(\?P<\w+>", "(?:", pattern)
+        if width and "0" not in flags:  # ``%(levelname)8s``: padded before, or after
+            pattern = pattern + " *" if "-" in flags else " *" + pattern
         seen.add(group)
         out.append(pattern)
-        pos = m.end()
-    out.append(_literal(fmt[pos:]))
-    return "".join(out)
+    if open_run is not None:
+        out.append(close(open_run, tail))
+    out.append(_literal(tail))
+    return "".join(out), runs
+
+
+def format_pattern(fmt: str, user_identity: str = DEFAULT_USER_IDENTITY) -> str:
+    """The regex (source) that reads what ``fmt`` writes (see ``format_runs``)."""
+    return format_runs(fmt, user_identity)[0]
+
+
+#: The id and name slots a layout fills from its runs, in ``line``'s order.
+_SLOTS = ("request_id", "global_request_id", "user", "project", "user_name", "project_name")
+#: Head fields taken from their own groups (a field the format lacks: an empty group).
+_HEAD = ("date", "frac", "level", "logger", "instance")
 
 
 class Layout:
@@ -157,24 +203,41 @@ class Layout:
         self.format = fmt
         self.trace = trace
         self.role = "trace" if trace else "record"
-        self.head = format_pattern(fmt, user_identity)
-        if not self.head.endswith("(?P<msg>.*)"):
+        head, runs = format_runs(fmt, user_identity)
+        if not head.endswith("(?P<msg>.*)"):
             raise ValueError(f"an oslo.log format must end with %(message)s: {fmt!r}")
-        self.head = self.head[: -len("(?P<msg>.*)")]
+        head = head[: -len("(?P<msg>.*)")]
+        # every head field has a group, so ``line`` picks them by position, no look-ups
+        missing = "".join(f"(?P<{g}>)" for g in _HEAD if f"(?P<{g}>" not in head)
+        self.head = missing + head
         self.regex = compile_ascii_first(self.head + r"(?P<msg>.*)\Z", re.DOTALL)
         index = self.regex.groupindex
-        if "level" not in index and not trace:
+        if "(?P<level>)" in missing and not trace:
             raise ValueError(f"an oslo.log format needs %(levelname)s: {fmt!r}")
-        #: Positions in ``m.groups()`` (or -1): one tuple index per field, no name lookups.
-        self.at: tuple[int, ...] = tuple(index.get(g, 0) - 1 for g in _GROUPS)
-        # a field the format lacks reads the position past the groups: None (see ``_pick``)
-        at = [i if i >= 0 else self.regex.groups + 20 for i in self.at]
-        getter = itemgetter(*at)
-        self._pick: Callable[[Sequence[str | None]], tuple[str | None, ...]] = \
-            lambda g: getter((*g, *_NONES))
+        self._head = itemgetter(*(index[g] - 1 for g in _HEAD))
+        self._runs = tuple(index[f"run{i}"] - 1 for i in range(len(runs)))
+        #: (group, spaces) of each run read as one class: its width is its format's
+        self._widths = tuple((index[f"run{i}"] - 1, len(run) - 1) for i, run in enumerate(runs)
+                             if f"(?P<run{i}>[^\\]]*)" in self.head)
+        names = [_ID_FIELDS.get(n, n) for run in runs for n in run]
+        # a slot the format lacks reads the "-" appended after the run's tokens
+        self._slots = itemgetter(*(names.index(s) if s in names else len(names)
+                                   for s in _SLOTS))
+        self.has_ids = any(s in names for s in _SLOTS[:4])
+        self.has_names = any(s in names for s in _SLOTS[4:])
         self.ngroups = self.regex.groups - 1  # the head's groups, without msg
         self.lookahead = ""
         self._fused: dict[str, re.Pattern[str]] = {}
+
+    def fits(self, g: Sequence[str | None]) -> bool:
+        """Whether a match's bracketed runs hold as many tokens as the format writes
+        (what tells the formats apart: 8, 7, 6 or 4 fields in the context)."""
+        for i, spaces in self._widths:
+            run: str = g[i]  # type: ignore[assignment]  # a run always takes part
+            # (a traceback line's ``[instance: x]`` is no context)
+            if run.count(" ") != spaces or "  " in run or run.startswith(_NOT_A_RUN):
+                return False
+        return True
 
     def fused(self, body: str) -> re.Pattern[str]:
         """The head followed by ``body`` in one atomic regex (the head never backtracks)."""
@@ -184,26 +247,42 @@ class Layout:
                 f"(?>{self.head}){self.lookahead}" + body, re.DOTALL)
         return regex
 
-    def line(self, g: Sequence[str | None], message: str) -> OsloLine:
-        """The ``OsloLine`` of a match's groups (head groups first) and its message."""
-        date, frac, level, logger, instance, _msg, request, global_request, user, project, \
-            user_name, project_name = self._pick(g)
-        if level is None:
+    def values(self, g: Sequence[str | None]) -> tuple[
+            datetime | None, str | None, str, str, IdTuple, str | None,
+            tuple[str | None, str | None]]:
+        """(time, severity, level, logger, ids, instance, names) of a match's groups."""
+        date, frac, level, logger, instance = self._head(g)
+        runs = self._runs
+        if len(runs) == 1:
+            tokens = g[runs[0]].split(" ")  # type: ignore[union-attr]
+        else:
+            tokens = [t for i in runs for t in g[i].split(" ")]  # type: ignore[union-attr]
+        tokens.append("-")
+        request, global_request, user, project, user_name, project_name = self._slots(tokens)
+        if not level:
             level = "ERROR"  # an exception prefix may name no level: it is always ERROR
         null = _NULL
-        return OsloLine(
-            iso_time(date, frac) if date is not None else None,
-            SEVERITIES.get(level) or level.lower(), level, logger or "", message,
+        return (
+            iso_time(date, frac or None) if date else None,
+            SEVERITIES.get(level) or level.lower(), level, logger or "",
             (None if request in null else request,
              None if global_request in null else global_request,
              None if user in null else user, None if project in null else project)
-            if request is not None or user is not None else NO_IDS,
+            if self.has_ids else NO_IDS,
             None if instance in null else instance,
             (None if user_name in null else user_name,
-             None if project_name in null else project_name), self.trace,
+             None if project_name in null else project_name) if self.has_names else _NO_NAMES,
         )
 
+    def line(self, g: Sequence[str | None], message: str) -> OsloLine:
+        """The ``OsloLine`` of a match's groups (head groups first) and its message."""
+        time, severity, level, logger, ids, instance, names = self.values(g)
+        return OsloLine(time, severity, level, logger, message, ids, instance, names,
+                        self.trace)
 
+
+_NO_NAMES: tuple[None, None] = (None, None)
+_NOT_A_RUN = (" ", "instance:")
 #: What oslo.log writes for a missing value.
 _NULL = frozenset({None, "-", "None", ""})
 
@@ -223,10 +302,10 @@ class LegacyLayout(Layout):
         self.role = "legacy"
         self.head = self.HEAD
         self.regex = compile_ascii_first(self.HEAD + r"(?P<msg>.*)\Z", re.DOTALL)
-        self.at = ()
         self.ngroups = 5
         # an ``[instance: ..]`` prefix is taken off the message, after the match
         self.lookahead = r"(?!\[instance: )"
+        self._widths = ()
         self._fused = {}
 
     def line(self, g: Sequence[str | None], message: str) -> OsloLine:
@@ -330,6 +409,9 @@ KNOWN_FORMATS: tuple[OsloFormat, ...] = (
     oslo_format(name="oslo"),
     oslo_format(user_identity=PIKE_USER_IDENTITY, name="oslo-pike"),
     oslo_format(PRE_PIKE_CONTEXT, user_identity=PIKE_USER_IDENTITY, name="oslo-pre-pike"),
+    oslo_format(PRE_PIKE_CONTEXT, user_identity=PIKE_USER_IDENTITY,
+                exception_prefix=KILO_EXCEPTION_PREFIX, name="oslo-kilo"),
+    oslo_format(GRIZZLY_DEFAULT, GRIZZLY_DEFAULT, exception_prefix="", name="grizzly"),
     oslo_format(DEVSTACK_CONTEXT, DEVSTACK_DEFAULT, exception_prefix=DEVSTACK_EXCEPTION_PREFIX,
                 debug_suffix=DEVSTACK_DEBUG_SUFFIX, name="devstack"),
 )
@@ -337,6 +419,19 @@ LEGACY = OsloFormat("legacy", (LegacyLayout(),))
 #: Not a text layout: ``OsloReader`` reads JSON lines by key (see ``parse_json``).
 JSON_FORMAT = OsloFormat("json", ())
 AUTO: tuple[OsloFormat, ...] = (*KNOWN_FORMATS, LEGACY)
+
+
+#: Per stream origin, the format and record layout that read its last line: a stream
+#: read in batches (``parse_lines`` per delivery) starts where the last batch left off.
+#: The known formats exclude each other, so the start changes no result, only its cost.
+_origin_layouts: dict[str, tuple[OsloFormat, Layout]] = {}
+
+
+def remember_layout(origin: str, fmt: OsloFormat, layout: Layout) -> None:
+    """Note ``origin``'s usual layout (bounded: cleared past 4,096 streams)."""
+    if len(_origin_layouts) >= 4096:
+        _origin_layouts.clear()
+    _origin_layouts[origin] = (fmt, layout)
 
 
 class OsloReader:
@@ -348,34 +443,53 @@ class OsloReader:
     take the request ids of the record they belong to (same time and logger).
     """
 
-    __slots__ = ("_last", "_layout", "formats", "json")
+    __slots__ = ("_last", "_layout", "_trace", "formats", "json", "origin")
 
-    def __init__(self, formats: OsloFormat | Sequence[OsloFormat] | None = None) -> None:
+    def __init__(self, formats: OsloFormat | Sequence[OsloFormat] | None = None,
+                 origin: str | None = None) -> None:
         if formats is None:
             formats = AUTO
         elif isinstance(formats, OsloFormat):
             formats = (formats,)
         self.formats: tuple[OsloFormat, ...] = tuple(formats)
         self.json = any(f is JSON_FORMAT for f in self.formats) or self.formats == AUTO
-        self._last: tuple[Any, str, IdTuple, tuple[str | None, str | None]] | None = None
-        self._layout: Layout | None = None  # the record layout that read the last line
+        self._last: OsloLine | None = None  # the last record line with ids
+        #: the record layout that read the last record line, the prefix of the last trace
+        self._layout: tuple[OsloFormat, Layout] | None = None
+        self._trace: tuple[OsloFormat, Layout] | None = None
+        self.origin = origin
+        known = _origin_layouts.get(origin) if origin is not None else None
+        if known is not None and known[0] in self.formats:  # a new parser of a known stream
+            self._layout = known
+            self.formats = (known[0], *(f for f in self.formats if f is not known[0]))
 
     @property
-    def first(self) -> OsloFormat:
-        return self.formats[0]
+    def usual(self) -> Layout | None:
+        """The record layout that read the stream's last record line (None at first)."""
+        return self._layout[1] if self._layout is not None else None
 
     def match(self, text: str) -> tuple[OsloFormat, Layout, re.Match[str]] | None:
         """The first layout that reads ``text``, its format moved to the front.
 
         Every format's record layouts are tried before any exception prefix: a prefix
         (``... ERROR name <message>``) also matches another format's record line; the
-        catch-all ``LEGACY`` comes last of all.
+        catch-all ``LEGACY`` comes last of all. The stream's usual record layout is
+        tried first, then the exception prefix that read its last traceback line when
+        what it leaves is no bracketed context (a record line of another layout).
         """
         last = self._layout
         if last is not None:  # the stream's usual line
-            m = last.regex.match(text)
+            layout = last[1]
+            m = layout.regex.match(text)
+            if m is not None and (not layout._widths or layout.fits(m.groups())):
+                return last[0], layout, m
+        trace = self._trace
+        if trace is not None:  # the next line of a traceback
+            m = trace[1].regex.match(text)
             if m is not None:
-                return self.formats[0], last, m
+                rest = m.group("msg")
+                if rest[:1] != "[" or rest[:11] == "[instance: ":
+                    return trace[0], trace[1], m
         formats = self.formats
         for role in ("record", "trace", "legacy"):
             for i, fmt in enumerate(formats):
@@ -383,16 +497,25 @@ class OsloReader:
                     if layout.role != role:
                         continue
                     m = layout.regex.match(text)
-                    if m is not None:
+                    if m is not None and (not layout._widths or layout.fits(m.groups())):
                         if fmt is not LEGACY:  # the catch-all never goes first
                             if i:
                                 self.formats = (fmt, *formats[:i], *formats[i + 1:])
-                            self._layout = layout if role == "record" else None
+                            if role == "trace":
+                                self._trace = (fmt, layout)
+                            else:
+                                self._layout = (fmt, layout)
+                                if self.origin is not None:
+                                    remember_layout(self.origin, fmt, layout)
                         return fmt, layout, m
         return None
 
     def parse(self, text: str) -> OsloLine | None:
-        """Split an oslo.log line (text or JSON), or None when ``text`` is not one."""
+        """Split an oslo.log line (text or JSON), or None when ``text`` is not one.
+
+        A DEBUG line loses its debug suffix; a traceback line gets the ids of its
+        record (the last record line with ids, of the same time and logger).
+        """
         if "\x1b" in text:
             text = _ANSI.sub("", text)
         if text[:1] == "{" and self.json:
@@ -402,19 +525,16 @@ class OsloReader:
             return None
         fmt, layout, m = found
         g = m.groups()
-        return self.finish(fmt, layout.line(g, g[-1] or ""))
-
-    def finish(self, fmt: OsloFormat, line: OsloLine) -> OsloLine:
-        """Debug suffix off; a traceback line gets its record's ids (same time, logger)."""
-        stamp = line.time
+        line = layout.line(g, g[-1] or "")
         if line.level == "DEBUG":
             line.message = fmt.strip_debug_suffix(line.message)
         if line.trace:
             last = self._last
-            if last is not None and last[1] == line.module and _same_record(last[0], stamp):
-                line.ids, line.names = last[2], last[3]
+            if last is not None and last.module == line.module \
+                    and _same_record(last.time, line.time):
+                line.ids, line.names = last.ids, last.names
         elif line.ids is not NO_IDS:
-            self._last = (stamp, line.module, line.ids, line.names)
+            self._last = line
         return line
 
 

@@ -24,7 +24,7 @@ from adapters.logs.base import (
 from adapters.logs.build import StreamEvents
 from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.header import Header
-from adapters.logs.oslo import Layout, OsloReader, is_trace, oslo_data
+from adapters.logs.oslo import Layout, OsloReader, is_trace
 from adapters.logs.timeparse import MONTHS, bsd_time, clf_time
 
 #: Optional parts as ``(?:x|)``, which ``re`` matches cheaper than ``(?:x)?``: both try
@@ -119,7 +119,7 @@ class NovaApiParser(Parser):
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
         self._events = StreamEvents(ctx.origin, "nova-api")
-        self._oslo = OsloReader(ctx.log_format)
+        self._oslo = OsloReader(ctx.log_format, ctx.origin)
         self._fast_layout: Layout | None = None
         self._fast: re.Pattern[str] | None = None
 
@@ -137,27 +137,27 @@ class NovaApiParser(Parser):
         if c.isdigit() and msg[4:5] != "-":
             return self._apache(head, raw, position)
         reader = self._oslo
-        layout = reader.formats[0].layouts[0] if reader.formats[0].layouts else None
+        layout = reader.usual
         if layout is not self._fast_layout:  # the stream's format changed (or first line)
             self._fast_layout = layout
             self._fast = layout.fused(_ACCESS_BODY) if layout is not None else None
         m = self._fast.match(msg) if self._fast is not None and "\x1b" not in msg else None
-        if m is not None:  # the common line: one regex for head and access part
-            assert layout is not None
-            g = m.groups()
+        g = m.groups() if m is not None else None
+        if g is not None and layout is not None and (not layout._widths or layout.fits(g)):
+            # the common line: one regex for head and access part, no OsloLine
             n = layout.ngroups
-            line = layout.line(g, "")
+            time, severity, _level, module, ids, _instance, names = layout.values(g)
             remote, method, path, status, length, mv, dur = g[n:n + 7]
         else:
-            parsed = reader.parse(msg)
-            if parsed is None:
+            line = reader.parse(msg)
+            if line is None:
                 return None
-            line = parsed
             a = _ACCESS.match(line.message)
             if a is None:
                 return IGNORED if is_trace(line) else None
             remote, method, path, status, length, mv, dur = a.groups()
-        time, severity, module, ids = line.time, line.severity, line.module, line.ids
+            time, severity, module, ids, names = \
+                line.time, line.severity, line.module, line.ids, line.names
         # A cache hit is a dict lookup here; the call is made for a path or module not seen yet.
         action, project, instance = _action_cache.get(path) or api_action(path)
         api = _api_cache.get(module) or _api_of(module)
@@ -170,8 +170,10 @@ class NovaApiParser(Parser):
             "microversion": None if mv is None or mv == "-" else mv, "api": api,
             "logger": module,
         }
-        if line.names[0] is not None or line.names[1] is not None:
-            oslo_data(line, data)
+        if names[0] is not None:
+            data["user_name"] = names[0]
+        if names[1] is not None:
+            data["project_name"] = names[1]
         if project is not None:  # the path names the project: it wins over the context
             ids = (ids[0], ids[1], ids[2], project)
         return self._events.make(position, "nova.api.request", time or self.time_of(head), raw,

@@ -32,7 +32,7 @@ class OsloParser(Parser):
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
         self._events = StreamEvents(ctx.origin, self.service or self.kind)
-        self._oslo = OsloReader(ctx.log_format)
+        self._oslo = OsloReader(ctx.log_format, ctx.origin)
         self._plumbing = VlanPlumbing()
 
     def _event(self, head: Header, line: OsloLine, raw: str, position: Position, type_: str,
