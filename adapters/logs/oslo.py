@@ -219,6 +219,8 @@ class Layout:
         #: (group, spaces) of each run read as one class: its width is its format's
         self._widths = tuple((index[f"run{i}"] - 1, len(run) - 1) for i, run in enumerate(runs)
                              if f"(?P<run{i}>[^\\]]*)" in self.head)
+        self._width1 = self._widths[0] if len(self._widths) == 1 else None
+        self._one_run = self._runs[0] if len(self._runs) == 1 else -1
         names = [_ID_FIELDS.get(n, n) for run in runs for n in run]
         # a slot the format lacks reads the "-" appended after the run's tokens
         self._slots = itemgetter(*(names.index(s) if s in names else len(names)
@@ -232,8 +234,13 @@ class Layout:
     def fits(self, g: Sequence[str | None]) -> bool:
         """Whether a match's bracketed runs hold as many tokens as the format writes
         (what tells the formats apart: 8, 7, 6 or 4 fields in the context)."""
+        one = self._width1
+        if one is not None:  # the usual layout: one bracketed context
+            run: str = g[one[0]]  # type: ignore[assignment]  # a run always takes part
+            return run.count(" ") == one[1] and "  " not in run \
+                and not run.startswith(_NOT_A_RUN)
         for i, spaces in self._widths:
-            run: str = g[i]  # type: ignore[assignment]  # a run always takes part
+            run = g[i]  # type: ignore[assignment]
             # (a traceback line's ``[instance: x]`` is no context)
             if run.count(" ") != spaces or "  " in run or run.startswith(_NOT_A_RUN):
                 return False
@@ -252,11 +259,9 @@ class Layout:
             tuple[str | None, str | None]]:
         """(time, severity, level, logger, ids, instance, names) of a match's groups."""
         date, frac, level, logger, instance = self._head(g)
-        runs = self._runs
-        if len(runs) == 1:
-            tokens = g[runs[0]].split(" ")  # type: ignore[union-attr]
-        else:
-            tokens = [t for i in runs for t in g[i].split(" ")]  # type: ignore[union-attr]
+        one = self._one_run
+        tokens = g[one].split(" ") if one >= 0 else [  # type: ignore[union-attr]
+            t for i in self._runs for t in g[i].split(" ")]  # type: ignore[union-attr]
         tokens.append("-")
         request, global_request, user, project, user_name, project_name = self._slots(tokens)
         if not level:
@@ -306,6 +311,7 @@ class LegacyLayout(Layout):
         # an ``[instance: ..]`` prefix is taken off the message, after the match
         self.lookahead = r"(?!\[instance: )"
         self._widths = ()
+        self._width1 = None
         self._fused = {}
 
     def line(self, g: Sequence[str | None], message: str) -> OsloLine:
