@@ -143,12 +143,13 @@ def events_from_jsonl(path: Path, dead: DeadLetters,
 
 def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None, *,
                      stats: UnparsedStats | None = None,
-                     opener: Opener | None = None) -> Iterator[Event]:
+                     opener: Opener | None = None,
+                     host: str | None = None) -> Iterator[Event]:
     """Any replayable file, by its content (or an explicit kind).
 
     ``stats`` collects a log file's unparsed and ignored lines (for the run's
     summary); ``opener`` opens the file in binary, so a caller can watch how
-    far it has been read.
+    far it has been read; ``host`` is a log file's host, for lines naming none.
     """
     kind = kind or sniff(path)
     if kind == "events":
@@ -163,7 +164,7 @@ def events_from_path(path: Path, dead: DeadLetters, kind: str | None = None, *,
         import adapters.logs as logs
 
         log_kind = None if kind == "logs" else kind
-        yield from logs.events_from_file(path, log_kind, stats=stats, opener=opener)
+        yield from logs.events_from_file(path, log_kind, stats=stats, opener=opener, host=host)
 
 
 def events_from_hostfacts(path: Path, dead: DeadLetters,

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS
+from adapters.logs.oslo import format_from_config
 from adapters.secrets import Secret
 from engine.schema import Duration
 
@@ -67,7 +68,18 @@ class FileSource(_Section):
     path: Path
     kind: str | None = None
     host: str | None = None
+    #: the oslo.log layout of the lines: a known name (``oslo``, ``oslo-pre-pike``,
+    #: ``devstack``, ``json``...), a ``logging_context_format_string``, or a mapping of
+    #: the site's ``logging_*`` options (docs/logs.md); none: the known ones are tried
+    format: str | dict[str, str] | None = None
     start_at_end: bool = False
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, spec: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        if spec is not None:
+            format_from_config(spec)  # refused now, with its line, not at the first line read
+        return spec
 
 
 class HostFactsSource(_Section):

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from adapters.amqp.queues import QueueMismatch
 from adapters.deadletter import DeadLetters
 from adapters.logs import FileFollower, ListenError, OffsetStore, SyslogServer, UnparsedStats
+from adapters.logs.oslo import format_from_config
 from adapters.logs.pipeline import parse_lines
 from dreamcatcher.errors import RuntimeFailure
 from dreamcatcher.intake import BatchFailed, Intake
@@ -193,11 +194,13 @@ class FileIntake:
             intake.put(state, events)
             intake.barrier(state)
 
+        log_format = format_from_config(conf.format) if conf.format is not None else None
+
         def make() -> FileFollower:
             return FileFollower(conf.path, kind=conf.kind, offsets=offsets, stats=stats,
                                 dead_letters=dead, routes=routes or None, host=conf.host,
                                 poll_interval=poll_interval, start_at_end=conf.start_at_end,
-                                deliver=deliver)
+                                log_format=log_format, deliver=deliver)
 
         self._reopen = make  # after a failed batch: resume from the committed offset
         self.follower = make()

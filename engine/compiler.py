@@ -159,7 +159,7 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
         matchers.append(_matcher("single", match, [], ("when",)))
     elif when.count is not None:
         c = when.count
-        operator = CountOp(rule.rule, store, lateness, c.at_least, c.within)
+        operator = CountOp(rule.rule, store, lateness, c.at_least, c.within, c.distinct)
         match = Match(event=c.event, where=c.where)
         matchers.append(_matcher("count", match, c.by, ("when", "count")))
     elif when.baseline is not None:

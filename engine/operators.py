@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from engine.events import Event
+from engine.paths import event_getter
 from engine.reads import Keep
 from engine.snapshots import restore, snapshot
 from engine.store import StateStore
@@ -66,25 +67,68 @@ class Operator:
 
 
 class CountOp(Operator):
-    """At least N matching events within a window, per key; fires once per N."""
+    """At least N matching events within a window, per key; fires once per N.
+
+    With ``distinct`` (an event path) it counts distinct values of that path: an event
+    whose value is already in the window replaces the older one (the latest stays the
+    evidence), so eight log lines of one failed instance are one instance.
+    """
 
     kind = "count"
 
     def __init__(self, rule_id: str, store: StateStore, lateness: float,
-                 at_least: int, within: float) -> None:
+                 at_least: int, within: float, distinct: str | None = None) -> None:
         super().__init__(rule_id, store, lateness)
         self.at_least = at_least
         self.within = within
         self.horizon = within + lateness
+        self._distinct = event_getter(distinct) if distinct is not None else None
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
-        used = self.store.update(self._key_prefix + key_str, self._add, self.horizon, ts,
-                                 (ts, snapshot(event, self.keep)))
-        if used is None:
-            return _NONE
+        if self._distinct is not None:
+            value = self._distinct(event.__dict__)
+            if value is None:
+                return _NONE
+            entry = (ts, snapshot(event, self.keep), str(value))
+            found = self.store.update(self._key_prefix + key_str, self._add_distinct,
+                                      self.horizon, ts, entry)
+            if found is None:
+                return _NONE
+            used: tuple[Any, ...] = tuple(x for e in found for x in e[:2])
+        else:
+            pairs: tuple[Any, ...] | None = self.store.update(
+                self._key_prefix + key_str, self._add, self.horizon, ts,
+                (ts, snapshot(event, self.keep)))
+            if pairs is None:
+                return _NONE
+            used = pairs
         events = _restore_all(used[0::2], used[1::2])
         return [Evidence(events, key, max(used[0::2]), {"count": len(events)})]
+
+    def _add_distinct(self, old: Any, new: tuple[float, str, str]) -> tuple[Any, Any]:
+        """State: ((ts, snapshot, value), ...) in time order, one entry per value."""
+        ts, _snap, value = new
+        entries = [tuple(e) for e in old or ()]
+        same = next((i for i, e in enumerate(entries) if e[2] == value), None)
+        if same is not None:
+            if entries[same][0] > ts:
+                return (tuple(entries) or None), None  # an older line of a value we have
+            del entries[same]
+        times = [e[0] for e in entries]
+        at = bisect.bisect_right(times, ts)
+        entries.insert(at, new)
+        times.insert(at, ts)
+        cut = bisect.bisect_left(times, times[-1] - self.horizon)
+        entries, times, at = entries[cut:], times[cut:], at - cut
+        if at < 0:
+            return (tuple(entries) or None), None
+        start = _window(times, at, self.at_least, self.within)
+        if start is None:
+            return tuple(entries), None
+        used = entries[start: start + self.at_least]
+        rest = entries[:start] + entries[start + self.at_least:]
+        return (tuple(rest) or None), used
 
     def _add(self, old: Any, new: tuple[float, str]) -> tuple[Any, tuple[Any, ...] | None]:
         """State: (ts, snapshot, ts, snapshot, ...) in time order, a flat tuple."""
@@ -100,12 +144,20 @@ class CountOp(Operator):
             pairs, times, at = pairs[2 * cut:], times[cut:], at - cut
         if at < 0:
             return (pairs or None), None  # too late to count
-        for start in range(max(0, at - n + 1), min(at, len(times) - n) + 1):
-            if times[start + n - 1] - times[start] <= within:
-                used = pairs[2 * start: 2 * (start + n)]
-                rest = pairs[: 2 * start] + pairs[2 * (start + n):]
-                return (rest or None), used
-        return pairs, None
+        start = _window(times, at, n, within)
+        if start is None:
+            return pairs, None
+        used = pairs[2 * start: 2 * (start + n)]
+        rest = pairs[: 2 * start] + pairs[2 * (start + n):]
+        return (rest or None), used
+
+
+def _window(times: list[float], at: int, n: int, within: float) -> int | None:
+    """The first index of ``n`` consecutive times spanning ``within`` that include ``at``."""
+    for start in range(max(0, at - n + 1), min(at, len(times) - n) + 1):
+        if times[start + n - 1] - times[start] <= within:
+            return start
+    return None
 
 
 class SequenceOp(Operator):

@@ -172,6 +172,8 @@ class RuleChecker:
         if when.count is not None:
             c, loc = when.count, ("when", "count")
             main = self.match(Match(event=c.event, where=c.where), loc, c.by, (*loc, "by"))
+            if c.distinct is not None:
+                self.event_path(main, c.distinct, (*loc, "distinct"))
             return FiringView(main, main, (main,) * min(c.at_least, 20), {})
         if when.baseline is not None:
             b, loc = when.baseline, ("when", "baseline")

@@ -67,11 +67,15 @@ class Match(Strict):
 
 
 class Count(Strict):
+    """At least ``at_least`` matching events within ``within``; with ``distinct``, at
+    least that many distinct values of that event path (events without it don't count)."""
+
     event: EventTypes = Field(min_length=1)
     where: dict[str, Any] = Field(default_factory=dict)
     at_least: int = Field(ge=1)
     within: Duration
     by: list[str] = Field(default_factory=list)
+    distinct: str | None = None
 
 
 class Sequence(Strict):

@@ -14,6 +14,7 @@ from typing import ClassVar, Final
 
 from adapters.deadletter import DeadLetters
 from adapters.logs.header import Header
+from adapters.logs.oslo import OsloFormat
 from adapters.logs.stats import UnparsedStats
 from engine.catalogue import EventSpec, event_spec
 from engine.events import Event
@@ -38,8 +39,11 @@ Position = int | str
 
 #: Envelope fields ``StreamEvents`` fills for every log event (``host`` when known).
 LOG_ENVELOPE = ("origin", "service", "host", "severity")
-#: The request ids an oslo log context carries (``adapters.logs.oslo.context_ids``).
+#: The request ids an oslo log context carries (``adapters.logs.oslo.OsloLine.ids``).
 OSLO_IDS = ("request_id", "global_request_id", "user_id", "project_id")
+#: What every oslo.log event keeps in ``data``: the logger (``nova.compute.manager``) and,
+#: when the format writes names instead of ids (DevStack), the user and project names.
+OSLO_DATA = ("logger", "user_name", "project_name")
 
 
 def emitting(types: Iterable[str], envelope: Iterable[str] = (),
@@ -63,9 +67,11 @@ class StreamContext:
     origin: str
     year: int = field(default_factory=lambda: datetime.now(UTC).year)
     default_time: datetime = field(default_factory=lambda: datetime.now(UTC))
-    host: str | None = None  # e.g. the syslog sender when the line names no host
+    host: str | None = None  # e.g. the syslog sender, or the file's configured host
     stats: UnparsedStats = field(default_factory=UnparsedStats)
     dead_letters: DeadLetters | None = None
+    #: The site's oslo.log format (``adapters.logs.oslo.oslo_format``); None: the known ones.
+    log_format: OsloFormat | None = None
 
 
 class Parser:

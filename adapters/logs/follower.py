@@ -20,6 +20,7 @@ import orjson
 
 from adapters.deadletter import DeadLetters
 from adapters.logs.base import Parser, StreamContext
+from adapters.logs.oslo import OsloFormat
 from adapters.logs.pipeline import run_parser
 from adapters.logs.router import kind_for_origin, make_parser
 from adapters.logs.stats import UnparsedStats
@@ -71,6 +72,7 @@ class FileFollower:
         poll_interval: float = 0.2,
         start_at_end: bool = False,
         host: str | None = None,
+        log_format: OsloFormat | None = None,
         deliver: Callable[[list[Event]], None] | None = None,
     ) -> None:
         self.path = Path(path)
@@ -79,7 +81,6 @@ class FileFollower:
         #: one call per read with all its events; it returns once they are stored,
         #: and only then is the offset committed (the live worker's engine queue)
         self.deliver = deliver
-        self.host = host  # the host the lines come from when they do not say
         self.offsets = offsets if offsets is not None else OffsetStore(None)
         self.stats = stats if stats is not None else UnparsedStats()
         self.poll_interval = poll_interval
@@ -91,6 +92,8 @@ class FileFollower:
         self._ino = self._dev = 0
         self._offset = 0  # committed: everything before it was delivered
         self._start_at_end = start_at_end
+        self._host = host  # the file's host, for lines that name none
+        self._log_format = log_format
         self._parser: Parser | None = None
         self._idle_polls = 0
 
@@ -109,8 +112,8 @@ class FileFollower:
         ctx = StreamContext(
             self.origin,
             self._year or datetime.fromtimestamp(st.st_mtime, UTC).year,
-            datetime.fromtimestamp(st.st_mtime, UTC),
-            host=self.host, stats=self.stats, dead_letters=self._dead,
+            datetime.fromtimestamp(st.st_mtime, UTC), host=self._host,
+            stats=self.stats, dead_letters=self._dead, log_format=self._log_format,
         )
         self._parser = make_parser(self._kind, ctx, self._routes)
         return True

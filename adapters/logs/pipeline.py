@@ -16,6 +16,7 @@ from typing import BinaryIO
 from adapters.deadletter import DeadLetters
 from adapters.logs.base import IGNORED, Parser, Position, StreamContext
 from adapters.logs.header import split_header
+from adapters.logs.oslo import OsloFormat
 from adapters.logs.router import kind_for_origin, make_parser
 from adapters.logs.stats import UnparsedStats
 from engine.events import Event
@@ -69,6 +70,8 @@ def parse_lines(
     stats: UnparsedStats | None = None,
     dead_letters: DeadLetters | None = None,
     routes: Mapping[str, str] | None = None,
+    host: str | None = None,
+    log_format: OsloFormat | None = None,
 ) -> Iterator[Event]:
     """Parse ``lines`` of one stream; positions are sequence numbers from ``start_position``.
 
@@ -78,8 +81,10 @@ def parse_lines(
         origin,
         year if year is not None else datetime.now(UTC).year,
         default_time if default_time is not None else datetime.now(UTC),
+        host=host,
         stats=stats if stats is not None else UnparsedStats(),
         dead_letters=dead_letters,
+        log_format=log_format,
     )
     parser = make_parser(kind or kind_for_origin(origin, routes), ctx, routes)
     return run_parser(parser, enumerate(lines, start_position))
@@ -102,19 +107,23 @@ def events_from_file(
     dead_letters: DeadLetters | None = None,
     routes: Mapping[str, str] | None = None,
     opener: Callable[[Path], BinaryIO] | None = None,
+    host: str | None = None,
+    log_format: OsloFormat | None = None,
 ) -> Iterator[Event]:
     """Parse a whole log file; positions are byte offsets, the origin is the path.
 
     Lines without a year take the file's modification year, lines without
     any time take its modification time. ``opener`` (binary) lets a caller
-    watch the handle, e.g. for a progress percentage.
+    watch the handle, e.g. for a progress percentage. ``host`` is the file's host,
+    for lines that name none; ``log_format`` the site's oslo.log format.
     """
     path = Path(path)
     mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     origin = str(path)
     ctx = StreamContext(
-        origin, year if year is not None else mtime.year, mtime,
+        origin, year if year is not None else mtime.year, mtime, host=host,
         stats=stats if stats is not None else UnparsedStats(), dead_letters=dead_letters,
+        log_format=log_format,
     )
     parser = make_parser(kind or kind_for_origin(origin, routes), ctx, routes)
     with opener(path) if opener is not None else path.open("rb") as fh:

@@ -18,6 +18,11 @@ from adapters.logs.header import Header
 from adapters.logs.parsers.cinder import CinderApiParser, CinderVolumeParser
 from adapters.logs.parsers.dhcp import DhclientParser, DnsmasqParser
 from adapters.logs.parsers.haproxy import HaproxyParser
+from adapters.logs.parsers.neutron_agent import (
+    LinuxbridgeAgentParser,
+    NovaNetworkParser,
+    OpenvswitchAgentParser,
+)
 from adapters.logs.parsers.nova_api import NovaApiParser
 from adapters.logs.parsers.nova_compute import NovaComputeParser
 from adapters.logs.parsers.rabbitmq import RabbitmqParser
@@ -27,13 +32,19 @@ from engine.events import Event
 PARSERS: dict[str, type[Parser]] = {
     p.kind: p
     for p in (NovaApiParser, NovaComputeParser, CinderApiParser, CinderVolumeParser,
-              SwitchParser, DnsmasqParser, DhclientParser, HaproxyParser, RabbitmqParser)
+              SwitchParser, DnsmasqParser, DhclientParser, HaproxyParser, RabbitmqParser,
+              LinuxbridgeAgentParser, OpenvswitchAgentParser, NovaNetworkParser)
 }
 
 _NAME_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), k) for p, k in (
         (r"nova-api|\bn-api\b|nova-osapi|nova-metadata|osapi_compute", "nova-api"),
         (r"nova-compute|\bn-cpu\b", "nova-compute"),
+        (r"nova-network|\bn-net\b", "nova-network"),
+        (r"neutron-linuxbridge-agent|linuxbridge-agent|\bneutron-lb-agent\b",
+         "neutron-linuxbridge-agent"),
+        (r"neutron-openvswitch-agent|openvswitch-agent|\bneutron-ovs-agent\b",
+         "neutron-openvswitch-agent"),
         (r"cinder-api|\bc-api\b", "cinder-api"),
         (r"cinder-volume|\bc-vol\b", "cinder-volume"),
         (r"dnsmasq", "dnsmasq"),

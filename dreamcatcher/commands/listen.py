@@ -26,6 +26,7 @@ from adapters.logs import (
     UnparsedStats,
     read_stdin,
 )
+from adapters.logs.oslo import OsloFormat, format_from_config
 from dreamcatcher.errors import RuntimeFailure, UsageError
 from engine.events import Event
 
@@ -42,8 +43,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--offsets", type=Path, help="file keeping followed files' offsets")
     p.add_argument("--dead-letters", type=Path, help="JSON-lines file for rejected input")
     p.add_argument("--once", action="store_true", help="read files to their end and exit")
-    p.add_argument("--config", type=Path, help="YAML: {files: [{path, kind}], syslog: "
-                   "{bind, port, senders: {addr: kind}}, routes: {glob: kind}, offsets: path}")
+    p.add_argument("--config", type=Path, help="YAML: {files: [{path, kind, host, format}], "
+                   "syslog: {bind, port, senders: {addr: kind}}, routes: {glob: kind}, "
+                   "offsets: path}")
     p.set_defaults(handler=run)
 
 
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     threads: list[threading.Thread] = []
     offsets = OffsetStore(offsets_path)
     followers = [FileFollower(Path(f["path"]), emit, kind=f.get("kind"), offsets=offsets,
-                              stats=stats, dead_letters=dead, routes=routes) for f in files]
+                              stats=stats, dead_letters=dead, routes=routes, host=f.get("host"),
+                              log_format=_log_format(f)) for f in files]
     server = None
     try:
         if args.once:
@@ -111,6 +114,17 @@ def run(args: argparse.Namespace) -> int:
         for t in threads:
             t.join(timeout=2)
     return _report(stats)
+
+
+def _log_format(entry: dict[str, Any]) -> OsloFormat | None:
+    """A followed file's ``format:`` (oslo.log options, a known name, a format string)."""
+    spec = entry.get("format")
+    if spec is None:
+        return None
+    try:
+        return format_from_config(spec)
+    except (ValueError, TypeError) as exc:
+        raise UsageError("listen", f"{entry.get('path')}: format: {exc}") from None
 
 
 def _read_config(path: Path) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -50,6 +51,10 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", type=input_kind,
                         help="force the input kind (events, notifications, hostfacts, "
                         "or a log kind such as nova-api, switch, dnsmasq)")
+    parser.add_argument("--host", action="append", default=[], metavar="[GLOB=]HOST",
+                        help="the host of log files whose lines name none: HOST for every "
+                        "log input, GLOB=HOST for inputs whose path matches GLOB (repeatable, "
+                        "first match wins)")
     parser.add_argument("--lateness", type=duration, default="5s",
                         help="out-of-order tolerance (default 5s)")
     parser.add_argument("--no-drain", action="store_true",
@@ -99,14 +104,29 @@ def input_files(files: list[Path], dead_path: Path) -> list[Path]:
     return out
 
 
+def host_of(path: Path, hosts: list[str]) -> str | None:
+    """The host ``--host`` gives ``path``: the first ``GLOB=HOST`` whose glob matches
+    the path (or its name), else a bare ``HOST``, else None."""
+    bare = None
+    for spec in hosts:
+        glob, sep, host = spec.rpartition("=")
+        if not sep:
+            bare = bare or host
+        elif fnmatch.fnmatchcase(str(path), glob) or fnmatch.fnmatchcase(path.name, glob):
+            return host
+    return bare
+
+
 def input_events(files: list[Path], dead: DeadLetters, kind: str | None, tally: RunTally,
-                 meter: InputMeter, names: dict[Path, str]) -> Iterable[Event]:
+                 meter: InputMeter, names: dict[Path, str],
+                 hosts: list[str] | None = None) -> Iterable[Event]:
     """All inputs merged by time, each counted for the summary under its name; with a
     live input among them, batched as it arrives."""
     streams: list[Iterator[Event]] = [
         tally.count(names.get(f) or input_name(f),
                     events_from_stream(f, dead, kind, stats=tally.stats) if is_stream(f)
-                    else events_from_path(f, dead, kind, stats=tally.stats, opener=meter.open))
+                    else events_from_path(f, dead, kind, stats=tally.stats, opener=meter.open,
+                                          host=host_of(f, hosts or [])))
         for f in files
     ]
     merged = merge_by_time(streams)
@@ -138,7 +158,8 @@ def replay(args: argparse.Namespace, files: list[Path],
         outputs = open_outputs(args.config, args.format)
         pipeline = Pipeline(engine, tally.counting(outputs.handle))
         try:
-            pipeline.run(input_events(files, dead, args.kind, tally, meter, names or {}),
+            pipeline.run(input_events(files, dead, args.kind, tally, meter, names or {},
+                                      getattr(args, "host", [])),
                          progress, drain=not args.no_drain)
         finally:
             outputs.close()

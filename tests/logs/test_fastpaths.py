@@ -252,7 +252,7 @@ def test_context_ids_follow_the_rules(tokens: list[str], sep: str) -> None:
 
 
 #: Patterns whose optional parts are written ``(?:x|)`` for speed.
-_BRANCHED = [oslo._OSLO, nova_api._OSLO_ACCESS]
+_BRANCHED = [oslo.LEGACY.layouts[0].regex, oslo.LEGACY.layouts[0].fused(nova_api._ACCESS_BODY)]
 
 
 def _same_match(pattern: re.Pattern[str], text: str) -> None:
@@ -353,3 +353,27 @@ def test_iso_time_raises_what_datetime_raises(stamp: str, minute_cached: bool) -
     with pytest.raises(ValueError) as got:
         iso_time(stamp, "123")
     assert str(got.value) == str(expected.value)
+
+
+def _split(line: oslo.OsloLine | None) -> Any:
+    """What a reader gives for a line, without what it remembers across lines (a
+    traceback line's ids come from its record, which a fresh reader never saw)."""
+    if line is None:
+        return None
+    return (line.time, line.level, line.module, line.message, line.instance_id, line.trace,
+            None if line.trace else (line.ids, line.names))
+
+
+def test_sticky_and_remembered_layouts_read_as_trying_every_format_in_order(
+        corpus: Path) -> None:
+    """The stream's usual layout first (and its memo across readers of one origin) gives
+    what trying ``AUTO`` in order gives, line by line, on every corpus file."""
+    for path in sorted((corpus / "logs").glob("*.log")):
+        origin = f"memo-test:{path.name}"
+        sticky = oslo.OsloReader(origin=origin)
+        for number, raw in enumerate(path.read_text().splitlines()):
+            msg = split_header(raw, 2020).message
+            plain = oslo.OsloReader()  # fresh: AUTO in order, nothing remembered
+            assert _split(sticky.parse(msg)) == _split(plain.parse(msg)), raw
+            if number % 7 == 0:  # a new reader of the same origin starts from the memo
+                sticky = oslo.OsloReader(origin=origin)

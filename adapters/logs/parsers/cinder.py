@@ -13,16 +13,16 @@ from typing import Any
 
 from adapters.logs.base import (
     IGNORED,
+    OSLO_DATA,
     OSLO_IDS,
-    Parser,
     Position,
     Result,
-    StreamContext,
     emitting,
 )
-from adapters.logs.build import IdTuple, StreamEvents
+from adapters.logs.build import IdTuple
 from adapters.logs.header import Header
-from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
+from adapters.logs.oslo import OsloLine, is_trace
+from adapters.logs.parsers.oslobase import OsloParser
 
 _REQUEST = re.compile(r"(?P<method>[A-Z]+) (?P<url>\S+)\Z")
 _RETURNED = re.compile(r"(?P<url>\S+) returned with HTTP (?P<status>\d+)")
@@ -40,25 +40,18 @@ _VOLUME = re.compile(r"volumes?[-/](?P<vid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
                      r"[0-9a-f]{12})")
 
 
-class _CinderParser(Parser):
+class _CinderParser(OsloParser):
     service = "cinder"
 
-    def __init__(self, ctx: StreamContext) -> None:
-        super().__init__(ctx)
-        self._events = StreamEvents(ctx.origin, self.service)
-
-    def _event(self, head: Header, line: OsloLine, raw: str, position: Position, type_: str,
-               data: dict[str, Any], volume_id: str | None = None,
-               ids: IdTuple | None = None) -> Result:
+    def _volume_event(self, head: Header, line: OsloLine, raw: str, position: Position,
+                      type_: str, data: dict[str, Any], volume_id: str | None = None,
+                      ids: IdTuple | None = None) -> Result:
         """``volume_id`` defaults to the volume the message names, ``ids`` to the context's."""
         if volume_id is None:
             m = _VOLUME.search(line.message)
             volume_id = m.group("vid") if m else None
-        return self._events.make(
-            position, type_, line.time or self.time_of(head), raw, data,
-            head.host or self.ctx.host, line.severity, line.ids if ids is None else ids,
-            None, {"volume_id": volume_id},
-        )
+        return self._event(head, line, raw, position, type_, data,
+                           {"volume_id": volume_id, "instance_id": None}, ids)
 
 
 class CinderApiParser(_CinderParser):
@@ -68,13 +61,15 @@ class CinderApiParser(_CinderParser):
     service = "cinder-api"
     emits = {
         **emitting(["cinder.api.request"], [*OSLO_IDS, "volume_id"],
-                ["method", "path", "url", "status", "phase"]),
-        **emitting(["cinder.api.volume_create"], [*OSLO_IDS, "volume_id"], ["size_gb"]),
-        **emitting(["cinder.api.volume_created"], [*OSLO_IDS, "volume_id"], ["message"]),
+                ["method", "path", "url", "status", "phase", *OSLO_DATA]),
+        **emitting(["cinder.api.volume_create"], [*OSLO_IDS, "volume_id"],
+                   ["size_gb", *OSLO_DATA]),
+        **emitting(["cinder.api.volume_created"], [*OSLO_IDS, "volume_id"],
+                   ["message", *OSLO_DATA]),
     }
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
-        line = parse_oslo(head.message)
+        line = self._oslo.parse(head.message)
         if line is None:
             return None
         msg = line.message
@@ -89,10 +84,10 @@ class CinderApiParser(_CinderParser):
                                      int(m.group("status")))
         m = _CREATE.match(msg)
         if m is not None:
-            return self._event(head, line, raw, position, "cinder.api.volume_create",
+            return self._volume_event(head, line, raw, position, "cinder.api.volume_create",
                                {"size_gb": int(m.group("size"))})
         if _CREATED.match(msg):
-            return self._event(head, line, raw, position, "cinder.api.volume_created",
+            return self._volume_event(head, line, raw, position, "cinder.api.volume_created",
                                {"message": msg})
         return IGNORED if is_trace(line) else None
 
@@ -106,7 +101,7 @@ class CinderApiParser(_CinderParser):
         ids = line.ids
         if proj is not None:  # the path names the project: it wins over the context
             ids = (ids[0], ids[1], ids[2], proj.group("project"))
-        return self._event(head, line, raw, position, "cinder.api.request", data, ids=ids)
+        return self._volume_event(head, line, raw, position, "cinder.api.request", data, ids=ids)
 
 
 class CinderVolumeParser(_CinderParser):
@@ -115,14 +110,16 @@ class CinderVolumeParser(_CinderParser):
     kind = "cinder-volume"
     service = "cinder-volume"
     emits = {
-        **emitting(["cinder.volume.volume_not_found"], [*OSLO_IDS, "volume_id"], ["message"]),
-        **emitting(["cinder.volume.volume_creating"], [*OSLO_IDS, "volume_id"], ["source"]),
+        **emitting(["cinder.volume.volume_not_found"], [*OSLO_IDS, "volume_id"],
+                   ["message", *OSLO_DATA]),
+        **emitting(["cinder.volume.volume_creating"], [*OSLO_IDS, "volume_id"],
+                   ["source", *OSLO_DATA]),
         **emitting(["cinder.volume.task_state"], [*OSLO_IDS, "volume_id"],
-                ["task", "state", "from_state"]),
+                ["task", "state", "from_state", *OSLO_DATA]),
     }
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
-        line = parse_oslo(head.message)
+        line = self._oslo.parse(head.message)
         if line is None:
             return None
         msg = line.message
@@ -130,16 +127,18 @@ class CinderVolumeParser(_CinderParser):
         if m is not None:
             data = {"message": msg}
             if m.group("vid"):
-                return self._event(head, line, raw, position, "cinder.volume.volume_not_found",
-                                   data, volume_id=m.group("vid"))
-            return self._event(head, line, raw, position, "cinder.volume.volume_not_found", data)
+                return self._volume_event(head, line, raw, position,
+                                          "cinder.volume.volume_not_found", data,
+                                          volume_id=m.group("vid"))
+            return self._volume_event(head, line, raw, position,
+                                      "cinder.volume.volume_not_found", data)
         m = _BEING_CREATED.match(msg)
         if m is not None:
-            return self._event(head, line, raw, position, "cinder.volume.volume_creating",
+            return self._volume_event(head, line, raw, position, "cinder.volume.volume_creating",
                                {"source": m.group("how")}, volume_id=m.group("vid"))
         m = _TASK.match(msg)
         if m is not None:
             data = {"task": m.group("task"), "state": m.group("state"),
                     "from_state": m.group("prev")}
-            return self._event(head, line, raw, position, "cinder.volume.task_state", data)
+            return self._volume_event(head, line, raw, position, "cinder.volume.task_state", data)
         return IGNORED if is_trace(line) else None

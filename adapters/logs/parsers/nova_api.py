@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.logs.base import (
     IGNORED,
+    OSLO_DATA,
     OSLO_IDS,
     Parser,
     Position,
@@ -20,24 +21,20 @@ from adapters.logs.base import (
     StreamContext,
     emitting,
 )
-from adapters.logs.build import NO_IDS, SEVERITIES, StreamEvents
+from adapters.logs.build import StreamEvents
 from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.header import Header
-from adapters.logs.oslo import OSLO_HEAD, context_ids, is_trace, parse_oslo
-from adapters.logs.timeparse import MONTHS, bsd_time, clf_time, iso_time
+from adapters.logs.oslo import Layout, OsloReader, is_trace
+from adapters.logs.timeparse import MONTHS, bsd_time, clf_time
 
-#: Optional parts as ``(?:x|)``, which ``re`` matches cheaper than ``(?:x)?`` (see OSLO_HEAD).
+#: Optional parts as ``(?:x|)``, which ``re`` matches cheaper than ``(?:x)?``: both try
+#: ``x`` first, but ``re`` runs a group with ``?`` as a general repeat (an allocation each).
 _ACCESS_BODY = (
     r'(?P<remote>[^"]*)"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+|)" '
     r"status: (?P<status>\d+) len: (?P<len>\d+|None)(?: microversion: (?P<mv>\S+)|) "
     r"time: (?P<dur>[\d.]+)"
 )
 _ACCESS = compile_ascii_first(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
-#: The whole oslo access line in one match. The head is atomic, so it splits the line
-#: exactly as ``parse_oslo`` does (it never backtracks into another split to make the
-#: access part fit); lines with an ``[instance: ..]`` prefix take the two-step path.
-_OSLO_ACCESS = compile_ascii_first(r"(?>" + OSLO_HEAD + r")(?!\[instance: )" + _ACCESS_BODY,
-                                   re.DOTALL)
 _UWSGI = re.compile(
     r"\[pid: \d+\|app: \d+\|req: [\d/]+\] (?P<remote>\S+) \(.*?\) \{.*?\} "
     r"\[(?P<date>[^\]]+)\] (?P<method>[A-Z]+) (?P<path>\S+) => generated (?P<len>\d+) bytes "
@@ -117,11 +114,14 @@ class NovaApiParser(Parser):
     kind = "nova-api"
     emits = emitting(["nova.api.request"], [*OSLO_IDS, "instance_id"], [
         "method", "path", "status", "length", "duration", "action", "remote_addr",
-        "microversion", "api", "layout"])
+        "microversion", "api", "layout", *OSLO_DATA])
 
     def __init__(self, ctx: StreamContext) -> None:
         super().__init__(ctx)
         self._events = StreamEvents(ctx.origin, "nova-api")
+        self._oslo = OsloReader(ctx.log_format, ctx.origin)
+        self._fast_layout: Layout | None = None
+        self._fast: re.Pattern[str] | None = None
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         """An access line of any layout; the oslo one is read and built here in one go.
@@ -136,23 +136,28 @@ class NovaApiParser(Parser):
             return self._uwsgi(head, raw, position)
         if c.isdigit() and msg[4:5] != "-":
             return self._apache(head, raw, position)
-        m = _OSLO_ACCESS.match(msg)
-        if m is not None:  # the common line: one regex, no intermediate OsloLine
-            date, frac, level, module, ctx, remote, method, path, status, length, mv, dur = \
-                m.groups()
-            time = iso_time(date, frac) if date is not None else None
-            severity = SEVERITIES.get(level) or level.lower()
-            ids = context_ids(ctx) if ctx is not None and not ctx.startswith("instance: ") \
-                else NO_IDS
+        reader = self._oslo
+        layout = reader.usual
+        if layout is not self._fast_layout:  # the stream's format changed (or first line)
+            self._fast_layout = layout
+            self._fast = layout.fused(_ACCESS_BODY) if layout is not None else None
+        m = self._fast.match(msg) if self._fast is not None and "\x1b" not in msg else None
+        g = m.groups() if m is not None else None
+        if g is not None and layout is not None and (not layout._widths or layout.fits(g)):
+            # the common line: one regex for head and access part, no OsloLine
+            n = layout.ngroups
+            time, severity, _level, module, ids, _instance, names = layout.values(g)
+            remote, method, path, status, length, mv, dur = g[n:n + 7]
         else:
-            line = parse_oslo(msg)
+            line = reader.parse(msg)
             if line is None:
                 return None
             a = _ACCESS.match(line.message)
             if a is None:
                 return IGNORED if is_trace(line) else None
-            time, severity, module, ids = line.time, line.severity, line.module, line.ids
             remote, method, path, status, length, mv, dur = a.groups()
+            time, severity, module, ids, names = \
+                line.time, line.severity, line.module, line.ids, line.names
         # A cache hit is a dict lookup here; the call is made for a path or module not seen yet.
         action, project, instance = _action_cache.get(path) or api_action(path)
         api = _api_cache.get(module) or _api_of(module)
@@ -163,7 +168,12 @@ class NovaApiParser(Parser):
             "length": None if length == "None" else int(length), "duration": float(dur),
             "action": action, "remote_addr": remote or None,
             "microversion": None if mv is None or mv == "-" else mv, "api": api,
+            "logger": module,
         }
+        if names[0] is not None:
+            data["user_name"] = names[0]
+        if names[1] is not None:
+            data["project_name"] = names[1]
         if project is not None:  # the path names the project: it wins over the context
             ids = (ids[0], ids[1], ids[2], project)
         return self._events.make(position, "nova.api.request", time or self.time_of(head), raw,

@@ -13,16 +13,16 @@ from typing import Any
 
 from adapters.logs.base import (
     IGNORED,
+    OSLO_DATA,
     OSLO_IDS,
-    Parser,
     Position,
     Result,
-    StreamContext,
     emitting,
 )
-from adapters.logs.build import StreamEvents
 from adapters.logs.header import Header
-from adapters.logs.oslo import OsloLine, is_trace, parse_oslo
+from adapters.logs.oslo import OsloLine, is_trace
+from adapters.logs.parsers.oslobase import PLUMBING_EMITS, OsloParser
+from engine.events import Event
 
 _FILE_WORDS = r"(?:base|base or swap|base, swap or ephemeral) file"
 _REMOVING = re.compile(r"Removing " + _FILE_WORDS + r": (?P<path>\S+)")
@@ -37,6 +37,7 @@ _NOT_CREATED = re.compile(
     r"(?: And its status is (?P<status>\w+))?"
 )
 _BUILD_OF = re.compile(r"Build of instance (?P<instance>\S+) aborted")
+_ABORTED = re.compile(r"Build of instance (?P<instance>\S+) aborted: (?P<reason>.*)", re.DOTALL)
 _LISTS = (
     ("Active base files:", "nova.imagecache.base_file_active"),
     ("Removable base files:", "nova.imagecache.base_files_removable"),
@@ -65,31 +66,40 @@ def base_file(path: str) -> tuple[str | None, int | None]:
     return result
 
 
-class NovaComputeParser(Parser):
-    """nova-compute logs: image cache lines and volume/block-device failures."""
+class NovaComputeParser(OsloParser):
+    """nova-compute logs: image cache lines, volume/block-device failures and the VLAN
+    plumbing nova-network runs through oslo.concurrency.
+
+    An exception record's first line keeps its own meaning even with oslo.log's
+    exception summary appended (``Instance failed block device setup: nova.exception.
+    VolumeNotCreated: ...`` is ``block_device_setup_failed``); the traceback's last line
+    (``nova.exception.VolumeNotCreated: ...``) is the ``volume_not_created`` event of the
+    same record, with its request ids. ``Build of instance X aborted: ...`` that follows is
+    ``build_aborted``: one failure, not a second ``volume_not_created``.
+    """
 
     kind = "nova-compute"
+    service = "nova-compute"
     _ENV = (*OSLO_IDS, "instance_id")
     emits = {
         **emitting(["nova.imagecache.image_checking"], [*_ENV, "image_id", "image_base_hash"],
-                ["path", "size_gb"]),
+                ["path", "size_gb", *OSLO_DATA]),
         **emitting(["nova.imagecache.image_in_use"], [*_ENV, "image_id", "image_base_hash"],
-                ["path", "size_gb", "local", "remote"]),
+                ["path", "size_gb", "local", "remote", *OSLO_DATA]),
         **emitting(["nova.imagecache.base_file_removed", "nova.imagecache.base_file_too_young"],
-                [*_ENV, "image_base_hash"], ["path", "size_gb"]),
+                [*_ENV, "image_base_hash"], ["path", "size_gb", *OSLO_DATA]),
         **emitting([t for _, t in _LISTS], [*_ENV, "image_base_hash"],
-                ["paths", "hashes", "path", "size_gb"]),
-        **emitting(["nova.compute.block_device_setup_failed"], _ENV, ["message"]),
+                ["paths", "hashes", "path", "size_gb", *OSLO_DATA]),
+        **emitting(["nova.compute.block_device_setup_failed"], _ENV, ["message", *OSLO_DATA]),
+        **emitting(["nova.compute.build_aborted"], [*_ENV, "volume_id"],
+                   ["reason", *OSLO_DATA]),
         **emitting(["nova.compute.volume_not_created"], [*_ENV, "volume_id"],
-                ["seconds", "attempts", "volume_status"]),
+                ["seconds", "attempts", "volume_status", *OSLO_DATA]),
+        **PLUMBING_EMITS,
     }
 
-    def __init__(self, ctx: StreamContext) -> None:
-        super().__init__(ctx)
-        self._events = StreamEvents(ctx.origin, "nova-compute")
-
     def parse(self, head: Header, raw: str, position: Position) -> Result:
-        line = parse_oslo(head.message)
+        line = self._oslo.parse(head.message)
         if line is None:
             return self._bare(head, raw, position)
         msg = line.message
@@ -98,24 +108,36 @@ class NovaComputeParser(Parser):
             if found is not None:
                 type_, data, envelope = found
                 return self._event(head, line, raw, position, type_, data, envelope)
+        elif msg.startswith("Instance failed block device setup"):
+            if line.exception is not None:  # JSON keeps the summary apart: its own event
+                self._summary(head, line, raw, position)
+            return self._event(head, line, raw, position,
+                               "nova.compute.block_device_setup_failed", {"message": msg})
+        elif msg.startswith("Build of instance"):
+            m = _ABORTED.match(msg)
+            if m is not None:
+                n = _NOT_CREATED.search(msg)
+                return self._event(head, line, raw, position, "nova.compute.build_aborted",
+                                   {"reason": m.group("reason")},
+                                   {"instance_id": m.group("instance"),
+                                    "volume_id": n.group("volume") if n else None})
         elif "did not finish being created" in msg:
             m = _NOT_CREATED.search(msg)
             if m is not None:
                 return self._not_created(head, line, raw, position, m)
-        elif msg.startswith("Instance failed block device setup"):
-            return self._event(head, line, raw, position,
-                               "nova.compute.block_device_setup_failed", {"message": msg})
+        elif line.module == "oslo_concurrency.processutils" and msg[:8] == "Running ":
+            return self.plumbing(head, line, raw, position) or IGNORED
         return IGNORED if is_trace(line) else None
 
-    def _event(self, head: Header, line: OsloLine, raw: str, position: Position, type_: str,
-               data: dict[str, Any], envelope: dict[str, Any] | None = None) -> Result:
-        instance = line.instance_id
-        if envelope and "instance_id" in envelope:
-            instance = envelope.pop("instance_id")
-        return self._events.make(
-            position, type_, line.time or self.time_of(head), raw, data,
-            head.host or self.ctx.host, line.severity, line.ids, instance, envelope,
-        )
+    def _summary(self, head: Header, line: OsloLine, raw: str, position: Position) -> None:
+        """The exception summary of a JSON record, as the traceback's last line would be."""
+        summary = line.exception or ""
+        m = _NOT_CREATED.search(summary) if "did not finish being created" in summary else None
+        if m is None:
+            return
+        event = self._not_created(head, line, raw, f"{position}.exception", m)
+        if isinstance(event, Event):
+            self.ready.append(event)
 
     def _imagecache(self, msg: str) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
         m = _IMAGE.match(msg)
