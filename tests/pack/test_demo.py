@@ -31,10 +31,6 @@ GOLDEN = json.loads((Path(__file__).parent / "demo-bad-day.alerts.json").read_te
 #: appended) as volume_not_created, not block_device_setup_failed: each burst instance
 #: then counts twice and bdm-wait-exhausted fires early and twice. The oslo parser fix
 #: turns these into passes (strict: the marker must then go).
-OSLO_EXCEPTION_RECORD = pytest.mark.xfail(
-    strict=True, reason="oslo.log exception record's first line read as volume_not_created "
-    "(nova-compute parser; fixed on the oslo branch)")
-
 
 def run_demo(tmp_path: Path, *extra: str) -> tuple[list[dict[str, object]], str]:
     proc = subprocess.run(
@@ -72,16 +68,12 @@ def test_bad_day_fires_each_incident(tmp_path: Path) -> None:
     assert titles["bdm-wait-exhausted"].startswith("2 instances")
 
 
-@OSLO_EXCEPTION_RECORD
 def test_bad_day_fires_each_incident_once(tmp_path: Path) -> None:
     alerts, _ = run_demo(tmp_path)
     assert sorted(str(a["rule"]) for a in alerts) == sorted(NINE)
 
 
-@pytest.mark.parametrize("rule", [
-    pytest.param(r, marks=OSLO_EXCEPTION_RECORD) if r == "bdm-wait-exhausted" else r
-    for r in sorted(NINE)
-])
+@pytest.mark.parametrize("rule", sorted(NINE))
 def test_folder_replay_gives_the_alert_of_the_pre_normalized_day(rule: str) -> None:
     alerts, stderr = folder_replay("bad-day")
     got = [{"rule": a["rule"], "time": a["time"], "title": a["title"]}

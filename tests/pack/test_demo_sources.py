@@ -26,12 +26,8 @@ from tests.paths import REPO
 
 DAYS = [name for name, _ in generate.DAYS]
 BAD = dict(generate.DAYS)
-#: the types nova-compute's exception records give (see OSLO_EXCEPTION_RECORD below)
+#: the types nova-compute's exception records give
 EXCEPTION_TYPES = {"nova.compute.block_device_setup_failed", "nova.compute.volume_not_created"}
-OSLO_EXCEPTION_RECORD = pytest.mark.xfail(
-    strict=True, reason="oslo.log exception record's first line read as volume_not_created "
-    "(nova-compute parser; fixed on the oslo branch)")
-
 
 def folder(day: str) -> Path:
     return REPO / "demo" / day
@@ -82,7 +78,6 @@ def test_each_log_record_parses_to_the_event_it_stands_for(day: str) -> None:
     assert extra == []
 
 
-@OSLO_EXCEPTION_RECORD
 def test_exception_records_parse_to_setup_failed_and_not_created() -> None:
     missing, extra = unmatched("bad-day", EXCEPTION_TYPES, skip=set())
     assert missing == []
