@@ -63,7 +63,63 @@ class _Arrivals:
         return time.monotonic() - self.last >= self.idle
 
 
-class AmqpIntake:
+class _ThreadedSource:
+    """A source that runs on a thread of its own: the lifecycle all of them share."""
+
+    name: str
+    _thread: threading.Thread
+
+    def threads(self) -> list[threading.Thread]:
+        return [self._thread] if self._thread.ident is not None else []
+
+    def finished(self) -> bool:
+        return False  # runs until stopped
+
+    def failed(self) -> str | None:
+        return None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
+class _PollingSource(_ThreadedSource):
+    """Polls something (a file) until stopped; caught up once a poll has read to its end."""
+
+    poll_interval: float
+
+    def __init__(self) -> None:
+        self._polled = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+
+    def poll(self) -> bool:
+        """Read what is new; True when it read to the end."""
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self.poll():
+                self._polled = True
+            self._stop.wait(self.poll_interval)
+        self.close()
+
+    def close(self) -> None:
+        return None
+
+    def caught_up(self) -> bool:
+        return self._polled
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class AmqpIntake(_ThreadedSource):
     """The notification consumer; its acks wait for the engine (``barrier``)."""
 
     def __init__(self, conf: AmqpSource, intake: Intake, name: str = "amqp",
@@ -113,20 +169,8 @@ class AmqpIntake:
     def failed(self) -> str | None:
         return self.error
 
-    def threads(self) -> list[threading.Thread]:
-        return [self._thread] if self._thread.ident is not None else []
-
-    def finished(self) -> bool:
-        return False  # runs until stopped
-
-    def start(self) -> None:
-        self._thread.start()
-
     def stop(self) -> None:
         self.consumer.stop()
-
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
 
 
 class SyslogIntake:
@@ -177,7 +221,7 @@ class SyslogIntake:
         return None
 
 
-class FileIntake:
+class FileIntake(_PollingSource):
     """A followed file; each poll's lines are one batch, and the follower commits its
     offset only once the engine has processed that batch (a crash repeats, never skips)."""
 
@@ -185,9 +229,8 @@ class FileIntake:
                  routes: Mapping[str, str], stats: UnparsedStats, dead: DeadLetters,
                  poll_interval: float) -> None:
         self.name = f"file:{conf.path}"
+        self.poll_interval = poll_interval
         self.state = intake.register(self.name, "file", self.caught_up)
-        self._polled = False
-        self._stop = threading.Event()
         state = self.state
 
         def deliver(events: list[Event]) -> None:
@@ -204,54 +247,32 @@ class FileIntake:
 
         self._reopen = make  # after a failed batch: resume from the committed offset
         self.follower = make()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        super().__init__()
 
-    def _run(self) -> None:
-        follower = self.follower
-        while not self._stop.is_set():
-            try:
-                follower.poll()
-            except BatchFailed as exc:  # offset not committed: the lines are read again
-                log.warning("%s; retrying", exc)
-                follower.close()
-                follower = self.follower = self._reopen()
-                self._stop.wait(1.0)
-                continue
-            self._polled = True  # a poll reads to the end of the file
-            self._stop.wait(follower.poll_interval)
-        follower.close()
+    def poll(self) -> bool:
+        try:
+            self.follower.poll()
+        except BatchFailed as exc:  # offset not committed: the lines are read again
+            log.warning("%s; retrying", exc)
+            self.follower.close()
+            self.follower = self._reopen()
+            self._stop.wait(1.0)
+            return False
+        return True
 
-    def caught_up(self) -> bool:
-        return self._polled
-
-    def threads(self) -> list[threading.Thread]:
-        return [self._thread] if self._thread.ident is not None else []
-
-    def finished(self) -> bool:
-        return False  # runs until stopped
-
-    def failed(self) -> str | None:
-        return None
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+    def close(self) -> None:
+        self.follower.close()
 
 
-class HostFactsIntake:
+class HostFactsIntake(_PollingSource):
     """Host network facts re-read whenever their file changes (an agent rewrites it)."""
 
     def __init__(self, conf: HostFactsSource, intake: Intake, *, poll_interval: float) -> None:
         from adapters.hostfacts import HostFactsWatcher
 
         self.name = f"hostfacts:{conf.path}"
+        self.poll_interval = poll_interval
         self.state = intake.register(self.name, "hostfacts", self.caught_up)
-        self._polled = False
         state = self.state
 
         def handle(event: Event) -> None:
@@ -259,35 +280,11 @@ class HostFactsIntake:
 
         self.watcher = HostFactsWatcher(conf.path, handle, host=conf.host,
                                         poll_interval=poll_interval)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        super().__init__()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.watcher.poll()
-            self._polled = True
-            self._stop.wait(self.watcher.poll_interval)
-
-    def caught_up(self) -> bool:
-        return self._polled
-
-    def finished(self) -> bool:
-        return False
-
-    def threads(self) -> list[threading.Thread]:
-        return [self._thread] if self._thread.ident is not None else []
-
-    def failed(self) -> str | None:
-        return None
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+    def poll(self) -> bool:
+        self.watcher.poll()
+        return True
 
 
 class StdinIntake:
