@@ -176,7 +176,36 @@ def _walk(tree: nodes.Template, one: dict[str, _Reads], many: dict[str, _Reads])
                     and not isinstance(above.arg, nodes.Slice)):
                 _element(reads, parent, above)
                 continue
+            mapped = _mapped_attribute(above, node)
+            if mapped is not None:  # `events | map(attribute='host')`: each one's host
+                _read_dotted(reads, mapped)
+                continue
             reads.whole = True
+
+
+def _mapped_attribute(above: nodes.Node | None, node: nodes.Node) -> str | None:
+    """The attribute ``node | map(attribute='x')`` reads of each record (else None)."""
+    if not (isinstance(above, nodes.Filter) and above.node is node and above.name == "map"):
+        return None
+    if above.args or above.dyn_args is not None or above.dyn_kwargs is not None:
+        return None  # map('filter name') applies a filter to whole records
+    for kwarg in above.kwargs:
+        if (kwarg.key == "attribute" and isinstance(kwarg.value, nodes.Const)
+                and isinstance(kwarg.value.value, str) and kwarg.value.value):
+            return kwarg.value.value
+    return None
+
+
+def _read_dotted(reads: _Reads, attribute: str) -> None:
+    """``a`` or ``a.b`` read of one record, as ``record.a`` / ``record.a.b`` would be."""
+    parts = attribute.split(".")
+    if reads.event and parts[0] == "data":
+        if len(parts) == 1:
+            reads.data = None
+        else:
+            reads.key(parts[1])
+    else:
+        reads.name(parts[0])
 
 
 def _context_path(roots: dict[str, _Reads], many: set[str], path: str) -> None:

@@ -35,6 +35,9 @@ NAMED = [
     "{{ events[0].x }} {{ events[-1].y }} {{ events | length }}",
     "{{ event.time | isotime }} {{ event.id }} {{ event.request_id or event.a }}",
     "{{ (event.n or 1) | int + 4 }} {{ event.user_id | default('none') }}",
+    "{{ events | map(attribute='x') | join(',') }}",
+    "{{ events | map(attribute='host') | select | unique | join(',') }}",
+    "{{ events | map(attribute='data.c') | list | length }}",
 ]
 #: templates that may read anything: these must keep whole events
 WHOLE = [
@@ -43,7 +46,7 @@ WHOLE = [
     "{{ event.get('a') }}",
     "{% set e = first %}{{ e.z }}",
     "{{ event[event.a] }}",
-    "{{ events | map(attribute='x') | join(',') }}",
+    "{{ events | map('string') | join(',') }}",
     "{% for e in events | reverse %}{{ e.a }}{% endfor %}",
     "{{ event.keys() | list }}",
 ]
