@@ -96,7 +96,10 @@ def test_quorum_queue_with_single_active_consumer(rabbitmq_url: str, corpus: Pat
     second = NotificationConsumer(rabbitmq_url, standby, exchanges=[names["exchange"]],
                                   queue_prefix=names["prefix"], **options)  # type: ignore[arg-type]
     first_thread = start(first)
+    # the first to register is the active one: let it finish before the standby comes
+    wait_until(lambda: first.caught_up, 30, "the first consumer to be consuming")
     second_thread = start(second)
+    wait_until(lambda: second.connected, 30, "the standby to connect")
     queue = f"{names['prefix']}.notifications"
     try:
         listed = rabbitmqctl("list_queues", "name", "type", "arguments", "--no-table-headers",
