@@ -136,7 +136,6 @@ _new_fact = FactUpdate.__new__
 
 #: Every field, in field order (validation's ``__dict__`` order, hence model_dump's).
 EVENT_FIELDS: tuple[str, ...] = tuple(Event.model_fields)
-_FIELD_LIST = list(EVENT_FIELDS)
 _N_FIELDS = len(EVENT_FIELDS)
 #: Every default is None but ``data`` and ``facts`` (fresh ones per event).
 _NONE_DEFAULTS: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
@@ -144,7 +143,7 @@ _NONE_DEFAULTS: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
 #: a model's fields-set (on assignment), which changes nothing in a full one.
 _ALL_SET: set[str] = set(EVENT_FIELDS)
 _FACT_ALL_SET: set[str] = set(FactUpdate.model_fields)  # frozen: never added to
-_REQUIRED = frozenset(name for name, info in Event.model_fields.items() if info.is_required())
+_REQUIRED = tuple(name for name, info in Event.model_fields.items() if info.is_required())
 
 
 def trusted_event(values: dict[str, Any]) -> Event:
@@ -152,28 +151,27 @@ def trusted_event(values: dict[str, Any]) -> Event:
 
     What the validators do is done here: ``time`` (a datetime) to UTC, naive taken as
     UTC; ``mac`` lower-case. A missing field gets its default and, as with
-    ``Event(**values)``, is not in ``model_fields_set``. An unknown name or a missing
-    ``id``/``type``/``time`` raises TypeError. ``values`` is handed over: a dict with
-    every field in field order (a copy of ``dict.fromkeys(EVENT_FIELDS)`` filled in)
-    becomes the event's own ``__dict__`` (no copy); ``data``/``facts`` are kept, not
-    copied as pydantic does.
+    ``Event(**values)``, is not in ``model_fields_set``. An unknown name or a missing (or
+    None) ``id``/``type``/``time`` raises TypeError. ``values`` is handed over: a dict of every
+    field becomes the event's own ``__dict__`` (no copy, no check per event), so it must be
+    in field order, no name added (a copy of ``dict.fromkeys(EVENT_FIELDS)`` filled in);
+    ``data``/``facts`` are kept, not copied as pydantic does.
     """
-    if len(values) == _N_FIELDS and list(values) == _FIELD_LIST:
+    if len(values) == _N_FIELDS:  # every field, in field order: the caller's promise
         fields = values
         fields_set = _ALL_SET
     else:
-        fields = _NONE_DEFAULTS.copy()
-        fields.update(values)
+        fields = {**_NONE_DEFAULTS, **values}  # field order, whatever the order given
         if len(fields) != _N_FIELDS:
             raise TypeError(f"not Event fields: {sorted(set(values) - _ALL_SET)}")
-        if not values.keys() >= _REQUIRED:
-            raise TypeError(f"Event fields missing: {sorted(_REQUIRED - values.keys())}")
-        if "data" not in values:
+        if fields["data"] is None:  # a None given is no dict either: validation refuses it
             fields["data"] = {}
-        if "facts" not in values:
+        if fields["facts"] is None:
             fields["facts"] = []
         fields_set = set(values)
     time = fields["time"]
+    if time is None or fields["id"] is None or fields["type"] is None:
+        raise TypeError(f"Event fields missing: {[n for n in _REQUIRED if fields[n] is None]}")
     zone = time.tzinfo
     if zone is not UTC:
         fields["time"] = time.replace(tzinfo=UTC) if zone is None else time.astimezone(UTC)
