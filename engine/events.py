@@ -168,10 +168,10 @@ def trusted_event(values: dict[str, Any]) -> Event:
             fields["data"] = {}
         if fields["facts"] is None:
             fields["facts"] = []
+        if fields["time"] is None or fields["id"] is None or fields["type"] is None:
+            raise TypeError(f"Event fields missing: {[n for n in _REQUIRED if fields[n] is None]}")
         fields_set = set(values)
     time = fields["time"]
-    if time is None or fields["id"] is None or fields["type"] is None:
-        raise TypeError(f"Event fields missing: {[n for n in _REQUIRED if fields[n] is None]}")
     zone = time.tzinfo
     if zone is not UTC:
         fields["time"] = time.replace(tzinfo=UTC) if zone is None else time.astimezone(UTC)
