@@ -64,9 +64,9 @@ class Spy:
             monkeypatch.setattr(mod, "trusted_fact", self._fact)
 
     def _event(self, values: dict[str, Any]) -> Event:
-        given = dict(values)
+        inputs = dict(values)
         event = trusted_event(values)
-        self.events.append((given, event))
+        self.events.append((inputs, event))
         return event
 
     def _fact(self, kind: str, fact_id: str, fields: dict[str, Any], delete: bool,
@@ -77,10 +77,10 @@ class Spy:
         return fact
 
     def check(self) -> None:
-        for given, fact in self.facts:
-            assert_same(fact, FactUpdate(**given))
-        for given, event in self.events:
-            assert_same(event, Event(**given))
+        for inputs, fact in self.facts:
+            assert_same(fact, FactUpdate(**inputs))
+        for inputs, event in self.events:
+            assert_same(event, Event(**inputs))
 
 
 def _corpus_notifications(corpus: Path) -> Iterator[tuple[str, dict[str, Any]]]:
