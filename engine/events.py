@@ -146,18 +146,19 @@ _FACT_ALL_SET: set[str] = set(FactUpdate.model_fields)  # frozen: never added to
 _REQUIRED = tuple(name for name, info in Event.model_fields.items() if info.is_required())
 
 
-def trusted_event(values: dict[str, Any]) -> Event:
+def trusted_event(values: dict[str, Any], complete: bool = False) -> Event:
     """``Event(**values)`` without validation, for values already of the field types.
 
     What the validators do is done here: ``time`` (a datetime) to UTC, naive taken as
     UTC; ``mac`` lower-case. A missing field gets its default and, as with
     ``Event(**values)``, is not in ``model_fields_set``. An unknown name or a missing (or
-    None) ``id``/``type``/``time`` raises TypeError. ``values`` is handed over: a dict of every
-    field becomes the event's own ``__dict__`` (no copy, no check per event), so it must be
-    in field order, no name added (a copy of ``dict.fromkeys(EVENT_FIELDS)`` filled in);
-    ``data``/``facts`` are kept, not copied as pydantic does.
+    None) ``id``/``type``/``time`` raises TypeError. ``values`` is handed over (its
+    ``data``/``facts`` kept, not copied as pydantic does). ``complete``: the caller's word
+    that ``values`` holds every field, in field order, and no other name (a copy of
+    ``dict.fromkeys(EVENT_FIELDS)`` filled in): it becomes the event's own ``__dict__``,
+    with no check per event (the log parsers' case).
     """
-    if len(values) == _N_FIELDS:  # every field, in field order: the caller's promise
+    if complete:
         fields = values
         fields_set = _ALL_SET
     else:

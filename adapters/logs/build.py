@@ -66,8 +66,10 @@ class StreamEvents:
             values["project_id"] = ids
         values["instance_id"] = instance_id
         if envelope:
-            values.update(envelope)  # an unknown name: trusted_event raises
+            values.update(envelope)
+            if len(values) != len(self._base):  # a name that is no field was added
+                raise TypeError(f"not envelope fields: {sorted(set(envelope) - set(self._base))}")
         values["data"] = data
         values["raw"] = raw
         values["facts"] = []
-        return trusted_event(values)
+        return trusted_event(values, True)  # every field, in field order

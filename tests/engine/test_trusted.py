@@ -63,9 +63,9 @@ class Spy:
         if hasattr(mod, "trusted_fact"):
             monkeypatch.setattr(mod, "trusted_fact", self._fact)
 
-    def _event(self, values: dict[str, Any]) -> Event:
+    def _event(self, values: dict[str, Any], complete: bool = False) -> Event:
         inputs = dict(values)
-        event = trusted_event(values)
+        event = trusted_event(values, complete)
         self.events.append((inputs, event))
         return event
 
@@ -194,7 +194,7 @@ def test_generated_values(event_id: str, type_: str, when: datetime, mac: str | 
     if facts is not None:
         values["facts"], slow_values["facts"] = fast_facts, slow_facts
     slow = Event(**slow_values)
-    fast = trusted_event(values)
+    fast = trusted_event(values, complete)
     assert_same(fast, slow)
     assert (fast.__dict__ is values) == complete  # the log path's shape, kept as is
 
@@ -203,10 +203,12 @@ def test_field_order_and_shared_fields_set() -> None:
     """A complete dict (in field order) is kept as the event's own; others are re-laid."""
     values = {name: None for name in EVENT_FIELDS} | {
         "id": "a", "type": "t", "time": FALLBACK, "data": {}, "facts": []}
-    event = trusted_event(values)
+    event = trusted_event(values, True)
     assert event.__dict__ is values and event.model_fields_set == set(EVENT_FIELDS)
     event.host = "h"  # pydantic adds the name to a fields-set that already holds it
-    assert trusted_event(dict(values)).model_fields_set == set(EVENT_FIELDS)
+    assert trusted_event(dict(values), True).model_fields_set == set(EVENT_FIELDS)
+    shuffled = trusted_event(dict(reversed(values.items())))  # every field, not in order
+    assert list(shuffled.__dict__) == list(EVENT_FIELDS) and shuffled.host == "h"
     partial = trusted_event({"time": FALLBACK, "type": "t", "id": "b"})
     assert list(partial.__dict__) == list(EVENT_FIELDS)
     assert partial.model_fields_set == {"id", "type", "time"}
