@@ -102,6 +102,18 @@ class Intake:
                 source.processed_time = newest
             source.cond.notify_all()
 
+    def failed(self, item: Item) -> None:
+        """The engine could not process ``item``: its barrier opens, but raises, so the
+        source does not acknowledge the batch (the broker redelivers, the follower
+        reads it again)."""
+        source = item.source
+        if source is None:
+            return
+        with source.cond:
+            source.queued -= 1
+            source.failed = True
+            source.cond.notify_all()
+
     def barrier(self, source: SourceState, timeout: float | None = None) -> None:
         """Block until everything ``source`` handed on has been processed (before an ack)."""
         with source.cond:

@@ -141,11 +141,11 @@ class Worker:
             firings = engine.process_many(events)
             fresh = self.outbox.put(firings)
         except Exception:
-            # the source's barrier never opens for this batch: its input is not
-            # acknowledged, and comes again (redelivery, file offset not committed)
+            # the source's barrier raises for this batch: its input is not acknowledged
+            # and comes again (redelivery, file offset not committed)
             log.exception("engine failed on a batch of %d events from %s", len(events),
                           item.source.name if item.source else "?")
-            self._fail_batch(item)
+            self.intake.failed(item)
             return
         newest = max(e.time.timestamp() for e in events)
         self.intake.done(item, newest)
@@ -155,24 +155,17 @@ class Worker:
         for firing in fresh:
             self._hand_on(firing)
 
-    def _fail_batch(self, item: Item) -> None:
-        """Open the barrier anyway (else the source waits forever) but count the batch
-        as not processed: the consumer is told to drop its connection (redelivery)."""
-        source = item.source
-        if source is not None:
-            with source.cond:
-                source.queued -= 1
-                source.failed = True
-                source.cond.notify_all()
-
     def _on_tick(self) -> None:
         engine = self.engine
         self.stats.ticks += 1
-        firings = engine.set_hold(self.intake.hold(engine.lateness))
-        if self.clock == "wall" and self.intake.all_caught_up():
-            firings += engine.set_hold(math.inf)
-            firings += engine.advance(self.wall_time())
-        self._emit(firings)
+        try:
+            firings = engine.set_hold(self.intake.hold(engine.lateness))
+            if self.clock == "wall" and self.intake.all_caught_up():
+                firings += engine.set_hold(math.inf)
+                firings += engine.advance(self.wall_time())
+            self._emit(firings)
+        except Exception:  # a store error: the next tick tries again, the worker lives on
+            log.exception("the clock tick failed; retrying at the next one")
 
     def _emit(self, firings: Iterable[Firing]) -> None:
         for firing in self.outbox.put(list(firings)):

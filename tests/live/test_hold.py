@@ -85,3 +85,26 @@ def _item(source: object, events: list[Event]) -> object:
     assert isinstance(source, SourceState)
     source.queued += 1
     return Item("events", source, events)
+
+
+def test_a_failed_batch_is_not_acknowledged() -> None:
+    """The engine could not store a batch: the source's barrier raises (so the consumer
+    drops its connection and the broker redelivers), once; the next batch is fine."""
+    import pytest
+
+    from dreamcatcher.intake import BatchFailed
+
+    intake = Intake()
+    bus = intake.register("amqp", "amqp")
+    intake.put(bus, [other(1)])
+    item = intake.get(timeout=1.0)
+    assert item is not None
+    intake.failed(item)
+    with pytest.raises(BatchFailed):
+        intake.barrier(bus, timeout=1.0)
+    intake.put(bus, [other(2)])
+    done = intake.get(timeout=1.0)
+    assert done is not None
+    intake.done(done, other(2).time.timestamp())
+    intake.barrier(bus, timeout=1.0)  # opens, no error
+    assert bus.processed_time == other(2).time.timestamp()
