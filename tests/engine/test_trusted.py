@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, get_args
@@ -29,6 +28,7 @@ from engine.events import (
     trusted_event,
     trusted_fact,
 )
+from tests.paths import corpus_notifications
 
 FALLBACK = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -83,28 +83,12 @@ class Spy:
             assert_same(event, Event(**inputs))
 
 
-def _corpus_notifications(corpus: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    from adapters.notifications import decode_body, load_sample
-    from adapters.notifications.files import decode_document
-
-    for path in sorted(corpus.glob("notifications/**/*.json")):
-        try:
-            message = decode_body(load_sample(path))
-        except Exception:  # the shared payload fragments beside the samples
-            continue
-        if isinstance(message.get("event_type"), str):
-            yield str(path), message
-    recording = corpus / "openstack-2025.1/notifications.jsonl"
-    for n, line in enumerate(recording.read_text().splitlines(), start=1):
-        yield f"{recording}:{n}", decode_document(line)
-
-
 def test_every_corpus_notification(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from adapters.notifications import normalize
 
     spy = Spy("adapters.notifications.normalize", monkeypatch)
     built = 0
-    for where, message in _corpus_notifications(corpus):
+    for where, message in corpus_notifications(corpus):
         before = len(spy.events)
         event = normalize(message, fallback_time=FALLBACK)
         assert (event is None) == (len(spy.events) == before), where

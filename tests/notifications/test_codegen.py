@@ -15,29 +15,20 @@ from typing import Any
 
 import pytest
 
-from adapters.notifications import decode_body, default_mappings, load_sample, normalize
+from adapters.notifications import default_mappings, load_sample, normalize
 from adapters.notifications.codegen import compiled_mappings
-from adapters.notifications.files import decode_document
 from adapters.notifications.normalize import normalize_plain
 from engine.events import ENVELOPE_FIELDS, Event
 from engine.loader import load_rules
 from engine.reads import fields_read
+from tests.paths import corpus_notifications
 
 FALLBACK = datetime(2020, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _messages(corpus: Path) -> list[dict[str, Any]]:
-    found = []
-    for path in sorted(corpus.glob("notifications/**/*.json")):
-        try:
-            message = decode_body(load_sample(path))
-        except Exception:  # common payload fragments, not notifications
-            continue
-        if isinstance(message.get("event_type"), str):
-            found.append(message)
-    recorded = (corpus / "openstack-2025.1/notifications.jsonl").read_text().splitlines()
-    found += [decode_document(line) for line in recorded]
+    found = [message for _, message in corpus_notifications(corpus)]
     assert len(found) > 600
     return found
 

@@ -12,20 +12,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from adapters.notifications import decode_body, default_mappings, load_sample, normalize
+from adapters.notifications import default_mappings, normalize
 from adapters.notifications.decode import FlatContext, message_view
 from adapters.notifications.mapping import FieldPlan
+from tests.paths import corpus_notifications
 
 
 def _messages(corpus: Path) -> list[dict[str, Any]]:
-    found = []
-    for path in sorted(corpus.glob("notifications/**/*.json")):
-        try:
-            message = decode_body(load_sample(path))
-        except Exception:  # common payload fragments, not notifications
-            continue
-        if isinstance(message.get("event_type"), str):
-            found.append(message)
+    found = [message for _, message in corpus_notifications(corpus, recorded=False)]
     assert len(found) > 200
     return found
 
