@@ -7,6 +7,7 @@ except under ``CI=true``, where a missing service fails the test instead.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -39,6 +40,16 @@ def unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: service tests must run, not skip)")
     pytest.skip(reason)
+
+
+def require_tool(name: str) -> str:
+    """The path of a program a test drives (``logger``, ``systemd-analyze``...); missing,
+    the test skips with the reason, or fails under CI (scripts/test.sh installs them)."""
+    found = shutil.which(name)
+    if found is None:
+        unavailable(f"{name} is not installed (scripts/test.sh installs it)")
+        raise AssertionError("unreachable")  # unavailable() skips or fails
+    return found
 
 
 @pytest.fixture(scope="session")

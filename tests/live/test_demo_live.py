@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import shutil
 import socket
 import subprocess
 import time
@@ -32,7 +31,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from demo.sources import SOURCES, SyslogLine, demo_timeline
-from tests.conftest import IN_CI
+from tests.conftest import require_tool
 from tests.live.proc import WorkerProcess, free_port, jsonl, wait_for, write_config
 from tests.paths import REPO
 
@@ -42,15 +41,6 @@ SPEEDUP = 500.0
 #: the longest real pause between two items (a quiet hour passes in this)
 MAX_PAUSE = 0.2
 LATENESS = "60s"  # > SPEEDUP x the slowest channel's latency (file polls: 0.05 s)
-
-
-def _require(tool: str) -> str:
-    found = shutil.which(tool)
-    if found is None:
-        if IN_CI:
-            pytest.fail(f"{tool} is missing (CI=true: scripts/test.sh installs it)")
-        pytest.skip(f"{tool} is not installed")
-    return found
 
 
 class _Publishers:
@@ -90,8 +80,8 @@ class _Syslog:
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self.logger = _require("logger")
-        self.unshare = _require("unshare")
+        self.logger = require_tool("logger")
+        self.unshare = require_tool("unshare")
         self.tcp = logging.handlers.SysLogHandler(("127.0.0.1", port), socktype=socket.SOCK_STREAM)
         self.udp = logging.handlers.SysLogHandler(("127.0.0.1", port))
         for handler in (self.tcp, self.udp):

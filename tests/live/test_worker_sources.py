@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import IN_CI
+from tests.conftest import require_tool
 from tests.live.proc import (
     ACK_RULE,
     WorkerProcess,
@@ -34,21 +31,12 @@ alert:
 """
 
 
-def _logger() -> str:
-    found = shutil.which("logger")
-    if found is None:
-        if IN_CI:
-            pytest.fail("util-linux logger is missing (CI=true: scripts/test.sh installs it)")
-        pytest.skip("util-linux logger is not installed")
-    return found
-
-
 def _ack(n: int) -> str:
     return f"DHCPACK(tap{n}) 10.0.0.{n} fa:16:3e:00:00:{n:02x} host-{n}"
 
 
 def test_syslog_files_and_one_engine(tmp_path: Path) -> None:
-    logger = _logger()
+    logger = require_tool("logger")
     port = free_port()
     rules = tmp_path / "rules"
     rules.mkdir()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import configparser
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from adapters.inventory.pull import InventoryConfig
 from dreamcatcher.config import DeploymentConfig
 from dreamcatcher.httpd import HttpConfig
 from dreamcatcher.logsetup import LoggingConfig
-from tests.conftest import IN_CI
+from tests.conftest import require_tool
 from tests.paths import REPO
 
 DEPLOY = REPO / "deploy"
@@ -81,17 +80,8 @@ def test_unit_directives() -> None:
     assert int(service["TimeoutStopSec"].removesuffix("s")) >= 90
 
 
-def _systemd_analyze() -> str:
-    tool = shutil.which("systemd-analyze")
-    if tool is None:
-        if IN_CI:
-            pytest.fail("systemd-analyze is not installed (CI=true: install systemd)")
-        pytest.skip("systemd-analyze is not installed")
-    return tool
-
-
 def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
-    tool = _systemd_analyze()
+    tool = require_tool("systemd-analyze")
     unit = tmp_path / "dreamcatcher.service"
     # verify wants the executable to exist; everything else is the file as shipped
     unit.write_text((DEPLOY / "dreamcatcher.service").read_text()

@@ -9,7 +9,6 @@ syslog source expects.
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -18,19 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import require_tool
 from tests.paths import REPO
 
 GUIDE = REPO / "docs" / "operating.md"
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if IN_CI:
-            pytest.fail(f"{name} is not installed (CI=true: install it)")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 def _snippet() -> str:
@@ -88,7 +78,7 @@ def _frames(conn: socket.socket, wanted: int) -> list[str]:
 
 def test_the_rsyslog_snippet_forwards_what_the_rules_read(
         tmp_path: Path, receiver: socket.socket) -> None:
-    rsyslogd, logger = _tool("rsyslogd"), _tool("logger")
+    rsyslogd, logger = require_tool("rsyslogd"), require_tool("logger")
     udp_port = _free_port(socket.SOCK_DGRAM)
     snippet = (_snippet().replace('target="dreamcatcher.example.com"', 'target="127.0.0.1"')
                .replace('port="5514"', f'port="{receiver.getsockname()[1]}"'))
