@@ -64,7 +64,6 @@ class Intake:
     def __init__(self, maxsize: int = 1024) -> None:
         self._queue: queue.Queue[Item] = queue.Queue(maxsize=maxsize)
         self.sources: list[SourceState] = []
-        self.closed = threading.Event()
 
     def register(self, name: str, kind: str,
                  caught_up: Callable[[], bool] = lambda: True) -> SourceState:

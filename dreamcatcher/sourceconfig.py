@@ -13,8 +13,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS
 from adapters.logs.oslo import format_from_config
-from adapters.secrets import Secret
+from adapters.secrets import Secret, SecretValue
+from dreamcatcher.errors import redact_url
 from engine.schema import Duration
+
+#: What kombu reaches RabbitMQ with (``rabbit``/``kombu`` are oslo.messaging's names).
+TRANSPORTS = ("rabbit", "kombu", "amqp", "amqps", "pyamqp")
+
+
+def not_a_rabbit_url(url: str) -> str | None:
+    """Why ``url`` cannot be the bus's URL (its password hidden), or None when it can:
+    refused when read, since kombu would otherwise fail on it deep in the consumer."""
+    scheme, sep, _ = url.partition("://")
+    if sep and scheme in TRANSPORTS:
+        return None
+    return f"{redact_url(url)} is not a RabbitMQ URL (rabbit://user:pass@host:5672/)"
 
 
 class _Section(BaseModel):
@@ -26,6 +39,14 @@ class AmqpSource(_Section):
     plus any queues the services declare themselves (an extra notification topic)."""
 
     transport_url: Secret
+
+    @field_validator("transport_url")
+    @classmethod
+    def _rabbit(cls, url: SecretValue) -> SecretValue:
+        problem = not_a_rabbit_url(url.reveal())
+        if problem is not None:
+            raise ValueError(problem)
+        return url
     exchanges: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCHANGES))
     topics: list[str] = Field(default_factory=lambda: list(DEFAULT_TOPICS))
     #: queues the services declare themselves (an extra topic in their

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -127,10 +127,6 @@ class AmqpIntake(_ThreadedSource):
         from adapters.amqp.consumer import NotificationConsumer
         from adapters.notifications import normalizer
 
-        scheme = conf.transport_url.reveal().partition("://")[0]
-        if scheme not in ("rabbit", "kombu", "amqp", "amqps", "pyamqp"):
-            raise RuntimeFailure("amqp", f"{conf.transport_url.masked()} is not a RabbitMQ URL "
-                                 "(rabbit://user:pass@host:5672/)")
 
         self.name = name
         self.state = intake.register(name, "amqp", self.caught_up)
@@ -291,22 +287,20 @@ class StdinIntake:
     """Lines from standard input (a pipe), parsed as they arrive; the source ends at EOF."""
 
     def __init__(self, conf: StdinSource, intake: Intake, *, routes: Mapping[str, str],
-                 stats: UnparsedStats, dead: DeadLetters, idle: float,
-                 stream: Iterable[str] | None = None) -> None:
+                 stats: UnparsedStats, dead: DeadLetters, idle: float) -> None:
         self.name = "stdin"
         self.arrivals = _Arrivals(idle)
         self.state = intake.register(self.name, "stdin", self.caught_up)
         self.ended = threading.Event()
         self._conf, self._intake, self._routes = conf, intake, routes
-        self._stats, self._dead, self._stream = stats, dead, stream
+        self._stats, self._dead = stats, dead
         self._thread = threading.Thread(target=self._run, name="stdin", daemon=True)
 
     def _run(self) -> None:
         import sys
 
-        lines = self._stream if self._stream is not None else sys.stdin
         try:
-            for event in parse_lines(lines, "stdin", self._conf.kind, stats=self._stats,
+            for event in parse_lines(sys.stdin, "stdin", self._conf.kind, stats=self._stats,
                                      dead_letters=self._dead, routes=self._routes or None):
                 self.arrivals.seen()
                 self._intake.put(self.state, [event])
@@ -336,8 +330,8 @@ class StdinIntake:
 
 
 def build_sources(conf: SourcesConfig, intake: Intake, *, dead: DeadLetters,
-                  stats: UnparsedStats, idle: float, wanted: frozenset[str] | None = None,
-                  extra: Iterable[Callable[[Intake], Source]] = ()) -> list[Source]:
+                  stats: UnparsedStats, idle: float,
+                  wanted: frozenset[str] | None = None) -> list[Source]:
     """Every configured source, registered with ``intake`` (none started yet).
 
     ``wanted``: the event fields the loaded rules read (``engine.reads.fields_read``), all that
@@ -360,5 +354,4 @@ def build_sources(conf: SourcesConfig, intake: Intake, *, dead: DeadLetters,
     if conf.stdin is not None:
         sources.append(StdinIntake(conf.stdin, intake, routes=routes, stats=stats, dead=dead,
                                    idle=idle))
-    sources.extend(make(intake) for make in extra)
     return sources

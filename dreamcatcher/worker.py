@@ -25,7 +25,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dreamcatcher.intake import Intake, Item
 from dreamcatcher.outbox import Outbox
@@ -45,11 +45,11 @@ class WorkerStats:
     ticks: int = 0
     reloads: int = 0
     reload_failures: int = 0
-    by_source: dict[str, int] = field(default_factory=dict)
 
 
 class Worker:
-    """Owns the engine thread; ``run()`` blocks until ``stop()`` (signal-safe) is called."""
+    """Owns the engine thread: ``start()``, then ``shutdown()`` once ``stop()`` (signal-safe)
+    was asked for (``wait_stop``)."""
 
     def __init__(self, engine: Engine, intake: Intake, sources: list[Source],
                  outputs: Outputs, outbox: Outbox, *, clock: str = "wall", tick: float = 1.0,
@@ -65,7 +65,6 @@ class Worker:
         self.drain_at_exit = drain_at_exit
         self.wall_time = wall_time
         self.stats = WorkerStats()
-        self.started = threading.Event()
         self._stopping = threading.Event()
         self._finished = threading.Event()
         self._engine_thread = threading.Thread(target=self._engine_loop, name="engine",
@@ -84,16 +83,10 @@ class Worker:
         self._engine_thread.start()
         for source in self.sources:
             source.start()
-        self.started.set()
 
     def stop(self) -> None:
         """Ask for a clean stop (from a signal handler: only sets a flag)."""
         self._stopping.set()
-
-    def run(self) -> None:
-        self.start()
-        self._stopping.wait()
-        self.shutdown()
 
     def shutdown(self, timeout: float = 30.0) -> None:
         for source in self.sources:

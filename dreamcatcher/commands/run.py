@@ -46,6 +46,7 @@ from dreamcatcher.sourceconfig import (
     SourcesConfig,
     StdinSource,
     SyslogSource,
+    not_a_rabbit_url,
 )
 from dreamcatcher.sources import AmqpIntake, build_sources
 from dreamcatcher.state import add_state_options, store_from_args
@@ -59,18 +60,15 @@ from engine.yamlsource import SourceError
 
 log = logging.getLogger(__name__)
 
-#: What kombu reaches RabbitMQ with (``rabbit``/``kombu`` are oslo.messaging's names).
-TRANSPORTS = ("rabbit", "kombu", "amqp", "amqps", "pyamqp")
 #: the transport URL without putting its password on the command line (``ps`` shows it)
 URL_ENV = "DREAMCATCHER_TRANSPORT_URL"
 
 
 def transport_url(value: str) -> str:
-    """Refused at parse time: kombu would otherwise fail on it deep in ``run()``."""
-    scheme, sep, _ = value.partition("://")
-    if not sep or scheme not in TRANSPORTS:
-        raise argparse.ArgumentTypeError(
-            f"{redact_url(value)} is not a RabbitMQ URL (rabbit://user:pass@host:5672/)")
+    """Refused at parse time, like the config's ``sources.amqp.transport_url``."""
+    problem = not_a_rabbit_url(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return value
 
 

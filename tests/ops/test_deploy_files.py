@@ -33,6 +33,8 @@ SECRETS = ("DREAMCATCHER_TRANSPORT_URL", "DREAMCATCHER_CHAT_URL",
 def sample(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     for name in SECRETS:
         monkeypatch.setenv(name, f"https://secret.example/{name}")
+    # the bus's URL is checked for a RabbitMQ scheme when the config is read
+    monkeypatch.setenv("DREAMCATCHER_TRANSPORT_URL", "rabbit://dc:secret@rabbit.example:5672/")
     doc: dict[str, Any] = yaml.safe_load((DEPLOY / "deploy.yaml").read_text())
     return doc
 
