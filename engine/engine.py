@@ -92,6 +92,15 @@ class Engine:
             self._advance(self.newest, firings)
         return firings
 
+    def clock_mark(self) -> tuple[float, float, float]:
+        """The engine's own clock state, for ``rewind`` after an aborted store
+        transaction (everything else it knows is in the store)."""
+        return (self.newest, self.hold, self._expire_next)
+
+    def rewind(self, mark: tuple[float, float, float]) -> None:
+        """Back to ``clock_mark``'s state: a redone batch moves the clock again."""
+        self.newest, self.hold, self._expire_next = mark
+
     def routes(self, event_type: str) -> list[Route]:
         """The matchers that can see this type."""
         return [(c, m) for c, m in self._matchers if m.accepts_type(event_type)]

@@ -23,6 +23,18 @@ R = TypeVar("R")
 Updater = Callable[[Any, Any], tuple[Any, R]]
 
 
+class StoreUnavailable(RuntimeError):
+    """The store could not be reached; what was asked may or may not have been done.
+
+    A transaction's ``commit`` may be called again after this (it is applied
+    at most once); anything else is retried by redoing the batch.
+    """
+
+
+class StoreConflict(RuntimeError):
+    """``commit`` found that another writer changed what the transaction read or claimed."""
+
+
 class StateStore(ABC):
     """Key/value state with TTLs, sets for indexes, and once-only timers.
 
@@ -34,6 +46,27 @@ class StateStore(ABC):
     #: need not ask on every event. -inf, the default, means "always ask": a
     #: shared store cannot know what other workers armed.
     due_hint: float = -math.inf
+
+    # -- transactions -----------------------------------------------------------
+    # A store that is shared or outlives the process stages a batch's writes
+    # between ``begin`` and ``commit`` and applies them in one atomic step: the
+    # live worker commits after the batch's firings are in its outbox and before
+    # it acknowledges the input, so a claimed timer and a dedup mark become
+    # final only with their outcome, and a crash anywhere redoes the batch or
+    # finds it done. The defaults suit a store that dies with its process.
+
+    def begin(self) -> None:
+        """Start staging writes (reads see them)."""
+        return
+
+    def commit(self) -> None:
+        """Apply what was staged, atomically and at most once (may raise
+        ``StoreUnavailable``, then may be called again, or ``StoreConflict``)."""
+        return
+
+    def abort(self) -> None:
+        """Forget what was staged; the store is as it was at ``begin``."""
+        return
 
     @abstractmethod
     def add_once(self, key: str, ttl: float, now: float) -> bool:

@@ -36,7 +36,9 @@ is lost state; a client without ``decode_responses`` (values are bytes).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
+import os
 import threading
 from time import monotonic
 from typing import Any, cast
@@ -44,7 +46,7 @@ from typing import Any, cast
 import orjson
 import redis
 
-from engine.store import R, StateStore, Updater
+from engine.store import R, StateStore, StoreConflict, StoreUnavailable, Updater
 
 _FOREVER = math.inf
 _BATCH = 1000  # index entries handled per script call, so one call never blocks Redis long
@@ -169,6 +171,103 @@ return out
 """
 
 
+# -- transactions (begin/commit): reads that claim nothing, one script that applies --
+
+# KEYS: mark, timers' due zset. Returns {current raw or '', earliest due or ''}.
+_PEEK_ONCE = """
+local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+return {redis.call('GET', KEYS[1]) or '', first[2] or ''}
+"""
+
+# KEYS: due zset, payload hash. ARGV: after (exclusive, or '-inf'), now, limit.
+# The due timers without claiming them: the commit claims them.
+_PEEK_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES',
+                      'LIMIT', 0, ARGV[3])
+if #due == 0 then return due end
+local ids = {}
+for i = 1, #due, 2 do ids[#ids + 1] = due[i] end
+local payloads = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = {}
+for i = 1, #ids do
+  out[#out + 1] = ids[i]
+  out[#out + 1] = due[2 * i]
+  out[#out + 1] = payloads[i] or 'null'
+end
+return out
+"""
+
+# KEYS: value index, due zset, payload hash, index of sets, the transaction's
+# applied-mark. ARGV: the mark's lifetime (ms), then the checks and the writes
+# as JSON: {"e": [[name, raw]], "m": [[name, now]], "c": [[timer, due]],
+# "o": [[op, ...]]}. Returns {1} applied, {2} already applied (a retried
+# commit whose first reply was lost), {0, what} a conflict: nothing written.
+_COMMIT = _LUA_EXPIRY + """
+if redis.call('EXISTS', KEYS[5]) == 1 then return {2} end
+local t = cjson.decode(ARGV[2])
+for _, e in ipairs(t.e) do
+  if (redis.call('GET', e[1]) or '') ~= e[2] then return {0, e[1]} end
+end
+for _, m in ipairs(t.m) do
+  local cur = redis.call('GET', m[1])
+  if cur and expiry(cur) > tonumber(m[2]) then return {0, m[1]} end
+end
+for _, c in ipairs(t.c) do
+  local score = redis.call('ZSCORE', KEYS[2], c[1])
+  if (not score) or tonumber(score) ~= tonumber(c[2]) then return {0, 'timer ' .. c[1]} end
+end
+for _, o in ipairs(t.o) do
+  local op = o[1]
+  if op == 'w' then
+    write(o[2], KEYS[1], o[3], o[4], o[5], o[6])
+  elseif op == 'd' then
+    redis.call('DEL', o[2])
+    redis.call('ZREM', KEYS[1], o[3])
+  elseif op == 's' then
+    redis.call('ZADD', KEYS[2], o[3], o[2])
+    redis.call('HSET', KEYS[3], o[2], o[4])
+  elseif op == 'x' then
+    redis.call('ZREM', KEYS[2], o[2])
+    redis.call('HDEL', KEYS[3], o[2])
+  elseif op == 'sa' then
+    redis.call('SADD', o[2], o[3])
+    redis.call('SADD', KEYS[4], o[4])
+  elseif op == 'sr' then
+    redis.call('SREM', o[2], o[3])
+    if redis.call('EXISTS', o[2]) == 0 then redis.call('SREM', KEYS[4], o[4]) end
+  end
+end
+redis.call('SET', KEYS[5], '1', 'PX', ARGV[1])
+return {1}
+"""
+
+#: how long a commit's applied-mark lives: longer than any retry of that commit
+_APPLIED_MARK_MS = b"%d" % (3600 * 1000)
+
+
+class _Txn:
+    """What a transaction staged: the writes in order, and what the commit checks."""
+
+    __slots__ = ("claims", "expect", "expire_at", "heap", "id", "marks", "ops", "scanned_to",
+                 "sets", "timers", "values")
+
+    def __init__(self) -> None:
+        self.id = os.urandom(12).hex()
+        self.ops: list[list[str]] = []
+        self.values: dict[bytes, bytes] = {}  # value name -> raw as staged (b"" deleted)
+        self.expect: dict[bytes, bytes] = {}  # value name -> raw the batch started from
+        self.marks: list[tuple[bytes, float]] = []  # marks that must still be absent
+        self.claims: list[tuple[str, bytes]] = []  # timers claimed: (id, due as stored)
+        self.timers: dict[str, tuple[float, bytes] | None] = {}  # staged (None: gone)
+        self.heap: list[tuple[float, str]] = []  # staged timers by due
+        self.sets: dict[bytes, tuple[set[str], set[str]]] = {}  # name -> (added, removed)
+        self.scanned_to = -_FOREVER  # the stored timers due up to here were seen already
+        self.expire_at = -_FOREVER  # expire() asked for in the batch: run after commit
+
+    def op(self, *parts: bytes | str) -> None:
+        self.ops.append([p.decode() if isinstance(p, bytes) else p for p in parts])
+
+
 class UpdateConflict(RuntimeError):
     """``update`` lost the compare-and-set race too many times in a row."""
 
@@ -232,9 +331,9 @@ class _Wire:
             try:
                 conn.send_packed_command((request,), check_health=False)
                 return conn.read_response()
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                 conn.disconnect()  # the next call connects again
-                raise
+                raise StoreUnavailable(f"redis: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -300,6 +399,12 @@ class RedisStore(StateStore):
         self._schedule = reg(_SCHEDULE)
         self._cancel = reg(_CANCEL)
         self._pop_due = reg(_POP_DUE)
+        self._peek_once = reg(_PEEK_ONCE)
+        self._peek_due = reg(_PEEK_DUE)
+        self._commit = reg(_COMMIT)
+        self._txn: _Txn | None = None
+        self._expire_owed = -_FOREVER  # an expire a commit could not run (Redis went away)
+        self._expired_upto = -_FOREVER  # every value that lapsed by then is gone
 
     @classmethod
     def from_url(cls, url: str, prefix: str = DEFAULT_PREFIX, **options: Any) -> RedisStore:
@@ -330,6 +435,8 @@ class RedisStore(StateStore):
         known[name] = raw
 
     def add_once(self, key: str, ttl: float, now: float) -> bool:
+        if self._txn is not None:
+            return self._t_add_once(self._txn, key, ttl, now)
         member = b"once:" + key.encode()  # marks are a namespace of their own
         expires = now + ttl
         added, due = self._add_once(
@@ -341,6 +448,8 @@ class RedisStore(StateStore):
         return bool(added)
 
     def get(self, key: str) -> Any:
+        if self._txn is not None and (self._kp + key.encode()) in self._txn.values:
+            return self._t_get(self._txn, key)
         name = self._kp + key.encode()
         raw: bytes | None = self._call(b"GET", name)
         if raw is None:
@@ -351,6 +460,8 @@ class RedisStore(StateStore):
         return orjson.loads(_split(raw)[1])
 
     def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
+        if self._txn is not None:
+            return self._t_write(self._txn, key, value, _FOREVER if ttl is None else now + ttl, now)
         member = key.encode()
         name = self._kp + member
         expires = _FOREVER if ttl is None else now + ttl
@@ -360,6 +471,8 @@ class RedisStore(StateStore):
         self._known.pop(name, None)  # facts are written once and read by get()
 
     def delete(self, key: str) -> None:
+        if self._txn is not None:
+            return self._t_write(self._txn, key, None, _FOREVER, 0.0)
         member = key.encode()
         name = self._kp + member
         self._delete(keys=[name, self._keys], args=[member])
@@ -367,6 +480,8 @@ class RedisStore(StateStore):
 
     def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
                arg: Any = None) -> R:
+        if self._txn is not None:
+            return self._t_update(self._txn, key, fn, ttl, now, arg)
         member = key.encode()
         name = self._kp + member
         raw = self._known.get(name, b"")  # a guess; the compare-and-set checks it
@@ -416,40 +531,58 @@ class RedisStore(StateStore):
         raise UpdateConflict(f"update of {key!r} lost {self.max_retries} races in a row")
 
     def expire(self, now: float) -> int:
+        if self._txn is not None:  # after the commit: what it drops must not look like a conflict
+            self._txn.expire_at = max(self._txn.expire_at, now)
+            return 0
         dropped = 0
         limit = b"%d" % _BATCH
         while True:
             n = int(self._expire(keys=[self._keys], args=[_num(now), limit, self._kp]))
             dropped += n
             if n < _BATCH:
+                self._expired_upto = max(self._expired_upto, now)
                 return dropped
 
     # -- sets -----------------------------------------------------------------
 
     def set_add(self, key: str, member: str) -> None:
+        if self._txn is not None:
+            return self._t_set(self._txn, key, member, add=True)
         name = key.encode()
         self._set_add(keys=[self._sp + name, self._sets], args=[member.encode(), name])
 
     def set_remove(self, key: str, member: str) -> None:
+        if self._txn is not None:
+            return self._t_set(self._txn, key, member, add=False)
         name = key.encode()
         self._set_remove(keys=[self._sp + name, self._sets], args=[member.encode(), name])
 
     def set_members(self, key: str) -> list[str]:
-        members = cast("set[bytes]", self.client.smembers(self._sp + key.encode()))
-        return sorted(m.decode() for m in members)
+        staged = self._txn.sets.get(key.encode()) if self._txn is not None else None
+        members = {m.decode() for m in cast("set[bytes]", self._call(b"SMEMBERS",
+                                                                       self._sp + key.encode()))}
+        if staged is not None:
+            members = (members | staged[0]) - staged[1]
+        return sorted(members)
 
     # -- timers ---------------------------------------------------------------
 
     def schedule(self, timer_id: str, due: float, payload: Any) -> None:
+        if self._txn is not None:
+            return self._t_schedule(self._txn, timer_id, due, payload)
         self._schedule(keys=[self._due, self._payload],
                        args=[timer_id.encode(), _num(due), orjson.dumps(payload)])
         if due < self._due_hint:
             self._due_hint = due
 
     def cancel(self, timer_id: str) -> None:
+        if self._txn is not None:
+            return self._t_schedule(self._txn, timer_id, None, None)
         self._cancel(keys=[self._due, self._payload], args=[timer_id.encode()])
 
     def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
+        if self._txn is not None:
+            return self._t_pop_due(self._txn, now)
         if now < self._due_hint and self._hint_until:
             fresh = monotonic() < self._hint_until
             self._hint_until = 0.0
@@ -468,7 +601,199 @@ class RedisStore(StateStore):
     def next_due(self) -> float | None:
         first = cast("list[tuple[bytes, float]]",
                      self.client.zrange(self._due, 0, 0, withscores=True))
-        return first[0][1] if first else None
+        due = first[0][1] if first else None
+        if self._txn is not None and self._txn.heap:
+            staged = self._txn.heap[0][0]
+            due = staged if due is None else min(due, staged)
+        return due
+
+
+    # -- transactions -----------------------------------------------------------
+    # Between begin() and commit() nothing is written: reads see the staged
+    # writes, update() starts from the bytes it knows (checked at commit, like
+    # its compare-and-set), add_once() and pop_due() read without marking or
+    # claiming, and commit() applies it all in one script that first checks
+    # nobody else changed, marked or claimed the same things meanwhile.
+
+    def begin(self) -> None:
+        if self._txn is not None:
+            raise RuntimeError("a transaction is already open")
+        self._txn = _Txn()
+
+    def commit(self) -> None:
+        txn = self._txn
+        if txn is None:
+            return
+        if txn.ops or txn.expect or txn.marks or txn.claims:
+            body = orjson.dumps({
+                "e": [[n.decode(), r.decode()] for n, r in txn.expect.items()],
+                "m": [[n.decode(), _num(now).decode()] for n, now in txn.marks],
+                "c": [[i, d.decode()] for i, d in txn.claims],
+                "o": txn.ops,
+            })
+            reply = self._commit(
+                keys=[self._keys, self._due, self._payload, self._sets,
+                      self.prefix.encode() + b"txn:" + txn.id.encode()],
+                args=[_APPLIED_MARK_MS, body])
+            if not reply[0]:
+                self.conflicts += 1
+                raise StoreConflict(f"another writer changed {reply[1].decode()!r}")
+        self._txn = None
+        marks = self._kp + b"once:"
+        for name, raw in txn.values.items():
+            if name.startswith(marks):
+                continue  # never updated: not worth a place in the cache
+            if raw:
+                self._remember(name, raw)
+            else:
+                self._known.pop(name, None)
+        self._expire_owed = max(self._expire_owed, txn.expire_at)
+        if self._expire_owed > -_FOREVER:
+            try:
+                self.expire(self._expire_owed)
+                self._expire_owed = -_FOREVER
+            except StoreUnavailable:
+                pass  # committed all the same; the next commit expires
+
+    def abort(self) -> None:
+        txn, self._txn = self._txn, None
+        if txn is not None:
+            for name in (*txn.values, *txn.expect):
+                self._known.pop(name, None)  # what it read may be what conflicted
+        self._hint_until = 0.0
+
+    def _t_add_once(self, txn: _Txn, key: str, ttl: float, now: float) -> bool:
+        member = b"once:" + key.encode()
+        name = self._kp + member
+        cur = txn.values.get(name)
+        stored = cur is None
+        if stored:
+            cur, due = self._peek_once(keys=[name, self._due], args=[])
+            self._due_hint = float(due) if due else _FOREVER
+            self._hint_until = monotonic() + HINT_LIFETIME
+        if cur and _split(cur)[0] > now:
+            return False
+        if stored:  # the commit checks that no other worker marked it meanwhile
+            txn.marks.append((name, now))
+        expires = now + ttl
+        raw = self._encode(True, expires)
+        txn.values[name] = raw
+        txn.op("w", name, member, raw, self._score(expires), self._px(expires, now))
+        return True
+
+    def _t_get(self, txn: _Txn, key: str) -> Any:
+        raw = txn.values[self._kp + key.encode()]
+        return orjson.loads(_split(raw)[1]) if raw else None
+
+    def _t_write(self, txn: _Txn, key: str, value: Any, expires: float, now: float) -> None:
+        member = key.encode()
+        name = self._kp + member
+        if value is None:
+            txn.values[name] = b""
+            txn.op("d", name, member)
+            return
+        raw = self._encode(value, expires)
+        txn.values[name] = raw
+        txn.op("w", name, member, raw, self._score(expires), self._px(expires, now))
+
+    def _t_update(self, txn: _Txn, key: str, fn: Updater[R], ttl: float | None, now: float,
+                  arg: Any) -> R:
+        member = key.encode()
+        name = self._kp + member
+        staged = txn.values.get(name)
+        if staged is not None:
+            raw = staged
+        elif name in txn.expect:
+            raw = txn.expect[name]
+        elif name in self._known:
+            raw = self._known[name]  # a guess the commit checks, as the compare-and-set does
+            if raw and _split(raw)[0] <= self._expired_upto:
+                raw = b""  # expire() has dropped it since
+        else:
+            raw = self._call(b"GET", name) or b""
+        for attempt in range(2):
+            old = None
+            old_expires = -_FOREVER
+            if raw:
+                old_expires, body = _split(raw)
+                if old_expires > now:
+                    old = orjson.loads(body)
+            try:
+                new, result = fn(old, arg)
+                break
+            except Exception:
+                if attempt or staged is not None or name in txn.expect:
+                    raise
+                raw = self._call(b"GET", name) or b""  # the guess was refused: read the real one
+        if staged is None:
+            txn.expect.setdefault(name, raw)
+        if new is None:
+            if raw:
+                txn.values[name] = b""
+                txn.op("d", name, member)
+            return result
+        if raw and ttl is not None and old_expires >= now + ttl:
+            expires = old_expires
+        else:
+            expires = _FOREVER if ttl is None else now + ttl
+        new_raw = self._encode(new, expires)
+        if new_raw != raw:
+            txn.values[name] = new_raw
+            txn.op("w", name, member, new_raw, self._score(expires), self._px(expires, now))
+        return result
+
+    def _t_set(self, txn: _Txn, key: str, member: str, *, add: bool) -> None:
+        name = key.encode()
+        added, removed = txn.sets.setdefault(name, (set(), set()))
+        (added if add else removed).add(member)
+        (removed if add else added).discard(member)
+        txn.op("sa" if add else "sr", self._sp + name, member, name)
+
+    def _t_schedule(self, txn: _Txn, timer_id: str, due: float | None, payload: Any) -> None:
+        if due is None:
+            txn.timers[timer_id] = None
+            txn.op("x", timer_id)
+            return
+        body = orjson.dumps(payload)
+        txn.timers[timer_id] = (due, body)
+        heapq.heappush(txn.heap, (due, timer_id))
+        txn.op("s", timer_id, _num(due), body)
+        if due < self._due_hint:
+            self._due_hint = due
+
+    def _t_pop_due(self, txn: _Txn, now: float) -> list[tuple[str, float, Any]]:
+        out: list[tuple[str, float, Any]] = []
+        heap = txn.heap
+        while heap and heap[0][0] <= now:  # armed in this batch
+            due, timer_id = heapq.heappop(heap)
+            staged = txn.timers.get(timer_id)
+            if staged is not None and staged[0] == due:
+                out.append((timer_id, due, orjson.loads(staged[1])))
+                txn.timers[timer_id] = None
+                txn.op("x", timer_id)
+        hinted = now < self._due_hint and self._hint_until and monotonic() < self._hint_until
+        self._hint_until = 0.0
+        if not hinted and now > txn.scanned_to:
+            limit = b"%d" % _BATCH
+            after = b"-inf" if txn.scanned_to == -_FOREVER else b"(" + _num(txn.scanned_to)
+            while True:  # armed before it: seen once per batch, claimed at commit
+                flat: list[bytes] = self._peek_due(keys=[self._due, self._payload],
+                                                   args=[after, _num(now), limit])
+                for i in range(0, len(flat), 3):
+                    timer_id = flat[i].decode()
+                    if timer_id in txn.timers:
+                        continue  # moved, cancelled or claimed in this batch already
+                    due = float(flat[i + 1])
+                    out.append((timer_id, due, orjson.loads(flat[i + 2])))
+                    txn.claims.append((timer_id, flat[i + 1]))
+                    txn.timers[timer_id] = None
+                    txn.op("x", timer_id)
+                if len(flat) < 3 * _BATCH:
+                    break
+                after = b"(" + flat[-2]
+            txn.scanned_to = now
+        out.sort(key=lambda t: (t[1], t[0]))
+        return out
 
     # -- bookkeeping ----------------------------------------------------------
 
