@@ -124,6 +124,10 @@ class Metrics:
         self._failures = counter("delivery_failures",
                                  "Failed delivery attempts (retried or given up), by sink",
                                  ("sink",))
+        self._store_errors = counter("store_errors",
+                                     "Failed calls to the state store, each retried with "
+                                     "back-off, by where (batch, commit, tick, drain)",
+                                     ("where",))
         self._udp = counter("udp_dropped", "Syslog datagrams dropped before the engine",
                             ("listener",))
         self._ack = Histogram(f"{ns}_ack_latency_seconds",
@@ -164,6 +168,9 @@ class Metrics:
 
     def delivery_failure(self, sink: str, n: int = 1) -> None:
         self._failures.get((sink,)).inc(n)
+
+    def store_error(self, where: str) -> None:
+        self._store_errors.get((where,)).inc()
 
     def udp_dropped(self, listener: str, n: int = 1) -> None:
         self._udp.get((listener,)).inc(n)

@@ -85,14 +85,18 @@ def operations(config: DeploymentConfig, worker: Worker, sources: list[Any],
         metrics.watch_udp_sockets(lambda: listeners)
     worker.on_batch.append(telemetry.on_batch)
     worker.on_firing.append(telemetry.on_firing)
+    worker.on_store_error.append(metrics.store_error)
     dead.on_put = telemetry.dead_letter
     ready = Conditions("inventory seeded")
 
     def readiness() -> tuple[bool, list[str]]:
         ok, reasons = ready()
+        reasons = list(reasons)
         if amqp is not None and not amqp.connected():
-            return False, [*reasons, "not yet: broker connected"]
-        return ok, list(reasons)
+            ok, reasons = False, [*reasons, "not yet: broker connected"]
+        if not worker.store_ok:
+            ok, reasons = False, [*reasons, "the state store is unreachable (retrying)"]
+        return ok, reasons
 
     server = None
     if config.http is not None:

@@ -7,7 +7,8 @@ reads the journal and delivers what was journalled and not settled, once; a
 firing the restarted engine makes again (its input was redelivered) has the
 same id and is recognised as already journalled.
 
-Records are JSON lines: ``{"put": <firing>}`` and ``{"done": <id>}``. Without a
+Records are JSON lines: ``{"put": <firing>}``, ``{"done": <id>}`` and
+``{"drop": <id>}`` (journalled, then withdrawn: its batch is being redone). Without a
 path the journal is in memory (same de-duplication, nothing survives the
 process). The file is rewritten without its settled records when it grows.
 """
@@ -61,6 +62,8 @@ class Outbox:
                     elif "done" in record:
                         self._pending.pop(record["done"], None)
                         self._remember(record["done"])
+                    elif "drop" in record:
+                        self._pending.pop(record["drop"], None)
                 except (orjson.JSONDecodeError, ValueError, TypeError):
                     self.corrupt += 1  # a write torn by the kill: its batch was not acked
         if self.corrupt:
@@ -91,6 +94,15 @@ class Outbox:
                 if self.fsync:
                     os.fsync(self._fh.fileno())
         return fresh
+
+    def withdraw(self, firings: list[Firing]) -> None:
+        """Take back what ``put`` journalled and nobody was handed (its batch is redone)."""
+        with self._lock:
+            lines = [orjson.dumps({"drop": f.id}) + b"\n" for f in firings
+                     if self._pending.pop(f.id, None) is not None]
+            if lines and self._fh is not None:
+                self._fh.write(b"".join(lines))
+                self._fh.flush()
 
     def done(self, firing_id: str) -> None:
         """The router settled this firing: a restart must not deliver it again."""

@@ -33,8 +33,17 @@ from dreamcatcher.outputs import Outputs
 from dreamcatcher.sources import Source
 from engine.engine import Engine
 from engine.firing import Firing
+from engine.store import StoreConflict, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+_CONFLICT_REDOS = 5  # a batch redone this often on other writers' changes is failed
+_BACKOFF_FIRST = 0.1  # seconds before the first retry of an unreachable store
+_BACKOFF_LAST = 5.0
+
+
+class _Stopping(Exception):
+    """A stop was asked for while waiting on the store: leave the batch unacknowledged."""
 
 
 @dataclass
@@ -45,6 +54,7 @@ class WorkerStats:
     ticks: int = 0
     reloads: int = 0
     reload_failures: int = 0
+    store_errors: int = 0  # failed calls to the state store (each retried)
 
 
 class Worker:
@@ -74,6 +84,9 @@ class Worker:
         #: told of each processed batch and each firing handed on (metrics, --print-events)
         self.on_batch: list[Callable[[Item, list[Firing]], None]] = []
         self.on_firing: list[Callable[[Firing], None]] = []
+        #: told of each failed call to the state store, with where it failed (metrics)
+        self.on_store_error: list[Callable[[str], None]] = []
+        self.store_ok = True  # False from a store failure until a commit succeeds (/readyz)
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -96,7 +109,7 @@ class Worker:
         self.intake.call(self._finished.set)  # after everything the sources handed on
         self._engine_thread.join(timeout)
         if self.drain_at_exit:
-            self._emit(self.engine.drain())
+            self._drain()
         self.outputs.close()
         self.outbox.close()
 
@@ -130,38 +143,126 @@ class Worker:
     def _process(self, item: Item, engine: Engine) -> None:
         engine.hold = self.intake.hold(engine.lateness)
         events = item.events
-        try:
-            firings = engine.process_many(events)
-            fresh = self.outbox.put(firings)
-        except Exception:
-            # the source's barrier raises for this batch: its input is not acknowledged
-            # and comes again (redelivery, file offset not committed)
-            log.exception("engine failed on a batch of %d events from %s", len(events),
-                          item.source.name if item.source else "?")
+        for attempt in range(1, _CONFLICT_REDOS + 1):
+            try:
+                fresh = self._transaction(engine, lambda: engine.process_many(events), "batch")
+                break
+            except StoreConflict as exc:  # another writer: redo on what it wrote
+                log.warning("batch redone (%d/%d): %s", attempt, _CONFLICT_REDOS, exc)
+            except _Stopping:
+                self.intake.failed(item)  # not acknowledged: it comes again at the next start
+                return
+            except Exception:
+                # the source's barrier raises for this batch: its input is not acknowledged
+                # and comes again (redelivery, file offset not committed)
+                log.exception("engine failed on a batch of %d events from %s", len(events),
+                              item.source.name if item.source else "?")
+                self.intake.failed(item)
+                return
+        else:
             self.intake.failed(item)
             return
         newest = max(e.time.timestamp() for e in events)
         self.intake.done(item, newest)
         self.stats.events += len(events)
         for hook in self.on_batch:
-            hook(item, firings)
+            hook(item, fresh)
         for firing in fresh:
             self._hand_on(firing)
+
+    def _transaction(self, engine: Engine, work: Callable[[], list[Firing]],
+                     where: str) -> list[Firing]:
+        """``work`` on staged state, its firings journalled, then the state committed: a
+        crash before the commit redoes the work (the journal knows its firings), one after
+        finds it done. A store that cannot be reached is waited for, with back-off, the
+        work redone while nothing was journalled and the commit retried after."""
+        store = engine.store
+        backoff = _BACKOFF_FIRST
+        while True:
+            mark = engine.clock_mark()
+            store.begin()
+            try:
+                firings = work()
+            except StoreUnavailable as exc:
+                store.abort()
+                engine.rewind(mark)
+                backoff = self._store_down(where, exc, backoff)
+                continue
+            except BaseException:
+                store.abort()
+                engine.rewind(mark)
+                raise
+            break
+        fresh = self.outbox.put(firings)
+        while True:
+            try:
+                store.commit()
+            except StoreUnavailable as exc:
+                try:
+                    backoff = self._store_down("commit", exc, backoff)
+                except _Stopping:
+                    # maybe applied, maybe not: the journal keeps the firings for the
+                    # next start, which redoes the input or finds it done
+                    store.abort()
+                    engine.rewind(mark)
+                    raise
+                continue
+            except BaseException:
+                store.abort()
+                engine.rewind(mark)
+                self.outbox.withdraw(fresh)  # never handed on: the redo journals its own
+                raise
+            break
+        if not self.store_ok:
+            self.store_ok = True
+            log.info("the state store is reachable again")
+        return fresh
+
+    def _store_down(self, where: str, exc: Exception, backoff: float) -> float:
+        """Count, log, mark unready and wait; ``_Stopping`` once a stop is asked for."""
+        self.stats.store_errors += 1
+        for hook in self.on_store_error:
+            hook(where)
+        if self.store_ok:
+            log.error("the state store failed (%s): %s; retrying with back-off", where, exc)
+        self.store_ok = False
+        if self._stopping.wait(backoff):
+            raise _Stopping from exc
+        return min(backoff * 2, _BACKOFF_LAST)
 
     def _on_tick(self) -> None:
         engine = self.engine
         self.stats.ticks += 1
-        try:
+
+        def tick() -> list[Firing]:
             firings = engine.set_hold(self.intake.hold(engine.lateness))
             if self.clock == "wall" and self.intake.all_caught_up():
                 firings += engine.set_hold(math.inf)
                 firings += engine.advance(self.wall_time())
-            self._emit(firings)
-        except Exception:  # a store error: the next tick tries again, the worker lives on
+            return firings
+
+        try:
+            fresh = self._transaction(engine, tick, "tick")
+        except (StoreConflict, _Stopping):
+            return  # the next tick does it again
+        except Exception:  # the worker lives on; the next tick tries again
             log.exception("the clock tick failed; retrying at the next one")
+            return
+        for firing in fresh:
+            self._hand_on(firing)
 
     def _emit(self, firings: Iterable[Firing]) -> None:
         for firing in self.outbox.put(list(firings)):
+            self._hand_on(firing)
+
+    def _drain(self) -> None:
+        """``--drain-at-exit``: every armed deadline fired, committed like a tick."""
+        try:
+            fresh = self._transaction(self.engine, self.engine.drain, "drain")
+        except (StoreConflict, _Stopping, StoreUnavailable):
+            log.error("the deadlines could not be drained: the state store is unavailable")
+            return
+        for firing in fresh:
             self._hand_on(firing)
 
     def _hand_on(self, firing: Firing) -> None:

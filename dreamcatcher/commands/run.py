@@ -243,8 +243,8 @@ def run(args: argparse.Namespace) -> int:
             worker.swap_engine(lambda running: reloaded(rule_paths, running, sources,
                                                         all_fields=args.print_events))
             ops.notifier.ready("rules reloaded")
-        if not worker.alive():
-            log.error("the engine thread stopped; shutting down")
+        if not worker.alive():  # exit non-zero: systemd's Restart= starts a fresh worker
+            failure = "the engine thread stopped unexpectedly"
             break
         if all(source.finished() for source in sources):
             break  # e.g. `... | dreamcatcher run --stdin`: the pipe has ended

@@ -20,7 +20,6 @@ import redis
 
 from adapters.state import RedisStore
 from engine.engine import Engine
-from engine.events import Event
 from engine.firing import Firing
 from engine.loader import load_rules
 from engine.memstore import MemoryStore
