@@ -179,11 +179,11 @@ local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 return {redis.call('GET', KEYS[1]) or '', first[2] or ''}
 """
 
-# KEYS: due zset, payload hash. ARGV: after (exclusive, or '-inf'), now, limit.
-# The due timers without claiming them: the commit claims them.
+# KEYS: due zset, payload hash. ARGV: after (exclusive, or '-inf'), now, offset,
+# limit. The due timers without claiming them: the commit claims them.
 _PEEK_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES',
-                      'LIMIT', 0, ARGV[3])
+                      'LIMIT', ARGV[3], ARGV[4])
 if #due == 0 then return due end
 local ids = {}
 for i = 1, #due, 2 do ids[#ids + 1] = due[i] end
@@ -776,9 +776,12 @@ class RedisStore(StateStore):
         if not hinted and now > txn.scanned_to:
             limit = b"%d" % _BATCH
             after = b"-inf" if txn.scanned_to == -_FOREVER else b"(" + _num(txn.scanned_to)
+            offset = 0  # pages by position: timers due at one instant may span two pages
             while True:  # armed before it: seen once per batch, claimed at commit
                 flat: list[bytes] = self._peek_due(keys=[self._due, self._payload],
-                                                   args=[after, _num(now), limit])
+                                                   args=[after, _num(now), b"%d" % offset,
+                                                         limit])
+                offset += len(flat) // 3
                 for i in range(0, len(flat), 3):
                     timer_id = flat[i].decode()
                     if timer_id in txn.timers:
@@ -790,7 +793,6 @@ class RedisStore(StateStore):
                     txn.op("x", timer_id)
                 if len(flat) < 3 * _BATCH:
                     break
-                after = b"(" + flat[-2]
             txn.scanned_to = now
         out.sort(key=lambda t: (t[1], t[0]))
         return out

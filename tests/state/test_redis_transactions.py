@@ -190,3 +190,16 @@ def test_a_due_timer_is_claimed_by_one_of_two_committing_workers(
     assert b.pop_due(20.0) == []
 
 
+
+
+def test_timers_due_at_one_instant_are_all_claimed_across_pages(
+        make_redis: StoreFactory) -> None:  # noqa: F811
+    """More timers due at one instant than one script call reads (1,000)."""
+    store = make_redis()
+    for i in range(2500):
+        store.schedule(f"t{i:04d}", 10.0 + (i >= 1200), "rule")
+    store.begin()
+    claimed = store.pop_due(11.0)
+    store.commit()
+    assert sorted(t[0] for t in claimed) == [f"t{i:04d}" for i in range(2500)]
+    assert store.size()["timers"] == 0
