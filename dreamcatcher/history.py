@@ -18,7 +18,7 @@ from dreamcatcher.argtypes import duration, input_kind
 from dreamcatcher.commands.replay import input_events, input_files, seed_inventory
 from dreamcatcher.errors import RuntimeFailure, UsageError
 from dreamcatcher.progress import InputMeter
-from dreamcatcher.resources import DEMO_DAYS, demo_day
+from dreamcatcher.resources import demo_day
 from dreamcatcher.summary import RunTally
 from dreamcatcher.words import plural
 from engine.engine import Engine
@@ -32,8 +32,8 @@ def add_history_arguments(parser: argparse.ArgumentParser) -> None:
     """The inputs and how to read them, as ``replay`` takes them (its ``--rules`` aside)."""
     parser.add_argument("files", nargs="*", type=Path,
                         help="input files or folders (their files), merged by event time")
-    parser.add_argument("--demo", nargs="?", const="bad-day", choices=DEMO_DAYS,
-                        help="the bundled demo day (default bad-day) instead of files")
+    parser.add_argument("--demo", action="store_true",
+                        help="the bundled bad day (`dreamcatcher demo`) instead of files")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people, json for programs")
     parser.add_argument("--kind", type=input_kind,
@@ -68,11 +68,11 @@ class History:
 def read_history(command: str, args: argparse.Namespace) -> History:
     """Every input event, oldest first; a wrong file list is a usage error of ``command``."""
     files: list[Path] = list(args.files)
-    if args.demo is not None:
+    if args.demo:
         if files:
             raise UsageError(command, "give files or --demo, not both")
         try:
-            files = demo_day(args.demo)
+            files = demo_day("bad-day")
         except OSError as exc:
             raise RuntimeFailure(command, str(exc)) from None
     if not files:
