@@ -16,7 +16,7 @@ same conjuncts its index uses (``engine.dispatch.parts_of``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,8 +26,10 @@ from engine.compiler import CompiledRule
 from engine.dispatch import parts_of
 from engine.engine import Engine
 from engine.events import Event
+from engine.firing import Firing
 from engine.paths import event_getter
 from engine.predicates import compile_where
+from engine.schema import Rule
 from engine.templates import _duration as spoken_duration
 from engine.trace import DuplicateTrace, FiringTrace, Record, StepTrace, Tracer
 
@@ -158,8 +160,9 @@ def _key_text(compiled: CompiledRule, key: tuple[Any, ...]) -> str:
 class Explainer:
     """Feeds events one at a time to an engine traced for one rule and writes entries."""
 
-    def __init__(self, rules: list[Any], rule_id: str, key: str,
-                 engine_of: Any, router: RouterDecisions) -> None:
+    def __init__(self, rules: list[Rule], rule_id: str, key: str,
+                 engine_of: Callable[[list[Rule], Tracer], Engine],
+                 router: RouterDecisions) -> None:
         self.tracer = Tracer.of([rule_id])
         self.engine: Engine = engine_of(rules, self.tracer)
         self.compiled: CompiledRule = self.engine.rules[rule_id]
@@ -182,7 +185,7 @@ class Explainer:
             self._records(None, self.tracer.take())
         return self.out
 
-    def _route(self, firings: list[Any]) -> None:
+    def _route(self, firings: list[Firing]) -> None:
         """Every firing of every rule goes through the router, as in a real run (one
         rule's alert can fold or, once inhibition lands, suppress another's)."""
         self._decisions = {}

@@ -1,16 +1,19 @@
-"""History read once, for the commands that run rules over it more carefully than
-``replay``: ``explain`` (one rule, traced) and ``backtest`` (two rule packs).
+"""History for the commands that run rules over it more carefully than ``replay``:
+``explain`` (one rule, traced) and ``backtest`` (two rule packs side by side).
 
 The inputs are read as replay reads them (``dreamcatcher.commands.replay``: the same
-kinds, folders, ``--host``, dead letters) into one time-ordered list, so two engines
-see exactly the same events.
+kinds, folders, ``--host``, dead letters), merged by time and consumed once, as they
+are read: a long capture is never held in memory, and two packs see the very same
+events because they are fed together.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from adapters.deadletter import DeadLetters
@@ -53,7 +56,7 @@ def add_history_arguments(parser: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class History:
-    events: list[Event]
+    events: Iterable[Event]  # one pass, oldest first
     dead: DeadLetters
     dead_path: Path
 
@@ -66,7 +69,8 @@ class History:
 
 
 def read_history(command: str, args: argparse.Namespace) -> History:
-    """Every input event, oldest first; a wrong file list is a usage error of ``command``."""
+    """The input events, oldest first, read as they are consumed; a wrong file list is
+    a usage error of ``command`` (raised here, before anything is read)."""
     files: list[Path] = list(args.files)
     if args.demo:
         if files:
@@ -80,8 +84,7 @@ def read_history(command: str, args: argparse.Namespace) -> History:
     dead_path = args.dead_letter or Path("dreamcatcher.deadletter.jsonl")
     files = input_files(files, dead_path, command)
     dead = DeadLetters(dead_path)
-    events = list(input_events(files, dead, args.kind, RunTally(), InputMeter(files), {},
-                               args.host))
+    events = input_events(files, dead, args.kind, RunTally(), InputMeter(files), {}, args.host)
     return History(events, dead, dead_path)
 
 
@@ -92,14 +95,23 @@ def engine_for(rules: list[Rule], args: argparse.Namespace,
     return engine
 
 
-def firings_of(rules: list[Rule], history: History, args: argparse.Namespace) -> list[Firing]:
-    """What ``rules`` fire over the history, in order (open deadlines drained unless
-    ``--no-drain``)."""
-    engine = engine_for(rules, args)
-    firings = engine.process_many(history.events)
+def firings_of(packs: list[list[Rule]], history: History, args: argparse.Namespace,
+               batch: int = 512) -> tuple[list[list[Firing]], int]:
+    """What each pack fires over the history, in order (open deadlines drained unless
+    ``--no-drain``), and how many events there were: one engine per pack, each batch
+    handed to every engine in turn."""
+    engines = [engine_for(rules, args) for rules in packs]
+    firings: list[list[Firing]] = [[] for _ in packs]
+    source = iter(history.events)
+    events = 0
+    for chunk in iter(lambda: list(islice(source, batch)), []):
+        events += len(chunk)
+        for engine, out in zip(engines, firings, strict=True):
+            out += engine.process_many(chunk)
     if not args.no_drain:
-        firings += engine.drain()
-    return firings
+        for engine, out in zip(engines, firings, strict=True):
+            out += engine.drain()
+    return firings, events
 
 
 def warn(line: str | None) -> None:

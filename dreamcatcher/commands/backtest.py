@@ -34,13 +34,14 @@ def run(args: argparse.Namespace) -> int:
     rules_a = rules_or_fail(args.rules or [shipped_rules()])
     rules_b = rules_or_fail(args.against)
     history = read_history("backtest", args)
-    comparison = compare(firings_of(rules_a, history, args), firings_of(rules_b, history, args))
+    (a, b), events = firings_of([rules_a, rules_b], history, args)
+    comparison = compare(a, b)
     names = (", ".join(map(str, args.rules or ["the shipped rules"])),
              ", ".join(map(str, args.against)))
     if args.format == "json":
         sys.stdout.write(orjson.dumps(report_json(comparison, names)).decode() + "\n")
     else:
-        sys.stdout.write(format_text(comparison, names, len(history.events)))
+        sys.stdout.write(format_text(comparison, names, events))
     warn(history.rejected_line())
     return 0
 
