@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dreamcatcher.routing import Decision, RouterDecisions
+from dreamcatcher.verdicts import by_paths, describe_step
+from dreamcatcher.words import plural
 from engine.compiler import CompiledRule
 from engine.dispatch import parts_of
 from engine.engine import Engine
@@ -146,17 +148,6 @@ def failed_condition(where: dict[str, Any] | None, event: Event) -> dict[str, An
     return None
 
 
-def _stamp(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
-
-
-def _key_text(compiled: CompiledRule, key: tuple[Any, ...]) -> str:
-    """``instance_id=...`` for a keyed rule; a rule with no ``by`` has one state for all."""
-    if not key:
-        return "all events (the rule has no `by`)"
-    return ", ".join(f"{p}={v}" for p, v in zip(_by_paths(compiled), key, strict=False))
-
-
 class Explainer:
     """Feeds events one at a time to an engine traced for one rule and writes entries."""
 
@@ -226,7 +217,7 @@ class Explainer:
                           f"the event has {failed['actual']!r}", role=matcher.role, **failed)
             elif matcher.key(event.__dict__) is None:
                 self._add(event, "skipped", f"{role}: its correlation key "
-                          f"({', '.join(_by_paths(self.compiled))}) is empty in this event",
+                          f"({', '.join(by_paths(self.compiled))}) is empty in this event",
                           role=matcher.role)
             elif matcher.role == "resolve":
                 continue  # a resolve takes no key; its firing entry says what it did
@@ -292,7 +283,7 @@ class Explainer:
         when = rule.when
         if when.count is not None:
             spec = when.count
-            counted = f"{n} events"
+            counted = plural(n, "event")
             if spec.distinct:
                 get = event_getter(spec.distinct)
                 counted = (f"{n} distinct {spec.distinct} "
@@ -318,94 +309,8 @@ def _role_name(role: str) -> str:
             "then": "then", "resolve": "resolve"}.get(role, role.replace(":", " "))
 
 
-def _by_paths(compiled: CompiledRule) -> list[str]:
-    when = compiled.rule.when
-    for spec in (when.count, when.baseline, when.sequence, when.expect):
-        if spec is not None:
-            return list(spec.by)
-    return []
-
-
 def _criteria(criteria: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in criteria.items())
-
-
-def describe_step(compiled: CompiledRule, step: StepTrace) -> tuple[str, str]:
-    """(verdict, reason) for what the operator made of an event it took."""
-    before, after, fired = step.before, step.after, step.evidence > 0
-    when = compiled.rule.when
-    key = _key_text(compiled, step.key)
-    if when.count is not None:
-        spec = when.count
-        within = spoken_duration(spec.within)
-        unit = f"distinct {spec.distinct}" if spec.distinct else "events"
-        if fired:
-            return "counted", (f"window reached at_least {spec.at_least} {unit} within "
-                               f"{within} for {key}: fires")
-        if after == before:
-            if spec.distinct and event_getter(spec.distinct)(step.event.__dict__) is None:
-                return "not-counted", f"{spec.distinct} is empty in this event"
-            return "not-counted", (f"window unchanged at {after['held']} {unit} (too late "
-                                   "for the window, or an older line of a value it holds)")
-        held = after["held"]
-        values = f" ({', '.join(map(str, after['distinct']))})" if spec.distinct else ""
-        return "counted", (f"window holds {held} {unit}{values} of at_least "
-                           f"{spec.at_least} within {within} for {key}")
-    if when.expect is not None:
-        spec_x = when.expect
-        within = spoken_duration(spec_x.within)
-        opened_before, opened_after = before["open"], after["open"]
-        if step.role == "first":
-            if len(opened_after) > len(opened_before):
-                deadline = step.event.time.timestamp() + spec_x.within
-                return "opened", (f"expects {' or '.join(spec_x.then.event)} for {key} "
-                                  f"within {within} (fires at {_stamp(deadline)} without one)")
-            if len(after["held"]) < len(before["held"]):
-                return "closed", (f"a then for {key} came before this first (held "
-                                  "for it): nothing is expected")
-            return "folded", (f"an expectation for {key} is already open (once): "
-                              "this first adds none")
-        if len(opened_after) < len(opened_before):
-            gone = [t for t in opened_before if t not in opened_after] or opened_before[:1]
-            return "closed", (f"{step.event.type} arrived for {key}: it closes the "
-                              f"expectation opened at {_stamp(gone[0])}, which will not fire")
-        if len(after["held"]) > len(before["held"]):
-            return "held", (f"nothing open for {key}: held for a first that comes late "
-                            f"(up to {spoken_duration(2 * step_lateness(compiled))})")
-        return "unmatched", f"nothing open for {key} to close"
-    if when.sequence is not None:
-        steps = [s[0] for s in after["steps"]]
-        index = int(step.role.partition(":")[2]) + 1
-        if fired:
-            return "completed", (f"step {index} of {after['of']} completes the chain for "
-                                 f"{key}: fires")
-        return "step", (f"step {index} of {after['of']} for {key}; the chain holds steps "
-                        f"{sorted({s + 1 for s in steps})} within "
-                        f"{spoken_duration(when.sequence.within)}")
-    if when.baseline is not None:
-        spec_b = when.baseline
-        value = event_getter(spec_b.value)(step.event.__dict__)
-        mean = _figure(before.get("mean"))
-        if fired:
-            return "breach", (f"{spec_b.value} = {value} is above {spec_b.factor}x the baseline "
-                              f"{mean} for {key}: fires")
-        if before.get("breached") and after.get("breached"):
-            return "observed", f"{spec_b.value} = {value}: still in breach (fired already)"
-        samples = before.get("samples", 0)
-        if samples < spec_b.min_samples:
-            return "observed", (f"{spec_b.value} = {value}: learning the baseline "
-                                f"({samples} of {spec_b.min_samples} samples)")
-        return "observed", (f"{spec_b.value} = {value} against baseline {mean} "
-                            f"(fires above {spec_b.factor}x and {spec_b.min})")
-    return "matched", "the event matches: fires"
-
-
-def _figure(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, int | float) else "(none yet)"
-
-
-def step_lateness(compiled: CompiledRule) -> float:
-    return float(compiled.operator.lateness)
 
 
 __all__ = ["Entry", "Explainer", "Explanation", "failed_condition", "names_key"]

@@ -169,3 +169,23 @@ def test_a_deadline_firing_comes_from_the_clock_with_its_joins(run_json: Run) ->
     assert last["time"] == "2026-03-02T11:07:00+00:00"
     assert {j["join"]: j["found"] for j in last["joins"]} == {"port": 1, "instance": 1}
     assert [v for _, v in verdicts(out)][-4:-1] == ["opened", "folded", "folded"]
+
+
+def test_events_sharing_the_keys_window_are_shown_with_the_firing(tmp_path: Path,
+                                                                 run_json: Run) -> None:
+    def fetch(n: int, length: int) -> dict[str, Any]:
+        return {"id": f"r{n}", "type": "nova.api.request", "time": f"2026-03-02T10:0{n}:00Z",
+                "request_id": f"req-{n}", "instance_id": "i-7",
+                "data": {"action": "os-getConsoleOutput", "length": length}}
+
+    events = jsonl(tmp_path / "in.jsonl", fetch(1, 2_000_000), fetch(2, 10),
+                   fetch(3, 2_000_000), fetch(4, 2_000_000))
+    out = run_json("explain", "count-console", "req-1", str(events),
+                   "--rules", str(OPERATOR_RULES))
+    # req-2 is neither about the key nor in its window (its length fails the condition)
+    assert [(e["event_id"], e["verdict"]) for e in out["entries"]] == [
+        ("r1", "counted"), ("r3", "counted"), ("r4", "counted"), ("r4", "fired")]
+    assert "window holds 1 event of at_least 3 within 10 min for instance_id=i-7" in (
+        out["entries"][0]["reason"])
+    assert out["entries"][1]["reason"].endswith("(same correlation key as an event naming req-1)")
+    assert out["entries"][3]["evidence"] == ["r1", "r3", "r4"]
