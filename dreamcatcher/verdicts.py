@@ -105,8 +105,11 @@ def _sequence(spec: Sequence, step: StepTrace, key: str) -> Verdict:
     if step.evidence:
         return "completed", f"step {index} of {of} completes the chain for {key}: fires"
     held = sorted({s[0] + 1 for s in step.after["steps"]})
-    return "step", (f"step {index} of {of} for {key}; the chain holds steps {held} within "
-                    f"{spoken_duration(spec.within)}")
+    within = spoken_duration(spec.within)
+    if len(held) == of:
+        return "step", (f"step {index} of {of} for {key}: every step is held, but no chain "
+                        f"of them runs step 1, 2, ... in time order within {within}")
+    return "step", f"step {index} of {of} for {key}; the chain holds steps {held} within {within}"
 
 
 def _baseline(spec: Baseline, step: StepTrace, key: str) -> Verdict:
@@ -123,7 +126,7 @@ def _baseline(spec: Baseline, step: StepTrace, key: str) -> Verdict:
         return "observed", (f"{spec.value} = {value}: learning the baseline "
                             f"({samples} of {spec.min_samples} samples)")
     return "observed", (f"{spec.value} = {value} against baseline {mean} "
-                        f"(fires above {spec.factor}x and {spec.min})")
+                        f"(fires above {spec.factor}x the baseline and above {spec.min})")
 
 
 def _figure(value: Any) -> str:

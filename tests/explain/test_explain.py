@@ -189,3 +189,23 @@ def test_events_sharing_the_keys_window_are_shown_with_the_firing(tmp_path: Path
         out["entries"][0]["reason"])
     assert out["entries"][1]["reason"].endswith("(same correlation key as an event naming req-1)")
     assert out["entries"][3]["evidence"] == ["r1", "r3", "r4"]
+
+
+def test_a_sequence_out_of_order_says_so(run_json: Run) -> None:
+    # on the bad day nova logs the instance's create.error before its VolumeNotCreated
+    out = run_json("explain", "sequence-bdm", SLOW_INSTANCE, "--demo",
+                   "--rules", str(OPERATOR_RULES))
+    assert [(e["event_type"], e["verdict"]) for e in out["entries"]] == [
+        ("compute.instance.create.start", "step"), ("compute.instance.create.error", "step"),
+        ("nova.compute.volume_not_created", "step")]
+    assert "the chain holds steps [1, 3]" in out["entries"][1]["reason"]
+    assert "every step is held, but no chain" in out["entries"][2]["reason"]
+    assert out["fired"] == 0
+
+
+def test_a_baseline_learns_then_breaches(run_json: Run) -> None:
+    out = run_json("explain", "slow-api-db-bloat", "ec2.RunInstances", "--demo")
+    kinds = [e["verdict"] for e in out["entries"]]
+    assert kinds[-2:] == ["breach", "fired"] and set(kinds[:-2]) == {"observed"}
+    assert "learning the baseline (0 of 5 samples)" in out["entries"][0]["reason"]
+    assert "data.method=GET, data.action=ec2.RunInstances: fires" in out["entries"][-2]["reason"]
