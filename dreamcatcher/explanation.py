@@ -193,7 +193,8 @@ class Explainer:
                 self._step(record, about=record.event is event)
             elif isinstance(record, FiringTrace):
                 self._firing(record)
-            elif isinstance(record, DuplicateTrace) and record.event is event:
+            elif (isinstance(record, DuplicateTrace) and record.event is event
+                  and any(m.accepts_type(event.type) for m in self.compiled.matchers)):
                 self._add(event, "duplicate", "dropped: an event with this id was seen "
                           "already (a redelivery)")
                 took = True
@@ -242,10 +243,11 @@ class Explainer:
         firing = record.firing
         about = (any(e.id in self._key_events for e in evidence.events)
                  or (bool(evidence.key) and evidence.key in self._key_states))
-        if firing is not None:
+        if firing is not None:  # a deadline's evidence has no key: the firing has its first's
             wanted = self.key.casefold()
-            about = about or any(str(v).casefold() == wanted for v in
-                                 [*firing.key.get("values", []), *firing.labels.values()])
+            values = firing.key.get("values", [])
+            about = about or (bool(values) and tuple(values) in self._key_states) or any(
+                str(v).casefold() == wanted for v in [*values, *firing.labels.values()])
         if not about:
             return
         joins = [{"join": j.name, "kind": j.kind, "by": j.criteria, "found": j.found,
@@ -279,7 +281,7 @@ class Explainer:
         rule = self.compiled.rule
         n = len(record.evidence.events)
         if record.resolves:
-            return "resolve event"
+            return f"{record.evidence.events[-1].type} resolves the rule's alerts"
         when = rule.when
         if when.count is not None:
             spec = when.count
@@ -305,8 +307,10 @@ class Explainer:
 
 
 def _role_name(role: str) -> str:
-    return {"single": "event", "count": "count", "baseline": "baseline", "first": "first",
-            "then": "then", "resolve": "resolve"}.get(role, role.replace(":", " "))
+    """How a matcher's role reads in a reason: ``event``, ``count``, ``first``, ``step 1``."""
+    if role.startswith("step:"):
+        return f"step {int(role[5:]) + 1}"
+    return "event" if role == "single" else role
 
 
 def _criteria(criteria: dict[str, Any]) -> str:

@@ -209,3 +209,22 @@ def test_a_baseline_learns_then_breaches(run_json: Run) -> None:
     assert kinds[-2:] == ["breach", "fired"] and set(kinds[:-2]) == {"observed"}
     assert "learning the baseline (0 of 5 samples)" in out["entries"][0]["reason"]
     assert "data.method=GET, data.action=ec2.RunInstances: fires" in out["entries"][-2]["reason"]
+
+
+def test_a_resolve_closes_the_group_the_firing_opened(tmp_path: Path, run_json: Run) -> None:
+    facts = {"id": "f", "type": "port.create.end", "time": "2000-01-01T00:00:00Z",
+             "facts": [{"kind": "port", "id": "p9",
+                        "fields": {"mac": "fa:16:3e:24:e7:22", "device_id": "i9"}},
+                       {"kind": "instance", "id": "i9",
+                        "fields": {"name": "fresh", "host": "compute-1"}}]}
+    up = {"id": "u", "type": "switch.link.up", "time": "2000-01-01T00:01:00Z",
+          "data": {"switch": "SW-2"}}
+    events = jsonl(tmp_path / "in.jsonl", facts, BPDU, up)
+    out = run_json("explain", "single-bpdu", "SW-2", str(events),
+                   "--rules", str(OPERATOR_RULES))
+    assert [v for _, v in verdicts(out)] == ["matched", "fired", "resolved"]
+    fired, resolved = out["entries"][1:]
+    assert "join `port` found 1 port; join `instance` found 1 instance" in fired["reason"]
+    assert fired["router"]["decision"] == "notified"
+    assert resolved["router"] == {"decision": "resolved",
+                                  "reason": "resolved group single-bpdu|SW-2"}
