@@ -46,6 +46,13 @@ class BaselineOp(Operator):
             return []
         return [Evidence([event], key, ts, extra)]
 
+    def describe(self, key_str: str) -> dict[str, Any]:
+        state = self.store.get(self._key_prefix + key_str)
+        mean, samples, breached = state if state else (None, 0, False)
+        spec = self.spec
+        return {"mean": mean, "samples": samples, "breached": breached,
+                "factor": spec.factor, "min": spec.min, "min_samples": spec.min_samples}
+
     def _observe(self, old: Any, value: float) -> tuple[Any, dict[str, Any] | None]:
         """State: (moving mean, samples, in breach); a breach fires once, on entry."""
         spec = self.spec

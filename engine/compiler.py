@@ -33,6 +33,7 @@ from engine.templates import (
     compile_value,
     template_context,
 )
+from engine.trace import JoinTrace
 
 #: correlation key of an event, from its fields (``Event.__dict__``, as getters read them)
 KeyFn = Callable[[dict[str, Any]], tuple[Any, ...] | None]
@@ -249,25 +250,54 @@ def _firing_id(rule_id: str, key: tuple[Any, ...], event_ids: list[str], resolve
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Inventory,
-                  *, resolves: bool = False) -> Firing | None:
-    """Join facts and render the alert; None when a required join finds nothing."""
-    rule = compiled.rule
-    events = evidence.events
+def _evidence_key(compiled: CompiledRule, evidence: Evidence) -> tuple[Any, ...]:
+    """The correlation key (a deadline's evidence carries none: its first event's)."""
     key = evidence.key
-    if not key and compiled.first_key is not None and events:
-        key = compiled.first_key(events[0].__dict__) or ()
-    contexts = [e.context() for e in events]
-    ctx: dict[str, Any] = template_context({
+    if not key and compiled.first_key is not None and evidence.events:
+        key = compiled.first_key(evidence.events[0].__dict__) or ()
+    return key
+
+
+def _render_context(compiled: CompiledRule, evidence: Evidence,
+                    key: tuple[Any, ...]) -> dict[str, Any]:
+    """What templates and join criteria read, before the joins add their facts."""
+    rule = compiled.rule
+    contexts = [e.context() for e in evidence.events]
+    return template_context({
         "event": contexts[-1],
         "first": contexts[0],
         "events": contexts,
-        "count": evidence.extra.get("count", len(events)),
+        "count": evidence.extra.get("count", len(contexts)),
         "stats": dict(evidence.extra),  # operator figures, e.g. baseline/value/ratio
         "key": list(key),
         "rule": {"id": rule.rule, "severity": rule.severity, "summary": rule.summary},
         "fired_at": datetime.fromtimestamp(evidence.time, UTC),
     })
+
+
+def join_report(compiled: CompiledRule, evidence: Evidence,
+                inventory: Inventory) -> tuple[JoinTrace, ...]:
+    """What each join finds for this evidence, all of them (``render_firing`` stops at
+    the first required one that is empty); for tracing, not on the firing path."""
+    ctx = _render_context(compiled, evidence, _evidence_key(compiled, evidence))
+    out = []
+    for join in compiled.joins:
+        criteria = {f: g(ctx) for f, g in join.by.items()}
+        found = inventory.find(join.kind, criteria)
+        if join.where is not None:
+            found = [f for f in found if join.where(f)]
+        out.append(JoinTrace(join.name, join.kind, criteria, len(found), join.optional))
+        ctx[join.name] = found if join.many else (found[0] if found else None)
+    return tuple(out)
+
+
+def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Inventory,
+                  *, resolves: bool = False) -> Firing | None:
+    """Join facts and render the alert; None when a required join finds nothing."""
+    rule = compiled.rule
+    events = evidence.events
+    key = _evidence_key(compiled, evidence)
+    ctx = _render_context(compiled, evidence, key)
     facts: dict[str, Any] = {}
     fact_ids: list[str] = []
     for join in compiled.joins:

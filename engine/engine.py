@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from engine.compiler import CompiledRule, KeyFn, Matcher, compile_rule, render_firing
+from engine.compiler import (
+    CompiledRule,
+    KeyFn,
+    Matcher,
+    compile_rule,
+    join_report,
+    render_firing,
+)
 from engine.dispatch import Dispatch
 from engine.events import Event, FactUpdate
 from engine.firing import Firing
@@ -26,6 +33,7 @@ from engine.predicates import Predicate
 from engine.reads import fact_fields
 from engine.schema import Rule
 from engine.store import StateStore
+from engine.trace import DuplicateTrace, FiringTrace, StepTrace, Tracer
 
 Route = tuple[CompiledRule, Matcher]
 #: a route as the hot path wants it: rule, role, predicate, key function, handler
@@ -43,7 +51,8 @@ class Engine:
     ``lateness`` is how far behind the newest event time an event may arrive
     and still be counted in windows; timers fire once the watermark (newest
     time minus lateness) passes them. ``dedup_ttl`` bounds how long an event
-    id is remembered for redelivery.
+    id is remembered for redelivery. ``tracer`` (``engine.trace``) is told what the
+    operators of the rules it wants do; without one nothing is traced, at no cost.
     """
 
     def __init__(
@@ -53,7 +62,9 @@ class Engine:
         *,
         lateness: float = 5.0,
         dedup_ttl: float = 6 * 3600.0,
+        tracer: Tracer | None = None,
     ) -> None:
+        self.tracer = tracer
         self.store = store if store is not None else MemoryStore()
         self.lateness = lateness
         self.dedup_ttl = dedup_ttl
@@ -107,10 +118,30 @@ class Engine:
 
     def _plan_for(self, event_type: str) -> Dispatch[_Step]:
         """The steps of this type's routes, indexed by their conditions (``engine.dispatch``)."""
-        plan = Dispatch([((c, m.role, m.predicate, m.key, c.operator.handler(m.role)), m.where)
+        plan = Dispatch([((c, m.role, m.predicate, m.key, self._handler(c, m.role)), m.where)
                          for c, m in self.routes(event_type)])
         self._plans[event_type] = plan
         return plan
+
+    def _handler(self, compiled: CompiledRule, role: str) -> Handler:
+        """The operator's handler for ``role``; with a tracer that wants the rule, one
+        that also reports the key's state before and after each event."""
+        handler = compiled.operator.handler(role)
+        tracer = self.tracer
+        if tracer is None or not tracer.wants(compiled.id):
+            return handler
+        operator = compiled.operator
+
+        def traced(event: Event, ts: float, key: tuple[Any, ...],
+                   key_str: str) -> Sequence[Evidence]:
+            before = operator.describe(key_str)
+            out = handler(event, ts, key, key_str)
+            tracer.record(StepTrace(compiled.id, role, event, key, before,
+                                    operator.describe(key_str), len(out),
+                                    late=ts < self.watermark))
+            return out
+
+        return traced
 
     def process(self, event: Event) -> list[Firing]:
         return self.process_many((event,))
@@ -145,6 +176,8 @@ class Engine:
             facts = values["facts"]
             if (hits or facts) and not store.add_once(values["id"], self.dedup_ttl, ts):
                 self.stats["duplicates"] += 1
+                if self.tracer is not None:
+                    self.tracer.record(DuplicateTrace(event))
                 continue
             self.events += 1
             if ts > self.newest:
@@ -159,8 +192,10 @@ class Engine:
             deletes = self._apply_facts(facts) if facts else ()
             for (compiled, role, _predicate, _key_of, handler), key in hits or ():
                 if role == "resolve":
-                    firing = render_firing(compiled, Evidence([event], (), ts), self.inventory,
-                                           resolves=True)
+                    evidence = Evidence([event], (), ts)
+                    firing = render_firing(compiled, evidence, self.inventory, resolves=True)
+                    if self.tracer is not None:
+                        self._trace(compiled, evidence, firing, timer=False, resolves=True)
                     if firing is not None:
                         firings.append(firing)
                     continue
@@ -231,14 +266,25 @@ class Engine:
                     continue
                 # a timer runs at its own due time, not at the (maybe much later) watermark
                 for evidence in compiled.operator.on_timer(state_key, at):
-                    self._emit(compiled, evidence, firings)
+                    self._emit(compiled, evidence, firings, timer=True)
             due = self.store.pop_due(now)  # timers re-armed at or before `now`
         return firings
 
-    def _emit(self, compiled: CompiledRule, evidence: Evidence, out: list[Firing]) -> None:
+    def _emit(self, compiled: CompiledRule, evidence: Evidence, out: list[Firing],
+              timer: bool = False) -> None:
         firing = render_firing(compiled, evidence, self.inventory)
+        if self.tracer is not None:
+            self._trace(compiled, evidence, firing, timer=timer)
         if firing is None:
             self.stats["join_misses"] += 1
             return
         self.stats["firings"] += 1
         out.append(firing)
+
+    def _trace(self, compiled: CompiledRule, evidence: Evidence, firing: Firing | None,
+               *, timer: bool, resolves: bool = False) -> None:
+        tracer = self.tracer
+        if tracer is not None and tracer.wants(compiled.id):
+            tracer.record(FiringTrace(compiled.id, evidence, firing,
+                                      join_report(compiled, evidence, self.inventory),
+                                      timer=timer, resolves=resolves))

@@ -65,6 +65,10 @@ class Operator:
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
         return []
 
+    def describe(self, key_str: str) -> dict[str, Any]:
+        """The key's state in plain figures (``engine.trace``: for people, not the hot path)."""
+        return {}
+
 
 class CountOp(Operator):
     """At least N matching events within a window, per key; fires once per N.
@@ -105,6 +109,18 @@ class CountOp(Operator):
             used = pairs
         events = _restore_all(used[0::2], used[1::2])
         return [Evidence(events, key, max(used[0::2]), {"count": len(events)})]
+
+    def describe(self, key_str: str) -> dict[str, Any]:
+        state = self.store.get(self._key_prefix + key_str) or ()
+        if self._distinct is not None:
+            times, values = [e[0] for e in state], [e[2] for e in state]
+        else:
+            times, values = list(state[0::2]), []
+        out: dict[str, Any] = {"held": len(times), "at_least": self.at_least,
+                               "within": self.within, "times": times}
+        if self._distinct is not None:
+            out["distinct"] = values
+        return out
 
     def _add_distinct(self, old: Any, new: tuple[float, str, str]) -> tuple[Any, Any]:
         """State: ((ts, snapshot, value), ...) in time order, one entry per value."""
@@ -187,6 +203,11 @@ class SequenceOp(Operator):
             return _NONE
         return [Evidence(_restore_all([e[1] for e in chain], [e[3] for e in chain]), key,
                          chain[-1][1])]
+
+    def describe(self, key_str: str) -> dict[str, Any]:
+        state = self.store.get(self._key_prefix + key_str) or ()
+        return {"steps": [[e[0], e[1], e[2]] for e in state], "of": self.steps,
+                "within": self.within}
 
     def _add(self, old: Any, entry: tuple[int, float, str, str]) -> tuple[Any, list[Any] | None]:
         """State: ((step, ts, event id, snapshot), ...) sorted by time, then step."""
@@ -314,6 +335,12 @@ class ExpectOp(Operator):
             return old, False  # folded into the open expectation
         at = bisect.bisect_right(pairs[0::2], ts)
         return (held, *pairs[: 2 * at], *first, *pairs[2 * at:]), at == 0
+
+    def describe(self, key_str: str) -> dict[str, Any]:
+        state = self.store.get(self._key_prefix + key_str)
+        return {"open": list(state[1::2]) if state else [],
+                "held": list(state[0]) if state else [], "within": self.within,
+                "once": self.once}
 
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
         expired, next_due = self.store.update(state_key, self._expire, self.ttl, now, now)

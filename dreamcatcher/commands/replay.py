@@ -83,12 +83,24 @@ def rules_or_fail(paths: list[Path]) -> list[Rule]:
                              details=[str(e) for e in exc.errors]) from None
 
 
-def input_files(files: list[Path], dead_path: Path) -> list[Path]:
+def seed_inventory(engine: Engine, snapshots: list[Path]) -> None:
+    """The inventory snapshots (``--inventory``) into the engine; one line if unreadable."""
+    if not snapshots:
+        return
+    from adapters.inventory import SnapshotError, facts_from_files
+
+    try:
+        engine.load_facts(facts_from_files(snapshots))
+    except (SnapshotError, OSError) as exc:
+        raise RuntimeFailure("inventory", str(exc)) from None
+
+
+def input_files(files: list[Path], dead_path: Path, command: str = "replay") -> list[Path]:
     """The inputs, a folder standing for its regular files (sorted, hidden ones and
-    our own dead-letter file left out); a missing input is a usage error."""
+    our own dead-letter file left out); a missing input is a usage error of ``command``."""
     missing = [f for f in files if not is_stream(f) and not f.exists()]
     if missing:
-        raise UsageError("replay", f"no such file: {', '.join(map(str, missing))}")
+        raise UsageError(command, f"no such file: {', '.join(map(str, missing))}")
     out: list[Path] = []
     for path in files:
         if is_stream(path) or not path.is_dir():
@@ -97,10 +109,10 @@ def input_files(files: list[Path], dead_path: Path) -> list[Path]:
         inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")
                         and p.resolve() != dead_path.resolve())
         if not inside:
-            raise UsageError("replay", f"{path}: folder holds no files to replay")
+            raise UsageError(command, f"{path}: folder holds no files to replay")
         out.extend(inside)
     if sum(1 for f in out if str(f) == STDIN) > 1:
-        raise UsageError("replay", "- (standard input) can be given only once")
+        raise UsageError(command, "- (standard input) can be given only once")
     return out
 
 
@@ -139,13 +151,7 @@ def replay(args: argparse.Namespace, files: list[Path],
     demo's bundled files read better as ``bad-day/...`` than as their install path)."""
     rules = rules_or_fail(args.rules or [shipped_rules()])
     engine = Engine(rules, lateness=args.lateness)
-    if args.inventory:
-        from adapters.inventory import SnapshotError, facts_from_files
-
-        try:
-            engine.load_facts(facts_from_files(args.inventory))
-        except (SnapshotError, OSError) as exc:
-            raise RuntimeFailure("inventory", str(exc)) from None
+    seed_inventory(engine, args.inventory)
     dead_path = args.dead_letter or Path("dreamcatcher.deadletter.jsonl")
     files = input_files(files, dead_path)
     dead = DeadLetters(dead_path)
