@@ -11,6 +11,7 @@ the machine's Redis, so the shared Redis itself is never stopped.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import threading
@@ -158,20 +159,16 @@ class _Proxy:
         except OSError:
             pass
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.close()
-            except OSError:
-                pass
 
     def cut(self) -> None:
         self.up.clear()
         with self._lock:
             conns, self._conns = self._conns, []
         for s in conns:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def restore(self) -> None:
