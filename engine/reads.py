@@ -38,7 +38,7 @@ from typing import Any
 from jinja2 import nodes
 
 from engine.catalogue import Catalogue
-from engine.events import ENVELOPE_FIELDS, Event
+from engine.events import ENVELOPE_FIELDS, IDENTITY_FIELDS, Event
 from engine.pathcheck import EventView, FiringView, RuleChecker
 from engine.predicates import Loc
 from engine.schema import Rule
@@ -282,6 +282,19 @@ def kept_fields(rule: Rule) -> Keep | None:
     envelope = tuple(n for n in Event.model_fields
                      if n in reads.envelope and n not in ("time", "data", "raw", "facts"))
     return Keep(envelope, None if reads.data is None else tuple(sorted(reads.data)))
+
+
+def identity_fields(rule: Rule) -> tuple[str, ...]:
+    """The identity fields (``IDENTITY_FIELDS``) the rule reads of its events: what it
+    correlates, groups or joins on, or names in its text; all of them when it may read
+    anything. A firing labels itself with these, so a text naming a host has a ``host``."""
+    keep = kept_fields(rule)
+    if keep is None:
+        return IDENTITY_FIELDS
+    # an envelope name counts only as read of the envelope: a kept event holds it then
+    return tuple(name for name in IDENTITY_FIELDS
+                 if name in keep.envelope or (name not in _ENVELOPE and (
+                     keep.data is None or name in keep.data)))
 
 
 def fact_fields(rules: Iterable[Rule]) -> dict[str, frozenset[str] | None]:

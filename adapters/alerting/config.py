@@ -18,6 +18,7 @@ from adapters.alerting.sinks.jsonl import JsonLinesSink
 from adapters.alerting.sinks.terminal import TerminalSink
 from adapters.alerting.sinks.webhook import WebhookSink
 from adapters.secrets import Secret, SecretValue, resolve_nested, reveal_nested
+from engine.firing import Severity
 
 SinkType = Literal["chat", "alertmanager", "webhook", "jsonl", "terminal"]
 URL_REQUIRED = ("chat", "alertmanager", "webhook")
@@ -38,7 +39,7 @@ class SinkConfig(BaseModel):
     type: SinkType
     name: str = ""
     url: Secret = Field(default=SecretValue(""), validate_default=True)
-    min_severity: Literal["info", "warning", "critical"] = "info"
+    min_severity: Severity = "info"
     timeout: float = 10.0
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -83,6 +84,8 @@ class AlertingConfig(BaseModel):
     #: dead-lettered; default: not at all in replay, 10s in the live worker
     queue_wait: float | None = None
     retry: RetryConfig = Field(default_factory=lambda: RetryConfig())
+    #: deployment-wide labels on every Alertmanager alert (``region``, ``cloud``)
+    labels: dict[str, str] = Field(default_factory=dict)
 
     _check_repeat = field_validator("default_repeat", mode="before")(_seconds)
 
@@ -101,8 +104,11 @@ class AlertingConfig(BaseModel):
         return sinks
 
 
-def build_sink(cfg: SinkConfig) -> Sink:
-    """Instantiate one configured sink; raises ValueError on a bad URL or option."""
+def build_sink(cfg: SinkConfig, *, live: bool = True,
+               labels: dict[str, str] | None = None) -> Sink:
+    """Instantiate one configured sink; raises ValueError on a bad URL or option.
+    ``live``: the live worker's (an Alertmanager sink posts only then); ``labels``:
+    the deployment's, for Alertmanager."""
     opts = reveal_nested(dict(cfg.options))
     url = cfg.url.reveal()
     name = cfg.label()
@@ -112,7 +118,8 @@ def build_sink(cfg: SinkConfig) -> Sink:
         if cfg.type == "chat":
             return ChatSink(url, name=name, timeout=cfg.timeout, **opts)
         if cfg.type == "alertmanager":
-            return AlertmanagerSink(url, name=name, timeout=cfg.timeout, **opts)
+            return AlertmanagerSink(url, name=name, timeout=cfg.timeout, live=live,
+                                    labels=labels, **opts)
         if cfg.type == "webhook":
             return WebhookSink(url, name=name, timeout=cfg.timeout, **opts)
         if cfg.type == "jsonl":
@@ -124,7 +131,7 @@ def build_sink(cfg: SinkConfig) -> Sink:
 
 def build_router(config: AlertingConfig, *, live: bool = False) -> Router:
     """The router with every configured sink started."""
-    sinks = [build_sink(s) for s in config.sinks]
+    sinks = [build_sink(s, live=live, labels=config.labels) for s in config.sinks]
     retry = RetryPolicy(config.retry.attempts, config.retry.initial, config.retry.factor,
                         config.retry.maximum)
     return Router(
