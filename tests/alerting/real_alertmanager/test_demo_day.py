@@ -1,0 +1,43 @@
+"""The demo's bad day through a live worker into a real Alertmanager: one notification
+per incident at the receiver, and none resolved while the worker runs, though the
+day lasts many times Alertmanager's ``resolve_timeout``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.alerting.real_alertmanager.alertmanager import Timing
+from tests.alerting.real_alertmanager.conftest import Start
+from tests.live.test_demo_live import EXPECTED, _last_events, _run_day
+
+RESOLVE_TIMEOUT = 3.0
+
+
+@pytest.mark.rabbitmq
+def test_the_bad_day_gives_one_notification_per_incident_and_no_false_resolve(
+        tmp_path: Path, vhost_url: str, start_alertmanager: Start) -> None:
+    am, receiver = start_alertmanager(Timing(resolve_timeout=f"{RESOLVE_TIMEOUT:g}s"))
+    want = sorted(a["title"] for a in orjson.loads(EXPECTED.read_bytes()))
+    seen: dict[str, object] = {}
+
+    def while_running() -> None:
+        receiver.wait_for(lambda n: sum(len(x.alerts) for x in n) >= len(want), timeout=30)
+        time.sleep(RESOLVE_TIMEOUT + 1.5)  # a missed re-post would be a resolve by now
+        seen["notifications"] = receiver.notifications()
+        seen["active"] = am.alerts()
+
+    _last_events.clear()
+    _run_day("bad-day", tmp_path, vhost_url, before_stop=while_running, sinks=[
+        {"type": "alertmanager", "url": am.url, "options": {"resend": "1s"}}])
+    notifications = seen["notifications"]
+    assert isinstance(notifications, list)
+    alerts = [a for n in notifications for a in n.alerts]
+    assert sorted(a["annotations"]["summary"] for a in alerts) == want
+    assert [n.statuses() for n in notifications] == [["firing"]] * len(want)
+    assert len({a["fingerprint"] for a in alerts}) == len(want)
+    active = seen["active"]
+    assert isinstance(active, list) and len(active) == len(want)
