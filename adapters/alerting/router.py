@@ -170,7 +170,8 @@ class Router:
             out: dict[str, Any] = dict(self.counts)
             out["open_groups"] = len(self._groups)
         out["sinks"] = {
-            worker.sink.name: {**worker.counts, "pending": worker.pending()}
+            worker.sink.name: {**worker.counts, **worker.sink.stats(),
+                               "pending": worker.pending()}
             for worker, _ in self._workers
         }
         out["dead_lettered"] = self.dead.total

@@ -253,9 +253,12 @@ class AlertmanagerSink(Sink):
             except Exception:  # never the end of the ticker: the next one tries again
                 log.exception("alertmanager ticker failed", sink=self.name)
 
-    def open_groups(self) -> int:
+    def stats(self) -> dict[str, int]:
         with self._state:
-            return len(self._open)
+            open_groups = len(self._open)
+        return {"open_groups": open_groups, "resent": self.resent, "expired": self.expired,
+                "resend_failures": self.resend_failures,
+                "history_not_sent": self.history_not_sent}
 
     def close(self) -> None:
         self._stop.set()

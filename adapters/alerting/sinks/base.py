@@ -32,6 +32,10 @@ class Sink(ABC):
         Called on the router's thread, so it must be quick; a sink that keeps a group
         alive between notices (Alertmanager) notes it."""
 
+    def stats(self) -> dict[str, int]:
+        """The sink's own counters, beside the delivery thread's (``Router.stats``)."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - most sinks hold nothing to release
         """Release connections and files."""
 

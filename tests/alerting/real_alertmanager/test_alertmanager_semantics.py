@@ -225,3 +225,4 @@ def test_a_replay_is_history_and_not_posted(start_alertmanager: Start, pipelines
     assert receiver.notifications() == []
     assert am.alerts() == []
     assert p.sink.history_not_sent == 2
+    assert p.router.stats()["sinks"]["alertmanager"]["history_not_sent"] == 2

@@ -4,6 +4,8 @@ day lasts many times Alertmanager's ``resolve_timeout``."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from tests.alerting.real_alertmanager.alertmanager import Timing
 from tests.alerting.real_alertmanager.conftest import Start
 from tests.live.test_demo_live import EXPECTED, _last_events, _run_day
+from tests.paths import REPO
 
 RESOLVE_TIMEOUT = 3.0
 
@@ -41,3 +44,20 @@ def test_the_bad_day_gives_one_notification_per_incident_and_no_false_resolve(
     assert len({a["fingerprint"] for a in alerts}) == len(want)
     active = seen["active"]
     assert isinstance(active, list) and len(active) == len(want)
+
+
+def test_demo_with_a_config_says_its_alerts_were_not_posted(
+        tmp_path: Path, start_alertmanager: Start) -> None:
+    """issue 17: ``demo --config`` posted 9 alerts (HTTP 200) and Alertmanager showed 0
+    active. A replay is history: nothing is posted, and the summary says so."""
+    am, receiver = start_alertmanager()
+    config = tmp_path / "deploy.yaml"
+    config.write_text(f"alerting:\n  sinks:\n    - {{type: alertmanager, url: '{am.url}'}}\n"
+                      f"    - {{type: jsonl, url: '{tmp_path / 'alerts.jsonl'}'}}\n")
+    done = subprocess.run([sys.executable, "-m", "dreamcatcher.cli", "demo", "--config",
+                           str(config)], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "9 notices not posted to Alertmanager (a replay is history)" in done.stderr
+    assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 9
+    time.sleep(0.5)
+    assert am.alerts() == [] and receiver.notifications() == []
