@@ -11,7 +11,7 @@ from adapters.alerting.delivery import RetryPolicy
 from adapters.alerting.durations import parse_duration
 from adapters.alerting.router import Router
 from adapters.alerting.silences import SilenceFile
-from adapters.alerting.sinks.alertmanager import AlertmanagerSink
+from adapters.alerting.sinks.alertmanager import RESERVED_LABELS, AlertmanagerSink, label_name
 from adapters.alerting.sinks.base import Sink
 from adapters.alerting.sinks.chat import ChatSink
 from adapters.alerting.sinks.jsonl import JsonLinesSink
@@ -88,6 +88,15 @@ class AlertingConfig(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
 
     _check_repeat = field_validator("default_repeat", mode="before")(_seconds)
+
+    @field_validator("labels")
+    @classmethod
+    def _own_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        """Refused when the file is read: the sink's own labels cannot be overridden."""
+        clash = sorted({label_name(k) for k in labels} & set(RESERVED_LABELS))
+        if clash:
+            raise ValueError(f"labels may not set {clash}: dreamcatcher sets them")
+        return labels
 
     @field_validator("queue_wait", mode="before")
     @classmethod
