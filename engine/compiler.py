@@ -23,7 +23,7 @@ from engine.inventory import Inventory
 from engine.operators import CountOp, Evidence, ExpectOp, Operator, SequenceOp
 from engine.paths import Getter, context_getter, event_getter, fact_getter
 from engine.predicates import CompileError, Loc, Predicate, compile_where
-from engine.reads import identity_fields, kept_fields
+from engine.reads import identity_fields, join_identity, kept_fields
 from engine.schema import Match, Rule
 from engine.store import StateStore
 from engine.templates import (
@@ -80,6 +80,8 @@ class CompiledRule:
     first_key: KeyFn | None = None
     #: identity fields the rule reads: labels of its firings by default
     identity: tuple[str, ...] = ()
+    #: per single-valued join, (label, fact field) it can give when the events did not
+    join_identity: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     index_fields: set[tuple[str, str]] = field(default_factory=set)
 
     @property
@@ -230,6 +232,7 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
         actions=actions,
         first_key=first_key,
         identity=identity_fields(rule),
+        join_identity=join_identity(rule),
         index_fields=index_fields,
     )
     # the templates compiled: what they and the paths read of a kept event can be derived
@@ -303,6 +306,14 @@ def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Invento
     group_values = [(path, _label_value(getter(ctx))) for path, getter in compiled.group_by]
     labels = {"rule": rule.rule, "severity": rule.severity}
     labels.update(_identity_labels(compiled.identity, contexts))
+    for name, pairs in compiled.join_identity:
+        fact = facts.get(name)
+        if isinstance(fact, dict):
+            for label, field_name in pairs:
+                value = fact.get(field_name)
+                if label not in labels and value not in (None, "") and not isinstance(
+                        value, (dict, list)):
+                    labels[label] = str(value)
     labels.update({_label_name(path): value for path, value in group_values})
     labels.update({k: render(ctx) for k, render in compiled.labels.items()})
     event_ids = [e.id for e in events]

@@ -297,6 +297,26 @@ def identity_fields(rule: Rule) -> tuple[str, ...]:
                      keep.data is None or name in keep.data)))
 
 
+def join_identity(rule: Rule) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Per single-valued join (in the rule's order), the identity labels its fact can
+    give: ``(label, fact field)`` for each identity field the rule reads of that kind,
+    and ``<kind>_id`` from the fact's ``id`` when it reads that. A text naming
+    ``instance.host`` so comes with a ``host`` label, unless the event gave one."""
+    read = fact_fields([rule])
+    out = []
+    for name, spec in rule.join.items():
+        if spec.many:
+            continue
+        fields = read.get(spec.kind, frozenset())
+        pairs = [(n, n) for n in IDENTITY_FIELDS if fields is None or n in fields]
+        own = f"{spec.kind}_id"
+        if own in IDENTITY_FIELDS and (fields is None or "id" in fields):
+            pairs.append((own, "id"))
+        if pairs:
+            out.append((name, tuple(pairs)))
+    return tuple(out)
+
+
 def fact_fields(rules: Iterable[Rule]) -> dict[str, frozenset[str] | None]:
     """Per fact kind, the fields these rules can read of its facts (None: all of them).
     A kind no rule joins is read by none: the inventory need not keep it."""

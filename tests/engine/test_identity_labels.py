@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.engine import Engine
-from engine.events import Event
+from engine.events import Event, FactUpdate
 from engine.firing import Firing
 from engine.schema import Rule
 
@@ -47,3 +47,22 @@ def test_group_by_and_the_rules_own_labels_win_over_derived_ones() -> None:
     assert firing.labels["host"] == "COMPUTE-3"
     assert firing.labels["project_id"] == "p-1"
     assert firing.group_key == "r|p-1"  # the group is what group_by says, labels or not
+
+
+def test_a_single_joined_fact_gives_what_the_events_did_not() -> None:
+    rule = Rule.model_validate({
+        "rule": "r", "severity": "critical", "when": {"event": "t"},
+        "join": {"instance": {"kind": "instance", "by": {"id": "event.instance_id"}},
+                 "all": {"kind": "instance", "by": {"project_id": "instance.project_id"},
+                         "many": True}},
+        "alert": {"title": "{{ instance.name }} on {{ instance.host }} "
+                           "(project {{ instance.project_id }}, {{ all | length }} more)"}})
+    engine = Engine([rule], lateness=0.0)
+    seed = Event(id="f", type="inventory", time=T0, facts=[FactUpdate(
+        kind="instance", id="i-1",
+        fields={"name": "web-1", "host": "compute-9", "project_id": "p-9", "user_id": "u"})])
+    event = Event(id="e", type="t", time=T0 + timedelta(seconds=1), host="switch-1",
+                  instance_id="i-1")
+    [firing] = engine.process_many([seed, event]) + engine.drain()
+    assert firing.labels == {"rule": "r", "severity": "critical", "instance_id": "i-1",
+                             "host": "compute-9", "project_id": "p-9"}
