@@ -23,7 +23,8 @@ RESOLVE_TIMEOUT = 3.0
 @pytest.mark.rabbitmq
 def test_the_bad_day_gives_one_notification_per_incident_and_no_false_resolve(
         tmp_path: Path, vhost_url: str, start_alertmanager: Start) -> None:
-    am, receiver = start_alertmanager(Timing(resolve_timeout=f"{RESOLVE_TIMEOUT:g}s"))
+    am, receiver = start_alertmanager(Timing(group_by=["alertname", "host"],
+                                             resolve_timeout=f"{RESOLVE_TIMEOUT:g}s"))
     want = sorted(a["title"] for a in orjson.loads(EXPECTED.read_bytes()))
     seen: dict[str, object] = {}
 
@@ -42,6 +43,11 @@ def test_the_bad_day_gives_one_notification_per_incident_and_no_false_resolve(
     assert sorted(a["annotations"]["summary"] for a in alerts) == want
     assert [n.statuses() for n in notifications] == [["firing"]] * len(want)
     assert len({a["fingerprint"] for a in alerts}) == len(want)
+    # issue 17: grouped by host, 5 of 7 were in the empty group; now only the one alert
+    # whose text names no host (console-log-flood: "on its host")
+    hostless = [a["labels"]["rule"] for n in notifications if not n.group_labels.get("host")
+                for a in n.alerts]
+    assert hostless == ["console-log-flood"]
     active = seen["active"]
     assert isinstance(active, list) and len(active) == len(want)
 
