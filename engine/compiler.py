@@ -266,6 +266,22 @@ def _identity_labels(names: tuple[str, ...], contexts: list[dict[str, Any]]) -> 
     return out
 
 
+def _fill_from_joins(labels: dict[str, str],
+                     joins: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+                     facts: dict[str, Any]) -> None:
+    """Identity labels the events did not give, from single-valued joins' facts, in the
+    rule's join order (``engine.reads.join_identity``)."""
+    for name, pairs in joins:
+        fact = facts.get(name)
+        if not isinstance(fact, dict):
+            continue
+        for label, field_name in pairs:
+            value = fact.get(field_name)
+            if label not in labels and value not in (None, "") and not isinstance(
+                    value, (dict, list)):
+                labels[label] = str(value)
+
+
 def _firing_id(rule_id: str, key: tuple[Any, ...], event_ids: list[str], resolves: bool) -> str:
     text = "\x1f".join([rule_id, *map(str, key), "", *event_ids, "R" if resolves else ""])
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
@@ -306,14 +322,7 @@ def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Invento
     group_values = [(path, _label_value(getter(ctx))) for path, getter in compiled.group_by]
     labels = {"rule": rule.rule, "severity": rule.severity}
     labels.update(_identity_labels(compiled.identity, contexts))
-    for name, pairs in compiled.join_identity:
-        fact = facts.get(name)
-        if isinstance(fact, dict):
-            for label, field_name in pairs:
-                value = fact.get(field_name)
-                if label not in labels and value not in (None, "") and not isinstance(
-                        value, (dict, list)):
-                    labels[label] = str(value)
+    _fill_from_joins(labels, compiled.join_identity, facts)
     labels.update({_label_name(path): value for path, value in group_values})
     labels.update({k: render(ctx) for k, render in compiled.labels.items()})
     event_ids = [e.id for e in events]
