@@ -81,11 +81,15 @@ class Delivery:
     silenced: int
     failed: int
     kept_in: Path | None = None
+    #: notices an Alertmanager sink did not post: a replay is history (docs/actions.md)
+    history: int = 0
 
     @classmethod
     def from_router_stats(cls, stats: dict[str, Any], kept_in: Path | None) -> Delivery:
         failed = sum(int(s.get("dead_lettered", 0)) for s in stats.get("sinks", {}).values())
-        return cls(silenced=int(stats.get("silenced", 0)), failed=failed, kept_in=kept_in)
+        history = sum(int(s.get("history_not_sent", 0)) for s in stats.get("sinks", {}).values())
+        return cls(silenced=int(stats.get("silenced", 0)), failed=failed, kept_in=kept_in,
+                   history=history)
 
 
 def _rejected_by_source(counts: Counter[str], sources: Iterable[str]) -> dict[str, int]:
@@ -134,6 +138,9 @@ def format_summary(tally: RunTally, *, rules: int, rejected: Counter[str],
                 f"{plural(delivery.failed, 'failed delivery')}")
         if delivery.failed and delivery.kept_in is not None:
             text += f", kept in {display(delivery.kept_in)}"
+        if delivery.history:
+            text += (f", {plural(delivery.history, 'notice')} not posted to Alertmanager "
+                     "(a replay is history)")
         lines.append(text)
     total_rejected = sum(rejected.values())
     if total_rejected:

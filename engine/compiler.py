@@ -23,7 +23,7 @@ from engine.inventory import Inventory
 from engine.operators import CountOp, Evidence, ExpectOp, Operator, SequenceOp
 from engine.paths import Getter, context_getter, event_getter, fact_getter
 from engine.predicates import CompileError, Loc, Predicate, compile_where
-from engine.reads import kept_fields
+from engine.reads import identity_fields, join_identity, kept_fields
 from engine.schema import Match, Rule
 from engine.store import StateStore
 from engine.templates import (
@@ -79,6 +79,10 @@ class CompiledRule:
     group_by: list[tuple[str, Getter]]
     actions: list[tuple[str, Callable[[dict[str, Any]], Any], Mode]]
     first_key: KeyFn | None = None
+    #: identity fields the rule reads: labels of its firings by default
+    identity: tuple[str, ...] = ()
+    #: per single-valued join, (label, fact field) it can give when the events did not
+    join_identity: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     index_fields: set[tuple[str, str]] = field(default_factory=set)
 
     @property
@@ -228,6 +232,8 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
                   for i, p in enumerate(alert.group_by)],
         actions=actions,
         first_key=first_key,
+        identity=identity_fields(rule),
+        join_identity=join_identity(rule),
         index_fields=index_fields,
     )
     # the templates compiled: what they and the paths read of a kept event can be derived
@@ -243,6 +249,38 @@ def _label_value(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+def _identity_labels(names: tuple[str, ...], contexts: list[dict[str, Any]]) -> dict[str, str]:
+    """Each identity field's value in the last event, else the first (an expectation's
+    key is read of its first); empty ones are left out. ``group_by`` and the rule's own
+    ``labels`` are applied over these."""
+    out: dict[str, str] = {}
+    if not contexts:
+        return out
+    for name in names:
+        value = contexts[-1].get(name)
+        if value is None or value == "":
+            value = contexts[0].get(name)
+        if value is not None and value != "" and not isinstance(value, (dict, list)):
+            out[name] = str(value)
+    return out
+
+
+def _fill_from_joins(labels: dict[str, str],
+                     joins: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+                     facts: dict[str, Any]) -> None:
+    """Identity labels the events did not give, from single-valued joins' facts, in the
+    rule's join order (``engine.reads.join_identity``)."""
+    for name, pairs in joins:
+        fact = facts.get(name)
+        if not isinstance(fact, dict):
+            continue
+        for label, field_name in pairs:
+            value = fact.get(field_name)
+            if label not in labels and value not in (None, "") and not isinstance(
+                    value, (dict, list)):
+                labels[label] = str(value)
 
 
 def _firing_id(rule_id: str, key: tuple[Any, ...], event_ids: list[str], resolves: bool) -> str:
@@ -313,6 +351,8 @@ def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Invento
         facts[join.name] = value
     group_values = [(path, _label_value(getter(ctx))) for path, getter in compiled.group_by]
     labels = {"rule": rule.rule, "severity": rule.severity}
+    labels.update(_identity_labels(compiled.identity, contexts))
+    _fill_from_joins(labels, compiled.join_identity, facts)
     labels.update({_label_name(path): value for path, value in group_values})
     labels.update({k: render(ctx) for k, render in compiled.labels.items()})
     event_ids = [e.id for e in events]

@@ -22,6 +22,14 @@ ENVELOPE_FIELDS: tuple[str, ...] = (
     "mac", "image_id", "image_base_hash", "origin",
 )
 
+#: Fields that name what an event is about (where, whose, which), envelope or ``data``:
+#: a firing carries those its rule reads as labels, so receivers can group and silence
+#: by them (``engine.reads.identity_fields``).
+IDENTITY_FIELDS: tuple[str, ...] = (
+    "host", "switch", "interface", "project_id", "user_id", "instance_id", "volume_id",
+    "port_id", "mac", "image_id", "image_base_hash", "request_id",
+)
+
 
 class FactUpdate(BaseModel):
     """An inventory change carried by an event (upsert of fields, or delete).

@@ -38,7 +38,7 @@ from typing import Any
 from jinja2 import nodes
 
 from engine.catalogue import Catalogue
-from engine.events import ENVELOPE_FIELDS, Event
+from engine.events import ENVELOPE_FIELDS, IDENTITY_FIELDS, Event
 from engine.pathcheck import EventView, FiringView, RuleChecker
 from engine.predicates import Loc
 from engine.schema import Rule
@@ -282,6 +282,39 @@ def kept_fields(rule: Rule) -> Keep | None:
     envelope = tuple(n for n in Event.model_fields
                      if n in reads.envelope and n not in ("time", "data", "raw", "facts"))
     return Keep(envelope, None if reads.data is None else tuple(sorted(reads.data)))
+
+
+def identity_fields(rule: Rule) -> tuple[str, ...]:
+    """The identity fields (``IDENTITY_FIELDS``) the rule reads of its events: what it
+    correlates, groups or joins on, or names in its text; all of them when it may read
+    anything. A firing labels itself with these, so a text naming a host has a ``host``."""
+    keep = kept_fields(rule)
+    if keep is None:
+        return IDENTITY_FIELDS
+    # an envelope name counts only as read of the envelope: a kept event holds it then
+    return tuple(name for name in IDENTITY_FIELDS
+                 if name in keep.envelope or (name not in _ENVELOPE and (
+                     keep.data is None or name in keep.data)))
+
+
+def join_identity(rule: Rule) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Per single-valued join (in the rule's order), the identity labels its fact can
+    give: ``(label, fact field)`` for each identity field the rule reads of that kind,
+    and ``<kind>_id`` from the fact's ``id`` when it reads that. A text naming
+    ``instance.host`` so comes with a ``host`` label, unless the event gave one."""
+    read = fact_fields([rule])
+    out = []
+    for name, spec in rule.join.items():
+        if spec.many:
+            continue
+        fields = read.get(spec.kind, frozenset())
+        pairs = [(n, n) for n in IDENTITY_FIELDS if fields is None or n in fields]
+        own = f"{spec.kind}_id"
+        if own in IDENTITY_FIELDS and (fields is None or "id" in fields):
+            pairs.append((own, "id"))
+        if pairs:
+            out.append((name, tuple(pairs)))
+    return tuple(out)
 
 
 def fact_fields(rules: Iterable[Rule]) -> dict[str, frozenset[str] | None]:

@@ -11,13 +11,14 @@ from adapters.alerting.delivery import RetryPolicy
 from adapters.alerting.durations import parse_duration
 from adapters.alerting.router import Router
 from adapters.alerting.silences import SilenceFile
-from adapters.alerting.sinks.alertmanager import AlertmanagerSink
+from adapters.alerting.sinks.alertmanager import RESERVED_LABELS, AlertmanagerSink, label_name
 from adapters.alerting.sinks.base import Sink
 from adapters.alerting.sinks.chat import ChatSink
 from adapters.alerting.sinks.jsonl import JsonLinesSink
 from adapters.alerting.sinks.terminal import TerminalSink
 from adapters.alerting.sinks.webhook import WebhookSink
 from adapters.secrets import Secret, SecretValue, resolve_nested, reveal_nested
+from engine.firing import Severity
 
 SinkType = Literal["chat", "alertmanager", "webhook", "jsonl", "terminal"]
 URL_REQUIRED = ("chat", "alertmanager", "webhook")
@@ -38,7 +39,7 @@ class SinkConfig(BaseModel):
     type: SinkType
     name: str = ""
     url: Secret = Field(default=SecretValue(""), validate_default=True)
-    min_severity: Literal["info", "warning", "critical"] = "info"
+    min_severity: Severity = "info"
     timeout: float = 10.0
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -83,8 +84,19 @@ class AlertingConfig(BaseModel):
     #: dead-lettered; default: not at all in replay, 10s in the live worker
     queue_wait: float | None = None
     retry: RetryConfig = Field(default_factory=lambda: RetryConfig())
+    #: deployment-wide labels on every Alertmanager alert (``region``, ``cloud``)
+    labels: dict[str, str] = Field(default_factory=dict)
 
     _check_repeat = field_validator("default_repeat", mode="before")(_seconds)
+
+    @field_validator("labels")
+    @classmethod
+    def _own_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        """Refused when the file is read: the sink's own labels cannot be overridden."""
+        clash = sorted({label_name(k) for k in labels} & set(RESERVED_LABELS))
+        if clash:
+            raise ValueError(f"labels may not set {clash}: dreamcatcher sets them")
+        return labels
 
     @field_validator("queue_wait", mode="before")
     @classmethod
@@ -101,8 +113,11 @@ class AlertingConfig(BaseModel):
         return sinks
 
 
-def build_sink(cfg: SinkConfig) -> Sink:
-    """Instantiate one configured sink; raises ValueError on a bad URL or option."""
+def build_sink(cfg: SinkConfig, *, live: bool = True,
+               labels: dict[str, str] | None = None) -> Sink:
+    """Instantiate one configured sink; raises ValueError on a bad URL or option.
+    ``live``: the live worker's (an Alertmanager sink posts only then); ``labels``:
+    the deployment's, for Alertmanager."""
     opts = reveal_nested(dict(cfg.options))
     url = cfg.url.reveal()
     name = cfg.label()
@@ -112,7 +127,8 @@ def build_sink(cfg: SinkConfig) -> Sink:
         if cfg.type == "chat":
             return ChatSink(url, name=name, timeout=cfg.timeout, **opts)
         if cfg.type == "alertmanager":
-            return AlertmanagerSink(url, name=name, timeout=cfg.timeout, **opts)
+            return AlertmanagerSink(url, name=name, timeout=cfg.timeout, live=live,
+                                    labels=labels, **opts)
         if cfg.type == "webhook":
             return WebhookSink(url, name=name, timeout=cfg.timeout, **opts)
         if cfg.type == "jsonl":
@@ -124,7 +140,7 @@ def build_sink(cfg: SinkConfig) -> Sink:
 
 def build_router(config: AlertingConfig, *, live: bool = False) -> Router:
     """The router with every configured sink started."""
-    sinks = [build_sink(s) for s in config.sinks]
+    sinks = [build_sink(s, live=live, labels=config.labels) for s in config.sinks]
     retry = RetryPolicy(config.retry.attempts, config.retry.initial, config.retry.factor,
                         config.retry.maximum)
     return Router(

@@ -13,16 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from adapters.alerting.delivery import RetryPolicy, SinkWorker
 from adapters.alerting.notice import Notice
 from adapters.alerting.silences import SilenceFile
 from adapters.alerting.sinks.base import Sink
 from adapters.deadletter import DeadLetters
-from engine.firing import Firing
+from engine.firing import Firing, Severity
 
-SEVERITY_LEVEL = {"info": 0, "warning": 1, "critical": 2}
+#: the engine's severities (``engine.firing.Severity``), lowest first
+SEVERITY_LEVEL = {name: level for level, name in enumerate(get_args(Severity))}
 
 
 @dataclass
@@ -154,6 +155,8 @@ class Router:
         if (firing.time - group.last_notice).total_seconds() < repeat:
             group.folded += 1
             self.counts["suppressed"] += 1
+            for worker, _ in self._workers:
+                worker.sink.seen(key, firing)
             return None
         notice = Notice("repeat", firing, key, group.first_time, group.folded, group.total)
         group.folded = 0
@@ -167,7 +170,8 @@ class Router:
             out: dict[str, Any] = dict(self.counts)
             out["open_groups"] = len(self._groups)
         out["sinks"] = {
-            worker.sink.name: {**worker.counts, "pending": worker.pending()}
+            worker.sink.name: {**worker.counts, **worker.sink.stats(),
+                               "pending": worker.pending()}
             for worker, _ in self._workers
         }
         out["dead_lettered"] = self.dead.total

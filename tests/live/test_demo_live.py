@@ -20,7 +20,7 @@ import logging.handlers
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -113,7 +113,11 @@ def _paced(day: str) -> Iterator[tuple[str, Any]]:
         yield channel, payload
 
 
-def _run_day(day: str, tmp: Path, vhost_url: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _run_day(day: str, tmp: Path, vhost_url: str, *, sinks: list[dict[str, Any]] | None = None,
+             before_stop: Callable[[], None] | None = None,
+             ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The day through a worker; ``sinks`` beside the JSON-lines one, ``before_stop``
+    called once everything is processed, while the worker still runs."""
     from tests.amqp.support import oslo_url
 
     port, http_port = free_port(), free_port()
@@ -134,7 +138,7 @@ def _run_day(day: str, tmp: Path, vhost_url: str) -> tuple[list[dict[str, Any]],
         },
         "clock": {"mode": "event", "lateness": LATENESS},
         "http": {"bind": "127.0.0.1", "port": http_port},
-        "alerting": {"sinks": [{"type": "jsonl", "url": str(sink)}]},
+        "alerting": {"sinks": [{"type": "jsonl", "url": str(sink)}, *(sinks or [])]},
     })
     metrics_url = f"http://127.0.0.1:{http_port}"
     publishers = _Publishers(vhost_url)
@@ -160,6 +164,8 @@ def _run_day(day: str, tmp: Path, vhost_url: str) -> tuple[list[dict[str, Any]],
         wait_for(lambda: len(jsonl(sink)) >= expected and _quiet(metrics_url), 60,
                  "the worker to process everything")
         metrics = _metrics(metrics_url)
+        if before_stop is not None:
+            before_stop()
         assert worker.terminate() == 0, worker.stderr()
     return jsonl(sink), metrics
 

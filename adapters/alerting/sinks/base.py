@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 import httpx
 
 from adapters.alerting.notice import Notice
+from engine.firing import Firing
 
 
 class DeliveryError(Exception):
@@ -25,6 +26,15 @@ class Sink(ABC):
     @abstractmethod
     def send(self, notice: Notice) -> None:
         """Deliver ``notice`` or raise DeliveryError."""
+
+    def seen(self, group_key: str, firing: Firing) -> None:  # noqa: B027 - most ignore it
+        """A firing the router folded into open group ``group_key`` (no notice follows).
+        Called on the router's thread, so it must be quick; a sink that keeps a group
+        alive between notices (Alertmanager) notes it."""
+
+    def stats(self) -> dict[str, int]:
+        """The sink's own counters, beside the delivery thread's (``Router.stats``)."""
+        return {}
 
     def close(self) -> None:  # noqa: B027 - most sinks hold nothing to release
         """Release connections and files."""
