@@ -351,7 +351,7 @@ def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Invento
         facts[join.name] = value
     group_values = [(path, _label_value(getter(ctx))) for path, getter in compiled.group_by]
     labels = {"rule": rule.rule, "severity": rule.severity}
-    labels.update(_identity_labels(compiled.identity, contexts))
+    labels.update(_identity_labels(compiled.identity, ctx["events"]))
     _fill_from_joins(labels, compiled.join_identity, facts)
     labels.update({_label_name(path): value for path, value in group_values})
     labels.update({k: render(ctx) for k, render in compiled.labels.items()})
