@@ -19,7 +19,7 @@ from engine.compiler import CompiledRule, KeyFn, Matcher, compile_rule, render_f
 from engine.dispatch import Dispatch
 from engine.events import Event, FactUpdate
 from engine.firing import Firing
-from engine.inventory import Inventory
+from engine.inventory import EXPIRY_TIMERS, Inventory
 from engine.memstore import MemoryStore
 from engine.operators import Evidence, Handler
 from engine.predicates import Predicate
@@ -43,7 +43,8 @@ class Engine:
     ``lateness`` is how far behind the newest event time an event may arrive
     and still be counted in windows; timers fire once the watermark (newest
     time minus lateness) passes them. ``dedup_ttl`` bounds how long an event
-    id is remembered for redelivery.
+    id is remembered for redelivery. ``fact_max_age`` is how long an inventory
+    fact no event or pull mentions is kept (None: until deleted).
     """
 
     def __init__(
@@ -53,12 +54,13 @@ class Engine:
         *,
         lateness: float = 5.0,
         dedup_ttl: float = 6 * 3600.0,
+        fact_max_age: float | None = None,
     ) -> None:
         self.store = store if store is not None else MemoryStore()
         self.lateness = lateness
         self.dedup_ttl = dedup_ttl
         self.rules: dict[str, CompiledRule] = {}
-        self.inventory = Inventory(self.store)
+        self.inventory = Inventory(self.store, max_age=fact_max_age)
         for rule in rules:
             if not rule.enabled:
                 continue
@@ -180,6 +182,10 @@ class Engine:
         """Fire every armed timer, as if time ran on with no more events."""
         return self._fire_due(math.inf)
 
+    def store_sizes(self) -> dict[str, int]:
+        """The store's entries by kind, and the inventory's facts by kind (``facts_<kind>``)."""
+        return {**self.store.size(), **self.inventory.counts()}
+
     def load_facts(self, updates: Iterable[FactUpdate], now: float | datetime = 0.0) -> int:
         """Seed the inventory (a snapshot of the cloud); returns how many were applied."""
         count = 0
@@ -219,6 +225,8 @@ class Engine:
             for state_key, at, rule_id in due:
                 compiled = self.rules.get(rule_id)
                 if compiled is None:
+                    if rule_id == EXPIRY_TIMERS:
+                        self.stats["facts_expired"] += self.inventory.on_timer(state_key, at)
                     continue
                 # a timer runs at its own due time, not at the (maybe much later) watermark
                 for evidence in compiled.operator.on_timer(state_key, at):

@@ -136,7 +136,8 @@ def _rule_paths(args: argparse.Namespace, config: DeploymentConfig) -> list[Path
 def build_engine(args: argparse.Namespace, config: DeploymentConfig,
                  rules: list[Rule]) -> Engine:
     lateness = args.lateness if args.lateness is not None else config.clock.lateness
-    engine = Engine(rules, store_from_args(args), lateness=lateness)
+    engine = Engine(rules, store_from_args(args), lateness=lateness,
+                    fact_max_age=config.inventory.max_age)
     dumps = [*config.inventory.dumps, *args.inventory]
     if dumps:
         from adapters.inventory import SnapshotError, facts_from_files
@@ -163,7 +164,7 @@ def reloaded(paths: list[Path], running: Engine, sources: list[Any],
     except RuleErrors as exc:
         raise ValueError("; ".join(str(e) for e in exc.errors)) from None
     fresh = Engine(rules, running.store, lateness=running.lateness,
-                   dedup_ttl=running.dedup_ttl)
+                   dedup_ttl=running.dedup_ttl, fact_max_age=running.inventory.max_age)
     fresh.newest, fresh.hold = running.newest, running.hold
     for source in sources:
         if isinstance(source, AmqpIntake) and not all_fields:  # what the new rules read
