@@ -41,6 +41,11 @@ def group_key_of(firing: Firing) -> str:
     return f"{firing.rule}|{labels}"
 
 
+def _fields_cut(sink: Sink) -> int:
+    limits = getattr(sink, "limits", None)  # a sink of a site's own may have none
+    return int(getattr(limits, "cut", 0))
+
+
 class Router:
     """Fans firings out to sinks as notices; ``submit`` never blocks on and never raises for sinks.
 
@@ -167,7 +172,8 @@ class Router:
             out: dict[str, Any] = dict(self.counts)
             out["open_groups"] = len(self._groups)
         out["sinks"] = {
-            worker.sink.name: {**worker.counts, "pending": worker.pending()}
+            worker.sink.name: {**worker.counts, "pending": worker.pending(),
+                               "fields_cut": _fields_cut(worker.sink)}
             for worker, _ in self._workers
         }
         out["dead_lettered"] = self.dead.total
