@@ -30,14 +30,14 @@ _SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 class StormConfig(BaseModel):
-    """``alerting.storm: {per_rule: 30, total: 100, period: 1m, names: 10}``;
+    """``alerting.storm: {per_rule: 100, total: 300, period: 1m, names: 10}`` (the defaults);
     ``enabled: false`` passes every notice (not advised)."""
 
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
-    per_rule: int = Field(default=30, ge=1)
-    total: int = Field(default=100, ge=1)
+    per_rule: int = Field(default=100, ge=1)
+    total: int = Field(default=300, ge=1)
     period: float = 60.0
     names: int = Field(default=10, ge=0, le=100)
 
