@@ -30,6 +30,7 @@ from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS
 from adapters.deadletter import DeadLetters
 from adapters.logs import UnparsedStats
 from adapters.notifications import normalizer
+from dreamcatcher import hangup
 from dreamcatcher.argtypes import duration
 from dreamcatcher.commands.replay import rules_or_fail
 from dreamcatcher.config import DeploymentConfig, load_config
@@ -222,6 +223,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _graceful)
     signal.signal(signal.SIGINT, _graceful)
     signal.signal(signal.SIGHUP, _hup)
+    if hangup.received_while_starting():
+        reload_wanted.set()
     # rules, mappings and imports live as long as the process: keep them out of the
     # full collections, which otherwise pause the worker (~10 ms) now and then
     gc.freeze()
