@@ -118,3 +118,20 @@ def test_demo_under_sighup_gives_the_same_alerts(tmp_path: Path) -> None:
     assert demo.returncode == 0, err
     assert "Traceback" not in err.decode() and b"SIGHUP ignored: `demo`" in err
     assert out == clean.stdout and out.count(b"\n") == 9
+
+
+def test_the_live_clock_sends_a_storm_summary_with_no_firing_to_bring_it(
+        tmp_path: Path) -> None:
+    """(The storm throttle's live hook, here beside the other run-process tests.)"""
+    sink = tmp_path / "alerts.jsonl"
+    config = _config(tmp_path, [{"type": "jsonl", "url": str(sink)}])
+    text = config.read_text().replace("alerting:\n", "alerting:\n  storm: {per_rule: 5}\n")
+    config.write_text(text)
+    with WorkerProcess("--config", str(config), log=tmp_path / "worker.log") as worker:
+        worker.wait_running()
+        quiet = ack_line(999, second=200).replace("DHCPACK", "DHCPREQUEST")  # fires nothing
+        _append(tmp_path / "dnsmasq.log", [ack_line(n) for n in range(40)] + [quiet])
+        wait_for(lambda: len(jsonl(sink)) == 6, 30, "5 alerts and the storm notice")
+        storm = jsonl(sink)[-1]
+        assert storm["folded"] == 35 and storm["firing"]["labels"]["storm"] == "true"
+        assert worker.terminate() == 0, worker.stderr()
