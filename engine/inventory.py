@@ -55,7 +55,7 @@ def _public(fact: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fact_key(kind: str, fact_id: str) -> str:
-    return f"fact:{kind}:{fact_id}"
+    return f"{_FACT_PREFIX}{kind}:{fact_id}"
 
 
 def _index_key(kind: str, field: str, value: Any) -> str:
