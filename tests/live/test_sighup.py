@@ -98,7 +98,8 @@ def test_replay_ignores_sighup_and_carries_on(tmp_path: Path) -> None:
         if replay.poll() is None:
             replay.kill()
     assert replay.returncode == 0, err
-    assert err.decode().count("SIGHUP ignored: `replay` reads its rules once") == 2
+    noted = err.decode().count("SIGHUP ignored: `replay` reads its rules once")
+    assert 1 <= noted <= 2  # two signals close together may arrive as one
     assert "Traceback" not in err.decode()
     assert len([json.loads(line) for line in out.splitlines()]) == 2
 
