@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
-from dreamcatcher import commands
+from dreamcatcher import commands, hangup
 from dreamcatcher.errors import CliError, RuntimeFailure, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(exc, debug=False)
     handler: Handler = args.handler
     debug: bool = args.debug
+    hangup.install(args.command)  # SIGHUP never kills a command (dreamcatcher/hangup.py)
     try:
         return handler(args)
     except CliError as exc:

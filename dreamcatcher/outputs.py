@@ -6,6 +6,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,9 @@ class Outputs:
     router_stats: Callable[[], dict[str, Any]] | None = None
     dead_letter_path: Path | None = None
     deliver: Delivery | None = None
+    #: the clock for what waits on time with no firing to bring it (the storm throttle's
+    #: period summaries); the live worker calls it with the engine's event time
+    tick: Callable[[datetime], None] | None = None
 
 
 def open_outputs(config_path: Path | None, fmt: str, *, live: bool = False) -> Outputs:
@@ -124,5 +128,6 @@ def open_outputs(config_path: Path | None, fmt: str, *, live: bool = False) -> O
         if worker is not None:
             worker.close()
 
-    return Outputs(handle, close, router.stats, config.alerting.dead_letter_path, deliver)
+    return Outputs(handle, close, router.stats, config.alerting.dead_letter_path, deliver,
+                   router.tick)
 

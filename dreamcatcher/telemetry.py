@@ -47,7 +47,7 @@ class WorkerTelemetry:
         self.router_stats = router_stats
         self.consumer_stats = consumer_stats
         self._growth = _Growth()
-        metrics.watch_store(lambda: engine().store.size())
+        metrics.watch_store(lambda: engine().store_sizes())
         metrics.watch_lag(lambda: _lag(engine()))
         metrics.watch_queues(lambda: {"engine": float(intake.depth()),
                                       **(queue_depths() if queue_depths else {})})

@@ -26,7 +26,7 @@ from engine.compiler import (
 from engine.dispatch import Dispatch
 from engine.events import Event, FactUpdate
 from engine.firing import Firing
-from engine.inventory import Inventory
+from engine.inventory import EXPIRY_TIMERS, Inventory
 from engine.memstore import MemoryStore
 from engine.operators import Evidence, Handler
 from engine.predicates import Predicate
@@ -53,6 +53,8 @@ class Engine:
     time minus lateness) passes them. ``dedup_ttl`` bounds how long an event
     id is remembered for redelivery. ``tracer`` (``engine.trace``) is told what the
     operators of the rules it wants do; without one nothing is traced, at no cost.
+    ``fact_max_age`` is how long an inventory fact no event or pull mentions is kept
+    (None: until deleted).
     """
 
     def __init__(
@@ -63,13 +65,14 @@ class Engine:
         lateness: float = 5.0,
         dedup_ttl: float = 6 * 3600.0,
         tracer: Tracer | None = None,
+        fact_max_age: float | None = None,
     ) -> None:
         self.tracer = tracer
         self.store = store if store is not None else MemoryStore()
         self.lateness = lateness
         self.dedup_ttl = dedup_ttl
         self.rules: dict[str, CompiledRule] = {}
-        self.inventory = Inventory(self.store)
+        self.inventory = Inventory(self.store, max_age=fact_max_age)
         for rule in rules:
             if not rule.enabled:
                 continue
@@ -224,6 +227,10 @@ class Engine:
         """Fire every armed timer, as if time ran on with no more events."""
         return self._fire_due(math.inf)
 
+    def store_sizes(self) -> dict[str, int]:
+        """The store's entries by kind, and the inventory's facts by kind (``facts_<kind>``)."""
+        return {**self.store.size(), **self.inventory.counts()}
+
     def load_facts(self, updates: Iterable[FactUpdate], now: float | datetime = 0.0) -> int:
         """Seed the inventory (a snapshot of the cloud); returns how many were applied."""
         count = 0
@@ -263,6 +270,8 @@ class Engine:
             for state_key, at, rule_id in due:
                 compiled = self.rules.get(rule_id)
                 if compiled is None:
+                    if rule_id == EXPIRY_TIMERS:
+                        self.stats["facts_expired"] += self.inventory.on_timer(state_key, at)
                     continue
                 # a timer runs at its own due time, not at the (maybe much later) watermark
                 for evidence in compiled.operator.on_timer(state_key, at):

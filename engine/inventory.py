@@ -3,15 +3,25 @@
 Facts arrive as ``FactUpdate``s carried by events (or from a snapshot seed)
 and are merged field by field. Only the fields rules join on are indexed, so
 a join is one set lookup however many instances the cloud runs.
+
+Facts are bounded: a delete (``*.delete.end``, a pull that no longer lists the
+resource) drops a fact at once, and one not heard of for ``max_age`` of event
+time expires. Each fact carries the event time it was last seen (hidden from
+readers) and one store timer per fact, armed when the fact is first stored and
+looked at when due: a fact seen since is re-armed, else dropped with its index
+entries. A store TTL on the fact key could not do this (the index sets would
+outlive it), and re-arming a timer per sighting would queue one deadline per
+event. A fact stored at an unknown time (a dump loaded before any event) has no
+stamp and is kept until an event or a pull mentions it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from operator import itemgetter
-from typing import Any
+from typing import Any, get_args
 
-from engine.events import FactUpdate
+from engine.events import FactKind, FactUpdate
 from engine.store import StateStore
 
 # a tuple of types, built once: `A | B` in isinstance() builds a union object per call
@@ -20,9 +30,32 @@ _COLLECTIONS = (list, tuple, set)
 
 _update_fields = itemgetter("kind", "id", "fields", "delete")
 
+#: the payload of the facts' expiry timers: no rule id starts with "@", so the
+#: engine hands these to ``Inventory.on_timer`` (and the memory store keeps them
+#: on a lane of their own, in due order)
+EXPIRY_TIMERS = "@inventory"
+#: where a fact keeps the event time it was last seen; stripped from what readers get
+SEEN = "\x00seen"
+_FACT_PREFIX = "fact:"
+
+
+def _count_key(kind: str) -> str:
+    return f"inventory:count:{kind}"
+
+
+def _bump(count: Any, delta: int) -> tuple[int | None, None]:
+    total = (count or 0) + delta
+    return (total if total > 0 else None), None
+
+
+def _public(fact: dict[str, Any]) -> dict[str, Any]:
+    if SEEN not in fact:
+        return fact
+    return {k: v for k, v in fact.items() if k != SEEN}
+
 
 def _fact_key(kind: str, fact_id: str) -> str:
-    return f"fact:{kind}:{fact_id}"
+    return f"{_FACT_PREFIX}{kind}:{fact_id}"
 
 
 def _index_key(kind: str, field: str, value: Any) -> str:
@@ -40,8 +73,11 @@ def _indexable(value: Any) -> list[str]:
 class Inventory:
     """Facts by kind and id, with secondary indexes on declared fields."""
 
-    def __init__(self, store: StateStore, indexed: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(self, store: StateStore, indexed: Iterable[tuple[str, str]] = (),
+                 max_age: float | None = None) -> None:
         self.store = store
+        #: event time a fact may go unmentioned before it expires (None: never)
+        self.max_age = max_age
         self._indexed: dict[str, set[str]] = {}
         for kind, field in indexed:
             self.index(kind, field)
@@ -78,12 +114,19 @@ class Inventory:
         fields = self._indexed.get(kind, ())
         if delete:
             if old is not None:
-                for field in fields:
-                    for value in _indexable(old.get(field)):
-                        store.set_remove(_index_key(kind, field, value), fact_id)
-                store.delete(key)
+                self._drop(kind, fact_id, old)
+                if self.max_age is not None:
+                    store.cancel(key)
             return
         new = {**old, **changes, "id": fact_id} if old else {**changes, "id": fact_id}
+        if old is None:
+            store.update(_count_key(kind), _bump, None, now, 1)
+        if self.max_age is not None and now > 0:  # 0: a seed with no time (kept until seen)
+            seen = old.get(SEEN) if old else None
+            if seen is None:  # first stamp: arm the expiry, once per fact
+                store.schedule(key, now + self.max_age, EXPIRY_TIMERS)
+            if seen is None or now > seen:
+                new[SEEN] = now
         for field in fields:
             old_value, new_value = (old.get(field) if old else None), new.get(field)
             if old_value == new_value:
@@ -97,9 +140,39 @@ class Inventory:
                     store.set_add(_index_key(kind, field, value), fact_id)
         store.put(key, new, None, now)
 
+    def _drop(self, kind: str, fact_id: str, old: dict[str, Any]) -> None:
+        store = self.store
+        for field in self._indexed.get(kind, ()):
+            for value in _indexable(old.get(field)):
+                store.set_remove(_index_key(kind, field, value), fact_id)
+        store.delete(_fact_key(kind, fact_id))
+        store.update(_count_key(kind), _bump, None, 0.0, -1)
+
+    def on_timer(self, key: str, at: float) -> bool:
+        """A fact's expiry timer, due at ``at``: drop the fact if it was not seen
+        within ``max_age`` before, else re-arm for then. True if it was dropped."""
+        old: dict[str, Any] | None = self.store.get(key)
+        if old is None or self.max_age is None:
+            return False  # deleted since (its timer is cancelled, but a race may leave one)
+        seen = old.get(SEEN)
+        if seen is None:
+            return False
+        if seen + self.max_age > at:
+            self.store.schedule(key, seen + self.max_age, EXPIRY_TIMERS)
+            return False
+        kind, _, fact_id = key.removeprefix(_FACT_PREFIX).partition(":")
+        self._drop(kind, fact_id, old)
+        return True
+
+    def counts(self) -> dict[str, int]:
+        """Facts held, by kind (``facts_<kind>``), as the store counts them for every
+        worker sharing it; for the ``store_entries`` metric."""
+        return {f"facts_{kind}": int(self.store.get(_count_key(kind)) or 0)
+                for kind in get_args(FactKind)}
+
     def get(self, kind: str, fact_id: str) -> dict[str, Any] | None:
         fact: dict[str, Any] | None = self.store.get(_fact_key(kind, fact_id))
-        return fact
+        return None if fact is None else _public(fact)
 
     def find(self, kind: str, criteria: dict[str, Any]) -> list[dict[str, Any]]:
         """Facts whose fields equal every criterion; sorted by id (deterministic)."""

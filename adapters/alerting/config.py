@@ -17,6 +17,7 @@ from adapters.alerting.sinks.chat import ChatSink
 from adapters.alerting.sinks.jsonl import JsonLinesSink
 from adapters.alerting.sinks.terminal import TerminalSink
 from adapters.alerting.sinks.webhook import WebhookSink
+from adapters.alerting.storm import StormConfig, StormThrottle
 from adapters.secrets import Secret, SecretValue, resolve_nested, reveal_nested
 from engine.firing import Severity
 
@@ -86,6 +87,8 @@ class AlertingConfig(BaseModel):
     retry: RetryConfig = Field(default_factory=lambda: RetryConfig())
     #: deployment-wide labels on every Alertmanager alert (``region``, ``cloud``)
     labels: dict[str, str] = Field(default_factory=dict)
+    #: notices per rule and in all per period across groups; the rest folded
+    storm: StormConfig = Field(default_factory=lambda: StormConfig())
 
     _check_repeat = field_validator("default_repeat", mode="before")(_seconds)
 
@@ -153,4 +156,5 @@ def build_router(config: AlertingConfig, *, live: bool = False) -> Router:
         min_severity={s.label(): s.min_severity for s in config.sinks},
         offer_wait=config.queue_wait if config.queue_wait is not None else (
             10.0 if live else 0.0),
+        storm=StormThrottle(config.storm),
     )

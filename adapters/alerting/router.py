@@ -19,6 +19,7 @@ from adapters.alerting.delivery import RetryPolicy, SinkWorker
 from adapters.alerting.notice import Notice
 from adapters.alerting.silences import SilenceFile
 from adapters.alerting.sinks.base import Sink
+from adapters.alerting.storm import StormThrottle
 from adapters.deadletter import DeadLetters
 from engine.firing import Firing, Severity
 
@@ -42,6 +43,11 @@ def group_key_of(firing: Firing) -> str:
     return f"{firing.rule}|{labels}"
 
 
+def _fields_cut(sink: Sink) -> int:
+    limits = getattr(sink, "limits", None)  # a sink of a site's own may have none
+    return int(getattr(limits, "cut", 0))
+
+
 class Router:
     """Fans firings out to sinks as notices; ``submit`` never blocks on and never raises for sinks.
 
@@ -63,6 +69,7 @@ class Router:
         max_ids: int = 200_000,
         max_groups: int = 100_000,
         offer_wait: float = 0.0,
+        storm: StormThrottle | None = None,
     ) -> None:
         self.dead = DeadLetters(dead_letter_path)
         self.silences = silences or SilenceFile(None)
@@ -72,6 +79,8 @@ class Router:
         #: how long ``submit`` may wait for room in a full sink queue (the live worker:
         #: a burst waits for a slow sink; its input is held back meanwhile)
         self.offer_wait = offer_wait
+        #: notices per rule and in all per period across groups (``alerting.storm``)
+        self.storm = storm
         levels = min_severity or {}
         self._workers = [
             (SinkWorker(sink, self.dead, queue_size=queue_size, retry=retry,
@@ -94,13 +103,13 @@ class Router:
         """
         with self._lock:
             notice = self._decide(firing)
+            notice, storms = self._throttle(notice)
+        self._offer_storms(storms)
         if notice is None:
             if settled is not None:
                 settled()
             return
-        level = SEVERITY_LEVEL[notice.firing.severity]
-        targets = [worker for worker, min_level in self._workers
-                   if notice.kind == "resolved" or level >= min_level]
+        targets = self._targets(notice)
         if settled is not None:
             if not targets:
                 settled()
@@ -109,6 +118,33 @@ class Router:
                 self._unsettled[notice.id] = [len(targets), settled]
         for worker in targets:
             worker.offer(notice, self.offer_wait)
+
+    def _targets(self, notice: Notice) -> list[SinkWorker]:
+        level = SEVERITY_LEVEL[notice.firing.severity]
+        return [worker for worker, min_level in self._workers
+                if notice.kind == "resolved" or level >= min_level]
+
+    def _throttle(self, notice: Notice | None) -> tuple[Notice | None, list[Notice]]:
+        """The storm throttle's verdict (``adapters.alerting.storm``); under the lock."""
+        if notice is None or self.storm is None:
+            return notice, []
+        passed, storms = self.storm.admit(notice)
+        if passed is None:
+            self.counts["storm_folded"] += 1
+        return passed, storms
+
+    def _offer_storms(self, storms: list[Notice]) -> None:
+        self.counts["storm_notices"] += len(storms)
+        for notice in storms:
+            for worker in self._targets(notice):
+                worker.offer(notice, self.offer_wait)
+
+    def tick(self, now: datetime) -> None:
+        """Let the clock close a storm period with no firing to do it (live mode)."""
+        if self.storm is not None:
+            with self._lock:
+                storms = self.storm.tick(now)
+            self._offer_storms(storms)
 
     def _settled(self, notice: Notice) -> None:
         with self._lock:
@@ -171,7 +207,8 @@ class Router:
             out["open_groups"] = len(self._groups)
         out["sinks"] = {
             worker.sink.name: {**worker.counts, **worker.sink.stats(),
-                               "pending": worker.pending()}
+                               "pending": worker.pending(),
+                               "fields_cut": _fields_cut(worker.sink)}
             for worker, _ in self._workers
         }
         out["dead_lettered"] = self.dead.total
@@ -180,6 +217,10 @@ class Router:
 
     def close(self, timeout: float = 10.0) -> None:
         """Drain every sink's queue for up to ``timeout`` seconds (in parallel), then stop."""
+        if self.storm is not None:
+            with self._lock:
+                storms = self.storm.flush()
+            self._offer_storms(storms)
         threads = [threading.Thread(target=worker.close, args=(timeout,))
                    for worker, _ in self._workers]
         for thread in threads:

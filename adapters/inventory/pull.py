@@ -46,12 +46,19 @@ class PullConfig(BaseModel):
 
 
 class InventoryConfig(BaseModel):
-    """``inventory: {dumps: [paths], pull: {cloud: NAME, every: 1h}}``."""
+    """``inventory: {dumps: [paths], pull: {cloud: NAME, every: 1h}, max_age: 7d}``.
+
+    ``max_age``: a fact no event and no pull mentions for that long (event time)
+    expires, so the inventory cannot grow without bound; ``null`` keeps facts
+    until they are deleted. Keep it well above ``pull.every`` (a pull re-stamps
+    every fact it lists) or, without a pull, above the gap between nova's audit
+    notifications, or quiet instances drop out of joins."""
 
     model_config = ConfigDict(extra="forbid")
 
     dumps: list[Path] = Field(default_factory=list)
     pull: PullConfig | None = None
+    max_age: Duration | None = Field(default=7 * 86400.0, gt=0)
 
     def seed(self) -> list[FactUpdate]:
         """The dumps' facts (``SnapshotError`` on a bad dump); the pull is separate, it

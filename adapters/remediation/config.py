@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adapters.alerting.durations import parse_duration
+from adapters.remediation.shapes import DEFAULT_VALUE_PATTERN, PLACEHOLDER, Shape
 from adapters.secrets import Secret
 
 
@@ -60,16 +62,37 @@ class OpenStackSettings(BaseModel):
 class CommandSpec(BaseModel):
     """An allowed external command: a fixed argument list with ``{name}`` placeholders.
 
-    Values for placeholders come from the rule and must match ``value_pattern``
-    in full and must not start with '-' (no smuggled options). No shell is used.
+    Values for placeholders come from the rule and must have the shape declared
+    in ``placeholders`` (``{host: hostname, port: uuid}``; ``shapes.SHAPES``) or,
+    undeclared, match ``value_pattern`` in full; none may start with '-' (no
+    smuggled options). No shell is used.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     argv: list[str] = Field(min_length=1)
-    value_pattern: str = r"[A-Za-z0-9][A-Za-z0-9._:@/=+,-]{0,254}"
+    value_pattern: str = DEFAULT_VALUE_PATTERN
+    placeholders: dict[str, Shape] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
     cwd: str | None = None
+
+    @field_validator("value_pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"value_pattern is not a regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _declared_are_used(self) -> CommandSpec:
+        used = {m.group(1) for part in self.argv for m in PLACEHOLDER.finditer(part)}
+        unknown = sorted(set(self.placeholders) - used)
+        if unknown:
+            raise ValueError(f"placeholders {unknown} do not appear in argv "
+                             f"(its placeholders: {sorted(used)})")
+        return self
 
 
 class RemediationConfig(BaseModel):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.alerting.limits import FieldLimits
 from adapters.remediation.audit import AuditLog, AuditRecord, Outcome
 from adapters.remediation.config import RemediationConfig
 from adapters.remediation.hooks.base import Hook, HookError, InvalidArgs
@@ -39,6 +40,9 @@ class Remediator:
         self._factories = hooks
         self._hooks: dict[str, Hook] = {}
         self._limiter = RateLimiter()
+        #: arguments over these are refused (a cut id would name another resource) and
+        #: shown cut in the audit log, which must stay bounded too
+        self.limits = FieldLimits()
         self._done: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
         self.max_ids = max_ids
@@ -76,7 +80,8 @@ class Remediator:
         base: dict[str, Any] = {
             "time": datetime.now(UTC), "event_time": firing.time, "firing_id": firing.id,
             "rule": firing.rule, "title": firing.title, "hook": req.hook, "target": "",
-            "args": dict(req.args), "requested_mode": req.mode, "enforced": False,
+            "args": self.limits.bound(dict(req.args)), "requested_mode": req.mode,
+            "enforced": False,
         }
 
         def record(outcome: Outcome, reason: str, **extra: Any) -> AuditRecord:
@@ -86,6 +91,11 @@ class Remediator:
         if hook is None:
             why = self.load_errors.get(req.hook, "no such hook installed")
             return record("invalid", f"unknown hook {req.hook!r}: {why}")
+        too_big = self.limits.oversized(req.args)
+        if too_big is not None:
+            return record("invalid", f"argument {too_big} is over the field limits "
+                          f"({self.limits.max_field} characters, {self.limits.max_items} "
+                          "items): refused, not cut")
         try:
             args = hook.validate(dict(req.args))
         except InvalidArgs as exc:

@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -30,6 +31,7 @@ from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS
 from adapters.deadletter import DeadLetters
 from adapters.logs import UnparsedStats
 from adapters.notifications import normalizer
+from dreamcatcher import hangup
 from dreamcatcher.argtypes import duration
 from dreamcatcher.commands.replay import rules_or_fail
 from dreamcatcher.config import DeploymentConfig, load_config
@@ -136,7 +138,8 @@ def _rule_paths(args: argparse.Namespace, config: DeploymentConfig) -> list[Path
 def build_engine(args: argparse.Namespace, config: DeploymentConfig,
                  rules: list[Rule]) -> Engine:
     lateness = args.lateness if args.lateness is not None else config.clock.lateness
-    engine = Engine(rules, store_from_args(args), lateness=lateness)
+    engine = Engine(rules, store_from_args(args), lateness=lateness,
+                    fact_max_age=config.inventory.max_age)
     dumps = [*config.inventory.dumps, *args.inventory]
     if dumps:
         from adapters.inventory import SnapshotError, facts_from_files
@@ -163,7 +166,7 @@ def reloaded(paths: list[Path], running: Engine, sources: list[Any],
     except RuleErrors as exc:
         raise ValueError("; ".join(str(e) for e in exc.errors)) from None
     fresh = Engine(rules, running.store, lateness=running.lateness,
-                   dedup_ttl=running.dedup_ttl)
+                   dedup_ttl=running.dedup_ttl, fact_max_age=running.inventory.max_age)
     fresh.newest, fresh.hold = running.newest, running.hold
     for source in sources:
         if isinstance(source, AmqpIntake) and not all_fields:  # what the new rules read
@@ -221,6 +224,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _graceful)
     signal.signal(signal.SIGINT, _graceful)
     signal.signal(signal.SIGHUP, _hup)
+    if hangup.received_while_starting():
+        reload_wanted.set()
     # rules, mappings and imports live as long as the process: keep them out of the
     # full collections, which otherwise pause the worker (~10 ms) now and then
     gc.freeze()
@@ -237,6 +242,8 @@ def run(args: argparse.Namespace) -> int:
     failure: str | None = None
     while not worker.wait_stop(0.2):
         ops.sync()
+        if outputs.tick is not None and worker.engine.newest > float("-inf"):
+            outputs.tick(datetime.fromtimestamp(worker.engine.newest, UTC))  # storm summaries
         if reload_wanted.is_set():
             reload_wanted.clear()
             ops.notifier.reloading()

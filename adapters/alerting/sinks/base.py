@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 
 import httpx
 
+from adapters.alerting.limits import FieldLimits
 from adapters.alerting.notice import Notice
 from engine.firing import Firing
 
@@ -22,6 +23,9 @@ class Sink(ABC):
     """One destination. ``send`` runs on the sink's own delivery thread."""
 
     name: str = "sink"
+    #: the field limits this sink enforces and counts (``adapters.alerting.limits``);
+    #: every sink sets its own in ``__init__``
+    limits: FieldLimits
 
     @abstractmethod
     def send(self, notice: Notice) -> None:

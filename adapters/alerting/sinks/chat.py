@@ -6,7 +6,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
 
-from adapters.alerting.escape import Dialect, escape_limited
+from adapters.alerting.escape import Dialect
+from adapters.alerting.limits import MAX_FIELD, FieldLimits
 from adapters.alerting.notice import Notice
 from adapters.alerting.sinks.base import DeliveryError, Sink
 
@@ -42,6 +43,7 @@ class ChatSink(Sink):
         max_title: int = 200,
         max_text: int = 3000,
         dialect: Dialect = "markdown",
+        max_field: int = MAX_FIELD,
     ) -> None:
         self.name = name
         self._apprise = apprise.Apprise()
@@ -50,16 +52,18 @@ class ChatSink(Sink):
         self.max_title = max_title
         self.max_text = max_text
         self.dialect = dialect
+        self.limits = FieldLimits(max_field)
 
     def render(self, notice: Notice) -> tuple[str, str]:
         """(title, body) as they will be posted."""
         firing = notice.firing
-        title = escape_limited(firing.title, self.dialect, self.max_title, single_line=True)
+        field = self.limits.text
+        title = field(firing.title, self.dialect, self.max_title, single_line=True)
         head = f"[{notice.headline()}] {title}"
         body_parts: list[str] = []
         if firing.text and notice.kind != "resolved":
-            body_parts.append(escape_limited(firing.text, self.dialect, self.max_text))
-        footer = escape_limited(notice.footer(), self.dialect, 600, single_line=True)
+            body_parts.append(field(firing.text, self.dialect, self.max_text))
+        footer = field(notice.footer(), self.dialect, 600, single_line=True)
         body_parts.append(f"_{footer}_" if self.dialect == "markdown" else footer)
         return head, "\n\n".join(body_parts)
 

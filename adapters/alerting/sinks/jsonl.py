@@ -9,7 +9,7 @@ from typing import TextIO
 
 import orjson
 
-from adapters.alerting.escape import truncate
+from adapters.alerting.limits import MAX_FIELD, MAX_ITEMS, FieldLimits
 from adapters.alerting.notice import Notice
 from adapters.alerting.sinks.base import DeliveryError, Sink
 
@@ -23,9 +23,10 @@ class JsonLinesSink(Sink):
     """
 
     def __init__(self, path: str | Path = "-", *, name: str = "jsonl",
-                 max_field: int = 16384, remember: int = 100_000) -> None:
+                 max_field: int = MAX_FIELD, max_items: int = MAX_ITEMS,
+                 remember: int = 100_000) -> None:
         self.name = name
-        self.max_field = max_field
+        self.limits = FieldLimits(max_field, max_items)
         self.remember = remember
         self._path = None if str(path) == "-" else Path(path)
         self._fh: TextIO | None = None
@@ -65,9 +66,7 @@ class JsonLinesSink(Sink):
         to_file = self._path is not None
         if to_file and notice.id in self._written:
             return
-        doc = notice.as_json()
-        doc["firing"]["text"] = truncate(doc["firing"]["text"], self.max_field)
-        doc["firing"]["title"] = truncate(doc["firing"]["title"], self.max_field)
+        doc = self.limits.bound(notice.as_json())
         try:
             stream.write(orjson.dumps(doc).decode() + "\n")
             stream.flush()

@@ -13,7 +13,7 @@ import sys
 import textwrap
 from typing import TextIO
 
-from adapters.alerting.escape import escape_limited
+from adapters.alerting.limits import MAX_FIELD, FieldLimits
 from adapters.alerting.notice import Notice
 from adapters.alerting.sinks.base import Sink
 from engine.templates import utc_stamp
@@ -48,12 +48,13 @@ class TerminalSink(Sink):
 
     def __init__(self, stream: TextIO | None = None, *, name: str = "terminal",
                  colour: bool | None = None, max_text: int = 2000,
-                 width: int | None = None) -> None:
+                 width: int | None = None, max_field: int = MAX_FIELD) -> None:
         self.name = name
         self.stream = stream or sys.stdout
         self.colour = self.stream.isatty() if colour is None else colour
         self.max_text = max_text
         self.width = width
+        self.limits = FieldLimits(max_field)
 
     def columns(self) -> int:
         """The wrap width: fixed, the terminal's (asked per alert: it may be resized), or 100."""
@@ -68,19 +69,20 @@ class TerminalSink(Sink):
         key = "resolved" if notice.kind == "resolved" else firing.severity
         width = self.columns()
         head = f"[{notice.headline()}]"
-        title = escape_limited(firing.title, "terminal", 300, single_line=True)
-        footer = escape_limited(notice.footer(), "terminal", 600, single_line=True)
+        field = self.limits.text
+        title = field(firing.title, "terminal", 300, single_line=True)
+        footer = field(notice.footer(), "terminal", 600, single_line=True)
         lines = wrap(f"{head} {utc_stamp(firing.time)} {title}", width, first="")
         if self.colour:  # colour after wrapping: escape codes have no width
             lines[0] = f"{_COLOURS[key]}{head}{_RESET}" + lines[0][len(head):]
         if firing.text and notice.kind != "resolved":
-            text = escape_limited(firing.text, "terminal", self.max_text)
+            text = field(firing.text, "terminal", self.max_text)
             for paragraph in paragraphs(text):
                 lines.extend(self._label(line) for line in wrap(paragraph, width))
         for action in firing.actions:  # the remediation the rule offers, and its mode
             args = " ".join(f"{k}={v}" for k, v in action.args.items())
-            offer = escape_limited(f"-> {action.hook} ({action.mode}) {args}".rstrip(),
-                                   "terminal", 600, single_line=True)
+            offer = field(f"-> {action.hook} ({action.mode}) {args}".rstrip(),
+                          "terminal", 600, single_line=True)
             lines.extend(wrap(offer, width, rest=INDENT * 2))
         for line in wrap(footer, width, rest=INDENT * 2):
             lines.append(f"{INDENT}{_DIM}{line[len(INDENT):]}{_RESET}" if self.colour else line)

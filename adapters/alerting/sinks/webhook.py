@@ -9,7 +9,7 @@ import time
 import httpx
 import orjson
 
-from adapters.alerting.escape import truncate
+from adapters.alerting.limits import MAX_FIELD, MAX_ITEMS, FieldLimits
 from adapters.alerting.notice import Notice
 from adapters.alerting.sinks.base import Sink, post_json
 
@@ -24,7 +24,8 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class WebhookSink(Sink):
-    """POSTs ``Notice.as_json()``. JSON encoding keeps tenant text inert; long fields are cut."""
+    """POSTs ``Notice.as_json()``. JSON encoding keeps tenant text inert; every field
+    over the limits (titles, labels, action arguments, id lists) is cut."""
 
     def __init__(
         self,
@@ -34,22 +35,18 @@ class WebhookSink(Sink):
         timeout: float = 10.0,
         secret: str | None = None,
         headers: dict[str, str] | None = None,
-        max_field: int = 16384,
+        max_field: int = MAX_FIELD,
+        max_items: int = MAX_ITEMS,
     ) -> None:
         self.name = name
         self.url = url
         self.secret = secret
         self.headers = {"Content-Type": "application/json", **(headers or {})}
-        self.max_field = max_field
+        self.limits = FieldLimits(max_field, max_items)
         self._client = httpx.Client(timeout=timeout)
 
     def payload(self, notice: Notice) -> bytes:
-        doc = notice.as_json()
-        firing = doc["firing"]
-        firing["title"] = truncate(firing["title"], self.max_field)
-        firing["text"] = truncate(firing["text"], self.max_field)
-        firing["labels"] = {k: truncate(v, self.max_field) for k, v in firing["labels"].items()}
-        return orjson.dumps(doc)
+        return orjson.dumps(self.limits.bound(notice.as_json()))
 
     def send(self, notice: Notice) -> None:
         body = self.payload(notice)

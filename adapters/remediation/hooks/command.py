@@ -8,8 +8,7 @@ import subprocess
 from typing import Any
 
 from adapters.remediation.hooks.base import Hook, HookError, InvalidArgs
-
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+from adapters.remediation.shapes import PLACEHOLDER, admits
 
 
 class CommandTimeout(HookError):
@@ -39,11 +38,13 @@ class CommandRun(Hook):
                 if value is None:
                     raise InvalidArgs(f"command {name}: no value for {{{key}}}")
                 value = str(value)
-                if value.startswith("-") or not pattern.fullmatch(value):
-                    raise InvalidArgs(f"command {name}: value for {{{key}}} is not allowed: "
+                shape = spec.placeholders.get(key)
+                if not admits(shape, pattern, value):
+                    raise InvalidArgs(f"command {name}: value for {{{key}}} is not "
+                                      f"{'a ' + shape if shape else 'allowed'}: "
                                       f"{value[:80]!r}")
                 return value
-            argv.append(_PLACEHOLDER.sub(fill, part))
+            argv.append(PLACEHOLDER.sub(fill, part))
         return {"command": name, "argv": argv}
 
     def target(self, args: dict[str, Any]) -> str:
