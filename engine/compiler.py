@@ -18,6 +18,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.baseline import BaselineOp
 from engine.catalogue import is_glob
+from engine.explains import CompiledExplains, compile_explains
 from engine.firing import ActionRequest, Firing, Mode
 from engine.inventory import Inventory
 from engine.operators import CountOp, Evidence, ExpectOp, Operator, SequenceOp
@@ -78,6 +79,7 @@ class CompiledRule:
     group_by: list[tuple[str, Getter]]
     actions: list[tuple[str, Callable[[dict[str, Any]], Any], Mode]]
     first_key: KeyFn | None = None
+    explains: list[CompiledExplains] = field(default_factory=list)
     index_fields: set[tuple[str, str]] = field(default_factory=set)
 
     @property
@@ -227,6 +229,7 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
                   for i, p in enumerate(alert.group_by)],
         actions=actions,
         first_key=first_key,
+        explains=compile_explains(rule.explains),
         index_fields=index_fields,
     )
     # the templates compiled: what they and the paths read of a kept event can be derived
@@ -308,4 +311,5 @@ def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Invento
             for hook, render, mode in compiled.actions
         ],
         resolves=resolves,
+        explains=[] if resolves else [e.scope(ctx, labels) for e in compiled.explains],
     )
