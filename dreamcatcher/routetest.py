@@ -54,6 +54,7 @@ class TestSilence(_Strict):
     group: str = ""
     at: Offset = 0.0
     for_: Duration = Field(alias="for")
+    comment: str = ""
 
     @model_validator(mode="after")
     def _aimed(self) -> TestSilence:
@@ -117,7 +118,7 @@ def route(firings: list[Firing], start: datetime, silences: list[TestSilence],
             begins = start + timedelta(seconds=s.at)
             store.add(Silence(kind=s.kind, rule=s.rule, labels=s.labels, group=s.group,
                               starts_at=begins, ends_at=begins + timedelta(seconds=s.for_),
-                              created_by="rule test"))
+                              comment=s.comment, created_by="rule test"))
         sink = RecordingSink()
         router = Router([sink], silences=store, default_repeat=default_repeat)
         for firing in firings:
