@@ -52,6 +52,11 @@ class _Cause:
     firing: Firing  # the latest, whose scopes apply
     affected: OrderedDict[str, Affected] = field(default_factory=OrderedDict)
 
+    def ended(self, at: datetime) -> bool:
+        """No scope can match a firing at ``at`` any more (a cheap test before ``active``)."""
+        longest = max((s.within for s in self.firing.explains), default=0.0)
+        return at > self.firing.time + timedelta(seconds=longest)
+
     def active(self, at: datetime) -> list[Scope]:
         start = self.firing.time
         return [s for s in self.firing.explains
@@ -74,8 +79,10 @@ def matches(scope: Scope, firing: Firing) -> bool:
 class Inhibitor:
     """The router's memory of causes and what they explain; bounded like its groups."""
 
-    def __init__(self, max_causes: int = 10_000, max_recent: int = 10_000) -> None:
+    def __init__(self, max_causes: int = 10_000, max_recent: int = 10_000,
+                 max_explained: int = 100_000) -> None:
         self.max_causes = max_causes
+        self.max_explained = max_explained
         self._causes: OrderedDict[str, _Cause] = OrderedDict()
         self._explained: OrderedDict[str, str] = OrderedDict()  # target group -> cause group
         self._recent: deque[tuple[str, Firing]] = deque(maxlen=max_recent)
@@ -117,7 +124,7 @@ class Inhibitor:
         """A new group: the cause it is folded into, or None (it pages, and is kept a
         while in case its cause comes just after)."""
         for cause_key, cause in reversed(self._causes.items()):
-            if cause_key == key:
+            if cause_key == key or cause.ended(firing.time):
                 continue
             if any(matches(s, firing) for s in cause.active(firing.time)):
                 self._fold(cause, cause_key, key, firing, notified=False)
@@ -130,6 +137,8 @@ class Inhibitor:
     def _fold(self, cause: _Cause, cause_key: str, key: str, firing: Firing,
               *, notified: bool) -> None:
         self._explained[key] = cause_key
+        if len(self._explained) > self.max_explained:  # the oldest speaks for itself again
+            self._explained.popitem(last=False)
         if len(cause.affected) >= MAX_AFFECTED:
             self.overflow += 1
             return
