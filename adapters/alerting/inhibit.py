@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 
+from engine.catalogue import is_glob
 from engine.explains import target_values
 from engine.firing import Firing, Scope
 
@@ -50,7 +51,9 @@ class Affected:
 @dataclass
 class _Cause:
     firing: Firing  # the latest, whose scopes apply
+    seq: int = 0  # when it was last refreshed: the most recent cause explains first
     affected: OrderedDict[str, Affected] = field(default_factory=OrderedDict)
+    folded: set[str] = field(default_factory=set)  # every target group folded in
 
     def ended(self, at: datetime) -> bool:
         """No scope can match a firing at ``at`` any more (a cheap test before ``active``)."""
@@ -76,6 +79,65 @@ def matches(scope: Scope, firing: Firing) -> bool:
     return True
 
 
+#: an index key: (target rule, selector, value); a selector is ``labels.NAME`` or a ``by`` path
+_Slot = tuple[str, str, str]
+
+
+def _slots(scope: Scope) -> list[_Slot] | None:
+    """Where a scope is found from a target: one selector's values for each exact rule
+    name; None when a glob names the rules (those are tried for every target)."""
+    if any(is_glob(p) for p in scope.rules):
+        return None
+    if scope.labels:
+        name, value = next(iter(scope.labels.items()))
+        return [(rule, f"labels.{name}", value) for rule in scope.rules]
+    if scope.among:
+        path, values = next(iter(scope.among.items()))
+        return [(rule, path, v) for rule in scope.rules for v in values]
+    return None
+
+
+class _CauseIndex:
+    """Causes by what a target must have, so a new group is checked against the few
+    causes that could explain it, not every open one."""
+
+    def __init__(self) -> None:
+        self._slots: dict[_Slot, set[str]] = {}
+        self._selectors: dict[str, set[str]] = {}  # target rule -> selectors in use
+        self._globbed: set[str] = set()
+        self._held: dict[str, list[_Slot]] = {}
+
+    def add(self, key: str, scopes: list[Scope]) -> None:
+        self.remove(key)
+        held: list[_Slot] = []
+        for scope in scopes:
+            slots = _slots(scope)
+            if slots is None:
+                self._globbed.add(key)
+                continue
+            for slot in slots:
+                self._slots.setdefault(slot, set()).add(key)
+                self._selectors.setdefault(slot[0], set()).add(slot[1])
+                held.append(slot)
+        self._held[key] = held
+
+    def remove(self, key: str) -> None:
+        self._globbed.discard(key)
+        for slot in self._held.pop(key, []):
+            keys = self._slots.get(slot)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._slots[slot]
+
+    def candidates(self, firing: Firing) -> set[str]:
+        found = set(self._globbed)
+        for selector in self._selectors.get(firing.rule, ()):
+            for value in target_values(firing.labels, firing.facts, selector) or [""]:
+                found |= self._slots.get((firing.rule, selector, value), set())
+        return found
+
+
 class Inhibitor:
     """The router's memory of causes and what they explain; bounded like its groups."""
 
@@ -86,6 +148,8 @@ class Inhibitor:
         self._causes: OrderedDict[str, _Cause] = OrderedDict()
         self._explained: OrderedDict[str, str] = OrderedDict()  # target group -> cause group
         self._recent: deque[tuple[str, Firing]] = deque(maxlen=max_recent)
+        self._index = _CauseIndex()
+        self._seq = 0
         self.overflow = 0
 
     def explained_by(self, key: str) -> str | None:
@@ -100,16 +164,18 @@ class Inhibitor:
         """Note (or refresh) a cause; the keys of open groups it adopts (first time only)."""
         if not firing.explains:
             return []
+        self._seq += 1
         known = self._causes.get(key)
         if known is not None:
-            known.firing = firing
+            if known.firing.explains != firing.explains:
+                self._index.add(key, firing.explains)
+            known.firing, known.seq = firing, self._seq
             self._causes.move_to_end(key)
             return []
-        cause = self._causes[key] = _Cause(firing)
+        cause = self._causes[key] = _Cause(firing, self._seq)
+        self._index.add(key, firing.explains)
         if len(self._causes) > self.max_causes:
-            old, _ = self._causes.popitem(last=False)
-            for released in [t for t, c in self._explained.items() if c == old]:
-                del self._explained[released]
+            self._forget(next(iter(self._causes)))
         adopted = []
         for target_key, target in self._recent:
             if (target_key in self._explained or target_key == key
@@ -123,8 +189,10 @@ class Inhibitor:
     def opened(self, firing: Firing, key: str) -> str | None:
         """A new group: the cause it is folded into, or None (it pages, and is kept a
         while in case its cause comes just after)."""
-        for cause_key, cause in reversed(self._causes.items()):
-            if cause_key == key or cause.ended(firing.time):
+        found = [(self._causes[k].seq, k) for k in self._index.candidates(firing) if k != key]
+        for _, cause_key in sorted(found, reverse=True):
+            cause = self._causes[cause_key]
+            if cause.ended(firing.time):
                 continue
             if any(matches(s, firing) for s in cause.active(firing.time)):
                 self._fold(cause, cause_key, key, firing, notified=False)
@@ -137,6 +205,7 @@ class Inhibitor:
     def _fold(self, cause: _Cause, cause_key: str, key: str, firing: Firing,
               *, notified: bool) -> None:
         self._explained[key] = cause_key
+        cause.folded.add(key)
         if len(self._explained) > self.max_explained:  # the oldest speaks for itself again
             self._explained.popitem(last=False)
         if len(cause.affected) >= MAX_AFFECTED:
@@ -149,13 +218,20 @@ class Inhibitor:
         (its open targets are released: their next firing pages)."""
         cause_key = self._explained.pop(key, None)
         if cause_key is not None and cause_key in self._causes:
+            self._causes[cause_key].folded.discard(key)
             listed = self._causes[cause_key].affected
             if key in listed:
                 listed[key] = replace(listed[key], resolved=True)
-        cause = self._causes.pop(key, None)
-        if cause is not None:
-            for target in cause.affected:
-                self._explained.pop(target, None)
+        if key in self._causes:
+            self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        """Drop a cause (resolved, or the oldest beyond ``max_causes``); release its targets."""
+        cause = self._causes.pop(key)
+        self._index.remove(key)
+        for target in cause.folded:
+            if self._explained.get(target) == key:
+                del self._explained[target]
 
     def latest(self, cause_key: str) -> Firing | None:
         cause = self._causes.get(cause_key)

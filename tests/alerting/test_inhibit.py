@@ -204,3 +204,19 @@ def test_validate_checks_the_causes_paths() -> None:
     with pytest.raises(RuleErrors) as caught:
         load_rule_file("x.yaml", text, check=rule_check(Catalogue()))
     assert "'nowhere' is not defined here" in str(caught.value)
+
+
+def test_a_glob_of_rules_and_a_by_join_explain_too() -> None:
+    scope = Scope(rules=["*-down"], among={"labels.host": ["c7", "c8"]}, within=600.0)
+    sink = RecordingSink()
+    router = Router([sink])
+    router.submit(_firing("link-cut", "c7", 0, explains=[scope]))
+    router.submit(_firing("svc-down", "c8", 10))
+    router.submit(_firing("disk-down", "c7", 20))
+    router.submit(_firing("svc-down", "c9", 30))  # not among the cause's hosts
+    router.submit(_firing("svc-down", "c7", 700, n=1))  # after `within`
+    router.close(5)
+    assert [(n.kind, n.firing.rule, n.firing.labels["host"]) for n in sink.notices] == [
+        ("firing", "link-cut", "c7"), ("update", "link-cut", "c7"),
+        ("update", "link-cut", "c7"), ("firing", "svc-down", "c9"),
+        ("firing", "svc-down", "c7")]
