@@ -21,6 +21,7 @@ from engine.engine import Engine
 from engine.events import Event, FactUpdate
 from engine.firing import Firing, Scope
 from engine.loader import RuleErrors, load_rule_file, load_rules
+from engine.reads import fact_fields
 from engine.rulecheck import rule_check
 from tests.paths import REPO
 
@@ -220,3 +221,11 @@ def test_a_glob_of_rules_and_a_by_join_explain_too() -> None:
         ("firing", "link-cut", "c7"), ("update", "link-cut", "c7"),
         ("update", "link-cut", "c7"), ("firing", "svc-down", "c9"),
         ("firing", "svc-down", "c7")]
+
+
+def test_the_inventory_keeps_the_fact_fields_explains_reads() -> None:
+    text = (REPO / "rules" / "bpdu-guard-trip.yaml").read_text().replace(
+        "by: {labels.host: instance.host}", "by: {labels.flavor: neighbours.flavor}")
+    [loaded] = load_rule_file("x.yaml", text)
+    kept = fact_fields([loaded.rule])["instance"]
+    assert kept is not None and "flavor" in kept
