@@ -71,6 +71,8 @@ class Notice:
         if group:
             parts.append(group)
         parts.append(f"since {self.first_time.isoformat()}")
+        if self.kind != "resolved":  # what `dreamcatcher ack` and POST /ack take
+            parts.append(f"group {self.group_key}")
         if self.folded:
             parts.append(f"{self.folded} more firings since the last notice")
         if self.also:

@@ -84,6 +84,7 @@ def test_the_cut_off_hosts_dhcp_losses_fold_into_the_bpdu_notice() -> None:
     assert [a.group_key for a in last.also] == ["dhcp-lease-lost|fa:16:3e:00:00:a1",
                                                 "dhcp-lease-lost|fa:16:3e:00:00:a2"]
     assert "also affected: dhcp-lease-lost: DHCP lease lost: n1" in last.footer()
+    assert f"group bpdu-guard-trip|{BPDU_MAC}" in last.footer()  # what an ack takes
     assert last.as_json()["also_affected"][1]["rule"] == "dhcp-lease-lost"
     assert len({n.id for n in notices}) == 3  # each update is a notice of its own
 
