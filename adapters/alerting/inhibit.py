@@ -161,7 +161,8 @@ class Inhibitor:
         return tuple(cause.affected.values()) if cause is not None else ()
 
     def cause(self, firing: Firing, key: str) -> list[str]:
-        """Note (or refresh) a cause; the keys of open groups it adopts (first time only)."""
+        """Note (or refresh) a cause; the keys of open groups it adopts (first time only):
+        from now on ``explained_by`` names it for them."""
         if not firing.explains:
             return []
         self._seq += 1

@@ -33,8 +33,7 @@ class _Group:
     last_notice: datetime
     folded: int = 0
     total: int = 1
-    cause: str | None = None  # folded into this cause's group (inhibited)
-    notified: bool = True  # had a notice of its own
+    notified: bool = True  # had a notice of its own (not folded into a cause from the start)
 
 
 def group_key_of(firing: Firing) -> str:
@@ -147,9 +146,7 @@ class Router:
             self.counts["resolved"] += 1
             return Notice("resolved", firing, key, group.first_time, group.folded, group.total,
                           also)
-        for adopted in self.inhibit.cause(firing, key):  # a silenced cause still explains
-            if adopted in self._groups:
-                self._groups[adopted].cause = key
+        self.inhibit.cause(firing, key)  # a silenced cause still explains
         if self.silences.matching(firing) is not None:
             self.counts["silenced"] += 1
             return None
@@ -157,7 +154,7 @@ class Router:
         if group is None:
             cause = self.inhibit.opened(firing, key)
             self._groups[key] = _Group(first_time=firing.time, last_notice=firing.time,
-                                       cause=cause, notified=cause is None)
+                                       notified=cause is None)
             if len(self._groups) > self.max_groups:
                 self._groups.popitem(last=False)
                 self.counts["groups_evicted"] += 1
@@ -168,16 +165,14 @@ class Router:
             return Notice("firing", firing, key, firing.time, 0, 1, self.inhibit.affected(key))
         self._groups.move_to_end(key)
         group.total += 1
-        if group.cause is not None:
-            if self.inhibit.explained_by(key) is not None:
-                group.folded += 1
-                self.counts["inhibited"] += 1
-                return None
-            group.cause = None  # its cause resolved: it speaks for itself again
-            if not group.notified:
-                group.notified, group.folded, group.last_notice = True, 0, firing.time
-                self.counts["notified"] += 1
-                return Notice("firing", firing, key, group.first_time, 0, group.total)
+        if self.inhibit.explained_by(key) is not None:
+            group.folded += 1
+            self.counts["inhibited"] += 1
+            return None
+        if not group.notified:  # its cause resolved: it speaks for itself now
+            group.notified, group.folded, group.last_notice = True, 0, firing.time
+            self.counts["notified"] += 1
+            return Notice("firing", firing, key, group.first_time, 0, group.total)
         repeat = firing.repeat_seconds if firing.repeat_seconds is not None else (
             self.default_repeat)
         if (firing.time - group.last_notice).total_seconds() < repeat:
