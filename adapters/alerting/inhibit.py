@@ -13,6 +13,7 @@ a replay decides exactly as the live run did.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
@@ -160,9 +161,10 @@ class Inhibitor:
         cause = self._causes.get(cause_key)
         return tuple(cause.affected.values()) if cause is not None else ()
 
-    def cause(self, firing: Firing, key: str) -> list[str]:
-        """Note (or refresh) a cause; the keys of open groups it adopts (first time only):
-        from now on ``explained_by`` names it for them."""
+    def cause(self, firing: Firing, key: str,
+              is_open: Callable[[str], bool] = lambda _key: True) -> list[str]:
+        """Note (or refresh) a cause; the keys of open groups (``is_open``) it adopts, the
+        first time only: from now on ``explained_by`` names it for them."""
         if not firing.explains:
             return []
         self._seq += 1
@@ -180,7 +182,7 @@ class Inhibitor:
         adopted = []
         for target_key, target in self._recent:
             if (target_key in self._explained or target_key == key
-                    or target.time < firing.time - MAX_BEFORE):
+                    or target.time < firing.time - MAX_BEFORE or not is_open(target_key)):
                 continue
             if any(matches(s, target) for s in cause.active(target.time)):
                 self._fold(cause, key, target_key, target, notified=True)

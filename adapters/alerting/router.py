@@ -146,7 +146,7 @@ class Router:
             self.counts["resolved"] += 1
             return Notice("resolved", firing, key, group.first_time, group.folded, group.total,
                           also)
-        self.inhibit.cause(firing, key)  # a silenced cause still explains
+        self.inhibit.cause(firing, key, self._groups.__contains__)  # even if silenced
         if self.silences.matching(firing) is not None:
             self.counts["silenced"] += 1
             return None

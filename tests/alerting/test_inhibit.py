@@ -230,3 +230,14 @@ def test_the_inventory_keeps_the_fact_fields_explains_reads() -> None:
     [loaded] = load_rule_file("x.yaml", text)
     kept = fact_fields([loaded.rule])["instance"]
     assert kept is not None and "flavor" in kept
+
+
+def test_a_target_already_resolved_is_not_adopted() -> None:
+    sink = RecordingSink()
+    router = Router([sink])
+    router.submit(_firing("svc-down", "c7", 0))
+    router.submit(_firing("svc-down", "c7", 30, resolves=True))
+    router.submit(_firing("link-down", "c7", 60, explains=[CAUSE_SCOPE]))
+    router.close(5)
+    assert [(n.kind, n.firing.rule, n.also) for n in sink.notices] == [
+        ("firing", "svc-down", ()), ("resolved", "svc-down", ()), ("firing", "link-down", ())]
