@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from adapters.alerting.acks import AckRequest, acknowledge
 from adapters.alerting.silences import SilenceFile
 from dreamcatcher.httpd import HttpConfig, PostRoute
+from engine.yamlsource import validation_problems
 
 log = structlog.get_logger(__name__)
 JSON = "application/json"
@@ -63,9 +64,8 @@ def ack_route(store: SilenceFile, token: str) -> PostRoute:
         try:
             request = AckRequest.model_validate(fields)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "body"
-            return _reply(400, f"{where}: {first['msg']}")
+            loc, message = validation_problems(exc)[0]
+            return _reply(400, f"{'.'.join(map(str, loc)) or 'body'}: {message}")
         try:
             ack = acknowledge(store, request, via="http")
         except OSError as exc:

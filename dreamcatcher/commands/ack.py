@@ -13,6 +13,7 @@ from adapters.alerting.acks import DEFAULT_ACK, AckRequest, acknowledge
 from adapters.alerting.silences import SilenceFile
 from dreamcatcher.commands.silence import ENV_FILE, silences_path
 from dreamcatcher.errors import RuntimeFailure, UsageError
+from engine.yamlsource import validation_problems
 
 
 def register(subparsers: Any) -> None:
@@ -39,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
             "by": args.by or getpass.getuser()})
         ack = acknowledge(SilenceFile(silences_path(args)), request, via="cli")
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]).replace("for", "--for")
-        raise UsageError("ack", f"{field}: {first['msg']}") from None
+        loc, message = validation_problems(exc)[0]
+        option = {"for": "--for", "by": "--by", "comment": "--comment"}.get(str(loc[0]), "GROUP")
+        raise UsageError("ack", f"{option}: {message}") from None
     except ValueError as exc:  # no silences file named
         raise UsageError("ack", str(exc)) from None
     except OSError as exc:

@@ -93,8 +93,9 @@ def test_the_ack_command_writes_an_audited_ack(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--for", "soon"], "--for: Value error, 'soon' is not a duration"),
-    (["--for", "30d"], "at most 7 days"),
+    (["--for", "soon"], "--for: 'soon' is not a duration"),
+    (["--for", "30d"], "--for: an ack lasts at most 7 days"),
+    (["--by", "a\nb"], "--by: must be printable text"),
 ])
 def test_a_bad_ack_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                     argv: list[str], message: str) -> None:
@@ -131,7 +132,8 @@ def test_post_ack_refuses_bad_requests(endpoint: tuple[str, Path]) -> None:
     assert httpx.post(url, json={"group": GROUP},
                       headers={"Authorization": "Bearer nope"}).status_code == 401
     bad = httpx.post(url, json={"group": GROUP, "for": "-1h"}, headers=auth)
-    assert bad.status_code == 400 and "for" in bad.json()["text"]
+    assert bad.status_code == 400 and bad.json()["text"] == "for: '-1h' is not a duration" + (
+        " (like 30s, 15m, 1h30m, 2d, 1w)")
     assert httpx.post(url, content=b"[1", headers=auth).status_code == 400
     assert httpx.post(url, json={"group": ""}, headers=auth).status_code == 400
     assert httpx.post(url, content=b"x" * 70_000, headers=auth).status_code == 413
