@@ -1,4 +1,5 @@
-"""The worker's HTTP endpoint: ``/metrics``, ``/healthz`` and ``/readyz``.
+"""The worker's HTTP endpoint: ``/metrics``, ``/healthz`` and ``/readyz`` (and the
+``POST`` routes the worker adds, e.g. ``/ack`` from ``dreamcatcher.ackapi``).
 
 A stdlib ``ThreadingHTTPServer`` on a daemon thread: three fixed paths need no
 framework, and a slow scraper must not hold up the engine. Health and
@@ -19,20 +20,27 @@ import structlog
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.secrets import Secret, SecretValue
 from dreamcatcher.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
 Probe = Callable[[], tuple[bool, Sequence[str]]]
+#: a POST route: (request headers, body) -> (status, content type, body)
+PostRoute = Callable[[dict[str, str], bytes], tuple[int, str, bytes]]
+#: the largest POST body read; a bigger one is refused unread (413)
+MAX_BODY = 64 * 1024
 
 
 class HttpConfig(BaseModel):
-    """``http: {bind: 127.0.0.1, port: 9469}``; port 0 picks a free one (tests)."""
+    """``http: {bind: 127.0.0.1, port: 9469}``; port 0 picks a free one (tests).
+    ``ack_token``: what ``POST /ack`` must carry (a secret reference is fine)."""
 
     model_config = ConfigDict(extra="forbid")
 
     bind: str = "127.0.0.1"
     port: int = Field(default=9469, ge=0, le=65535)
+    ack_token: Secret = Field(default=SecretValue(""), validate_default=True)
 
 
 class Conditions:
@@ -72,13 +80,15 @@ class OpsServer:
     """Serves the three paths until ``close``; ``port`` is the bound one."""
 
     def __init__(self, config: HttpConfig, metrics: Metrics, *,
-                 healthy: Probe = _always, ready: Probe = _always) -> None:
+                 healthy: Probe = _always, ready: Probe = _always,
+                 posts: dict[str, PostRoute] | None = None) -> None:
         routes: dict[str, Callable[[], tuple[int, str, bytes]]] = {
             "/metrics": lambda: (200, CONTENT_TYPE_LATEST, metrics.render()),
             "/healthz": lambda: _probe_reply(healthy),
             "/readyz": lambda: _probe_reply(ready),
         }
-        self._server = ThreadingHTTPServer((config.bind, config.port), _handler(routes))
+        self._server = ThreadingHTTPServer((config.bind, config.port),
+                                           _handler(routes, posts or {}))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="dreamcatcher-http", daemon=True)
@@ -118,7 +128,8 @@ def _probe_reply(probe: Probe) -> tuple[int, str, bytes]:
     return (200 if ok else 503), "text/plain; charset=utf-8", body.encode()
 
 
-def _handler(routes: dict[str, Callable[[], tuple[int, str, bytes]]]) -> type[Any]:
+def _handler(routes: dict[str, Callable[[], tuple[int, str, bytes]]],
+             posts: dict[str, PostRoute]) -> type[Any]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "dreamcatcher"
 
@@ -136,6 +147,27 @@ def _handler(routes: dict[str, Callable[[], tuple[int, str, bytes]]]) -> type[An
                 self.wfile.write(body)
 
         do_HEAD = do_GET
+
+        def do_POST(self) -> None:
+            route = posts.get(self.path.split("?", 1)[0])
+            text = "text/plain; charset=utf-8"
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if route is None:
+                status, ctype, body = 404, text, b"not found\n"
+            elif not 0 <= length <= MAX_BODY:
+                status, ctype, body = 413, text, f"body: 0 to {MAX_BODY} bytes\n".encode()
+                self.close_connection = True
+            else:
+                status, ctype, body = route(
+                    {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("http request", line=format % args)

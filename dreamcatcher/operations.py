@@ -12,8 +12,10 @@ import threading
 import time
 from typing import Any
 
+from adapters.alerting.silences import SilenceFile
 from adapters.deadletter import DeadLetters
 from adapters.logs import UnparsedStats
+from dreamcatcher.ackapi import ack_routes
 from dreamcatcher.config import DeploymentConfig
 from dreamcatcher.errors import RuntimeFailure
 from dreamcatcher.httpd import Conditions, OpsServer, threads_alive
@@ -101,8 +103,11 @@ def operations(config: DeploymentConfig, worker: Worker, sources: list[Any],
     server = None
     if config.http is not None:
         try:
+            acks = config.alerting.silences_path
             server = OpsServer(config.http, metrics, ready=readiness,
-                               healthy=threads_alive(worker.threads)).start()
+                               healthy=threads_alive(worker.threads),
+                               posts=ack_routes(config.http, SilenceFile(acks) if acks else None),
+                               ).start()
         except OSError as exc:
             raise RuntimeFailure("http", f"cannot listen on {config.http.bind}:"
                                  f"{config.http.port}: {exc}") from None

@@ -1,7 +1,8 @@
 """Rule tests (``<rule>.test.yaml``): feed inputs at offsets, compare firings.
 
 A test names what must fire (rule, time, text, labels, actions) and, by
-default, nothing else may fire. Inputs are ready events, raw notifications
+default, nothing else may fire; with ``notices:`` it also names what the
+router sends the sinks (``dreamcatcher.routetest``). Inputs are ready events, raw notifications
 or raw log lines, so a rule is tested on the same shapes it meets live.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dreamcatcher import routetest
 from dreamcatcher.inputs import (
     InputError,
     event_from_json,
@@ -68,9 +70,13 @@ class Case(_Strict):
     name: str
     inventory: dict[FactKind, list[dict[str, Any]]] = Field(default_factory=dict)
     input: list[InputItem] = Field(default_factory=list)
-    expect: list[Expected] = Field(default_factory=list)
+    #: the firings; may be left out when ``notices`` says what must arrive
+    expect: list[Expected] | None = None
     until: Offset | None = None  # advance the clock to here; default: fire every timer
     only: bool = True  # nothing but what `expect` lists may fire
+    notices: list[routetest.ExpectedNotice] | None = None
+    silences: list[routetest.TestSilence] = Field(default_factory=list)
+    only_notices: bool = True  # nothing but what `notices` lists may arrive
 
 
 class RuleTestFile(_Strict):
@@ -78,6 +84,7 @@ class RuleTestFile(_Strict):
     start: datetime = DEFAULT_START
     lateness: Duration | float = 5.0
     inventory: dict[FactKind, list[dict[str, Any]]] = Field(default_factory=dict)
+    default_repeat: Duration = 4 * 3600.0  # the router's, for rules without `repeat`
     cases: list[Case] = Field(min_length=1)
 
 
@@ -210,8 +217,14 @@ def run_case(path: Path, spec: RuleTestFile, case: Case,
     else:
         firings.extend(engine.drain())
     result.firings = firings
+    if case.notices is not None:
+        notices = routetest.route(firings, spec.start, case.silences, spec.default_repeat)
+        result.problems.extend(routetest.compare(case.notices, notices, spec.start,
+                                                 case.only_notices))
+        if case.expect is None:
+            return result
     remaining = list(firings)
-    for exp in case.expect:
+    for exp in case.expect or []:
         for _ in range(exp.count):
             hit = next((f for f in remaining if not _matches(exp, f, spec.start)), None)
             if hit is not None:

@@ -18,6 +18,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.baseline import BaselineOp
 from engine.catalogue import is_glob
+from engine.explains import CompiledExplains, compile_explains
 from engine.firing import ActionRequest, Firing, Mode
 from engine.inventory import Inventory
 from engine.operators import CountOp, Evidence, ExpectOp, Operator, SequenceOp
@@ -83,6 +84,7 @@ class CompiledRule:
     identity: tuple[str, ...] = ()
     #: per single-valued join, (label, fact field) it can give when the events did not
     join_identity: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    explains: list[CompiledExplains] = field(default_factory=list)
     index_fields: set[tuple[str, str]] = field(default_factory=set)
 
     @property
@@ -234,6 +236,7 @@ def compile_rule(rule: Rule, store: StateStore, lateness: float) -> CompiledRule
         first_key=first_key,
         identity=identity_fields(rule),
         join_identity=join_identity(rule),
+        explains=compile_explains(rule.explains),
         index_fields=index_fields,
     )
     # the templates compiled: what they and the paths read of a kept event can be derived
@@ -378,4 +381,5 @@ def render_firing(compiled: CompiledRule, evidence: Evidence, inventory: Invento
             for hook, render, mode in compiled.actions
         ],
         resolves=resolves,
+        explains=[] if resolves else [e.scope(ctx, labels) for e in compiled.explains],
     )

@@ -25,6 +25,24 @@ class ActionRequest(BaseModel):
     mode: Mode = "dry-run"
 
 
+class Scope(BaseModel):
+    """What a firing explains (its rule's ``explains:``), resolved when it fired: the
+    router folds a later firing into this one's notices when it matches.
+
+    ``labels``: target labels that must have these values (``match`` and the cause's
+    values of ``equal``); ``among``: a target path (``labels.NAME``, ``facts.JOIN.FIELD``)
+    to the values one of which it must have (``by``, read from the cause's context).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: list[str]
+    labels: dict[str, str] = Field(default_factory=dict)
+    among: dict[str, list[str]] = Field(default_factory=dict)
+    within: float
+    before: float = 0.0
+
+
 class Firing(BaseModel):
     """One rule firing: the rendered alert, its evidence and requested actions.
 
@@ -52,6 +70,7 @@ class Firing(BaseModel):
     fact_ids: list[str] = Field(default_factory=list)
     actions: list[ActionRequest] = Field(default_factory=list)
     resolves: bool = False
+    explains: list[Scope] = Field(default_factory=list)
 
     def summary_json(self) -> dict[str, Any]:
         """The compact JSON object ``replay --format json`` prints per alert."""

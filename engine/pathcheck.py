@@ -246,6 +246,13 @@ class RuleChecker:
         firing = self.joins(self.firing())
         for i, path in enumerate(self.rule.alert.group_by):
             self.context_path(firing, path, ("alert", "group_by", i))
+        for i, explains in enumerate(self.rule.explains):
+            for target, path in explains.by.items():
+                parts = path.split(".")  # a many join's field: the field of each fact
+                if parts[0] in firing.joins and firing.joins[parts[0]].many and (
+                        len(parts) > 1 and not parts[1].isdigit()):
+                    path = ".".join([parts[0], "0", *parts[1:]])
+                self.context_path(firing, path, ("explains", i, "by", target))
         if self.rule.resolve is not None:
             view = self.view(self.rule.resolve.event, ("resolve",))
             self.condition(view, self.rule.resolve.where, ("resolve", "where"))

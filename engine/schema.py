@@ -184,6 +184,39 @@ class Declare(Strict):
     facts: dict[FactKind, list[str]] = Field(default_factory=dict)
 
 
+class Explains(Strict):
+    """Firings this rule's alert explains for a while (rule ``explains:``): the router
+    folds them into this alert's notices instead of paging for each (inhibition).
+
+    ``rules`` picks the targets by rule name or glob, ``match`` by label values,
+    ``equal`` names labels the target shares with this firing, and ``by`` maps a
+    path of the target (``labels.NAME`` or ``facts.JOIN.FIELD``) to a path of this
+    rule's firing context (a join, ``event``...): the target is explained when its
+    value is one of the values there (a ``many`` join gives a list, e.g. the
+    instances on the cause's host).
+    """
+
+    rules: EventTypes = Field(min_length=1)
+    match: dict[str, str] = Field(default_factory=dict)
+    equal: list[str] = Field(default_factory=list)
+    by: dict[str, str] = Field(default_factory=dict)
+    within: Duration
+    #: targets that opened this long before the cause are adopted when it comes
+    before: Offset = 300.0
+
+    @model_validator(mode="after")
+    def _tied(self) -> Explains:
+        if not self.equal and not self.by:
+            raise ValueError("`explains` needs `equal` or `by`: what ties a target to this"
+                             " alert (else every firing of those rules would be folded)")
+        for target in self.by:
+            head, _, rest = target.partition(".")
+            if head not in ("labels", "facts") or not rest or "" in rest.split("."):
+                raise ValueError(f"`by` key {target!r}: a target path is labels.NAME or"
+                                 " facts.JOIN.FIELD")
+        return self
+
+
 class Rule(Strict):
     rule: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     summary: str = ""
@@ -196,6 +229,7 @@ class Rule(Strict):
     actions: list[Action] = Field(default_factory=list)
     resolve: Resolve | None = None
     declare: Declare = Field(default_factory=Declare)
+    explains: list[Explains] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names(self) -> Rule:

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from adapters.alerting.inhibit import Affected
 from engine.firing import Firing
 
-Kind = Literal["firing", "repeat", "resolved"]
+#: ``update``: a group's cause now explains more firings (``also`` grew); not a repeat
+Kind = Literal["firing", "repeat", "update", "resolved"]
+#: how many folded firings a notice's footer names (the JSON has them all)
+SHOWN_AFFECTED = 10
 
 
 @dataclass(frozen=True)
@@ -25,10 +29,19 @@ class Notice:
     first_time: datetime
     folded: int
     total: int
+    #: firings this group's cause explains, folded in instead of paging (``inhibit``)
+    also: tuple[Affected, ...] = ()
+    #: the router's clock at the decision, when not the firing's time (an ``update``)
+    decided: datetime | None = None
+
+    @property
+    def at(self) -> datetime:
+        return self.decided or self.firing.time
 
     @property
     def id(self) -> str:
-        return f"{self.group_key}|{self.kind}|{self.firing.id}"
+        base = f"{self.group_key}|{self.kind}|{self.firing.id}"
+        return f"{base}|{len(self.also)}" if self.kind == "update" else base
 
     def as_json(self) -> dict[str, Any]:
         """The notice as plain JSON (webhook and JSON-lines sinks, dead letters)."""
@@ -40,13 +53,15 @@ class Notice:
             "folded": self.folded,
             "total": self.total,
             "firing": self.firing.summary_json(),
+            "also_affected": [a.as_json() for a in self.also],
         }
 
     def headline(self) -> str:
         """A one-line status prefix shared by the human-facing sinks."""
         if self.kind == "resolved":
             return "RESOLVED"
-        return self.firing.severity.upper() + (" (repeat)" if self.kind == "repeat" else "")
+        suffix = f" ({self.kind})" if self.kind in ("repeat", "update") else ""
+        return self.firing.severity.upper() + suffix
 
     def footer(self) -> str:
         """Rule, group and folding, in words (escaped by the caller)."""
@@ -56,6 +71,12 @@ class Notice:
         if group:
             parts.append(group)
         parts.append(f"since {self.first_time.isoformat()}")
+        if self.kind != "resolved":  # what `dreamcatcher ack` and POST /ack take
+            parts.append(f"group {self.group_key}")
         if self.folded:
             parts.append(f"{self.folded} more firings since the last notice")
+        if self.also:
+            shown = "; ".join(a.describe() for a in self.also[:SHOWN_AFFECTED])
+            more = len(self.also) - SHOWN_AFFECTED
+            parts.append(f"also affected: {shown}" + (f"; +{more} more" if more > 0 else ""))
         return " · ".join(parts)

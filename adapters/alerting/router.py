@@ -1,4 +1,5 @@
-"""The alert router: one message per incident group, repeats on schedule, resolves, silences.
+"""The alert router: one message per incident group, repeats on schedule, resolves, silences,
+acks, and inhibition by topology (``adapters.alerting.inhibit``).
 
 Decisions use the firing's event time, so a replay makes the same ones as the
 live run did; only delivery (retries, back-off) looks at the wall clock, and
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from adapters.alerting.delivery import RetryPolicy, SinkWorker
+from adapters.alerting.inhibit import Inhibitor
 from adapters.alerting.notice import Notice
 from adapters.alerting.silences import SilenceFile
 from adapters.alerting.sinks.base import Sink
@@ -33,6 +35,7 @@ class _Group:
     last_notice: datetime
     folded: int = 0
     total: int = 1
+    notified: bool = True  # had a notice of its own (not folded into a cause from the start)
 
 
 def group_key_of(firing: Firing) -> str:
@@ -91,6 +94,7 @@ class Router:
         self.counts: Counter[str] = Counter()
         self._ids: OrderedDict[str, None] = OrderedDict()
         self._groups: OrderedDict[str, _Group] = OrderedDict()
+        self.inhibit = Inhibitor()
         self._lock = threading.Lock()
         #: notice id -> [sinks still to settle it, who to tell then]
         self._unsettled: dict[str, list[Any]] = {}
@@ -171,21 +175,41 @@ class Router:
             if group is None:
                 self.counts["resolve_without_group"] += 1
                 return None
+            also = self.inhibit.affected(key)
+            self.inhibit.resolved(key)
+            if not group.notified:  # its cause's notices carried it
+                self.counts["inhibited"] += 1
+                return None
             self.counts["resolved"] += 1
-            return Notice("resolved", firing, key, group.first_time, group.folded, group.total)
+            return Notice("resolved", firing, key, group.first_time, group.folded, group.total,
+                          also)
+        self.inhibit.cause(firing, key, self._groups.__contains__)  # even if silenced
         if self.silences.matching(firing) is not None:
             self.counts["silenced"] += 1
             return None
         group = self._groups.get(key)
         if group is None:
-            self._groups[key] = _Group(first_time=firing.time, last_notice=firing.time)
+            cause = self.inhibit.opened(firing, key)
+            self._groups[key] = _Group(first_time=firing.time, last_notice=firing.time,
+                                       notified=cause is None)
             if len(self._groups) > self.max_groups:
                 self._groups.popitem(last=False)
                 self.counts["groups_evicted"] += 1
+            if cause is not None:
+                self.counts["inhibited"] += 1
+                return self._update(cause, firing.time)
             self.counts["notified"] += 1
-            return Notice("firing", firing, key, firing.time, 0, 1)
+            return Notice("firing", firing, key, firing.time, 0, 1, self.inhibit.affected(key))
         self._groups.move_to_end(key)
         group.total += 1
+        if self.inhibit.explained_by(key) is not None:
+            group.folded += 1
+            self.counts["inhibited"] += 1
+            return None
+        if not group.notified:  # its cause resolved: it speaks for itself now
+            group.notified, group.folded, group.last_notice = True, 0, firing.time
+            self.counts["notified"] += 1
+            return Notice("firing", firing, key, group.first_time, 0, group.total)
         repeat = firing.repeat_seconds if firing.repeat_seconds is not None else (
             self.default_repeat)
         if (firing.time - group.last_notice).total_seconds() < repeat:
@@ -194,17 +218,35 @@ class Router:
             for worker, _ in self._workers:
                 worker.sink.seen(key, firing)
             return None
-        notice = Notice("repeat", firing, key, group.first_time, group.folded, group.total)
+        if self.silences.acked(key, firing.time, group.first_time) is not None:
+            group.folded += 1
+            self.counts["acked"] += 1
+            return None
+        notice = Notice("repeat", firing, key, group.first_time, group.folded, group.total,
+                        self.inhibit.affected(key))
         group.folded = 0
         group.last_notice = firing.time
         self.counts["repeated"] += 1
         return notice
+
+    def _update(self, cause_key: str, at: datetime) -> Notice | None:
+        """The cause's group, told what it now also explains (unless silenced or acked)."""
+        group = self._groups.get(cause_key)
+        latest = self.inhibit.latest(cause_key)
+        if group is None or latest is None or not group.notified:
+            return None
+        if self.silences.acked(cause_key, at, group.first_time) is not None:
+            return None
+        self.counts["updated"] += 1
+        return Notice("update", latest, cause_key, group.first_time, group.folded, group.total,
+                      self.inhibit.affected(cause_key), decided=at)
 
     def stats(self) -> dict[str, Any]:
         """Router decisions, per-sink delivery counts and queue depths, dead letters."""
         with self._lock:
             out: dict[str, Any] = dict(self.counts)
             out["open_groups"] = len(self._groups)
+            out["inhibition"] = self.inhibit.stats()
         out["sinks"] = {
             worker.sink.name: {**worker.counts, **worker.sink.stats(),
                                "pending": worker.pending(),

@@ -1,5 +1,10 @@
 """Silences: mute a rule (and/or label values) until a time, kept in a JSON file.
 
+An acknowledgement is a silence of ``kind: ack`` keyed by one alert group: it
+does not mute, it stops that group's repeats (and updates) until the group
+resolves or the ack ends. The file is their audit trail: who, when, why, until
+when; expiring one shortens it, nothing is ever deleted.
+
 The file is shared between the CLI (which writes it) and running routers
 (which re-read it when it changes), so writes are locked and atomic.
 """
@@ -16,6 +21,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,11 +30,14 @@ from engine.firing import Firing
 
 
 class Silence(BaseModel):
-    """Matches a firing when the rule matches (glob; empty = any) and every label is equal."""
+    """Matches a firing when the rule matches (glob; empty = any), every label is equal
+    and, when ``group`` is set, the firing's group key is that one."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(default_factory=lambda: secrets.token_hex(4))
+    kind: Literal["silence", "ack"] = "silence"
+    group: str = ""
     rule: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
     starts_at: datetime
@@ -40,6 +49,8 @@ class Silence(BaseModel):
         return self.starts_at <= at < self.ends_at
 
     def matches(self, firing: Firing) -> bool:
+        if self.group and firing.group_key != self.group:
+            return False
         if self.rule and not fnmatchcase(firing.rule, self.rule):
             return False
         return all(firing.labels.get(k) == v for k, v in self.labels.items())
@@ -79,13 +90,25 @@ class SilenceFile:
             self.errors += 1
             self.last_error = f"{self.path}: {exc}"
 
-    def matching(self, firing: Firing) -> Silence | None:
-        """The first silence active at the firing's event time that covers it."""
+    def _current(self) -> list[Silence]:
         with self._lock:
             self._refresh()
-            silences = self._silences
-        for silence in silences:
-            if silence.active(firing.time) and silence.matches(firing):
+            return self._silences
+
+    def matching(self, firing: Firing) -> Silence | None:
+        """The first silence active at the firing's event time that covers it."""
+        for silence in self._current():
+            if silence.kind == "silence" and silence.active(firing.time) and (
+                    silence.matches(firing)):
+                return silence
+        return None
+
+    def acked(self, group_key: str, at: datetime, opened: datetime) -> Silence | None:
+        """The ack of this group active at ``at``, made after the group ``opened`` (an
+        ack ends with its group: a later group of the same key is a new incident)."""
+        for silence in self._current():
+            if (silence.kind == "ack" and silence.group == group_key
+                    and silence.active(at) and silence.starts_at >= opened):
                 return silence
         return None
 

@@ -96,9 +96,11 @@ def _list(store: SilenceFile, args: argparse.Namespace) -> int:
         return 0
     for s in shown:
         state = "expired" if s.ends_at <= now else ("active" if s.active(now) else "pending")
-        match = " ".join([f"rule={s.rule}"] * bool(s.rule) +
-                         [f"{k}={v}" for k, v in s.labels.items()])
-        print(f"{s.id}  {state:<7}  until {s.ends_at.isoformat(timespec='seconds')}  {match}"
+        match = " ".join([f"rule={s.rule}"] * bool(s.rule)
+                         + [f"group={s.group}"] * bool(s.group)
+                         + [f"{k}={v}" for k, v in s.labels.items()])
+        until = s.ends_at.isoformat(timespec="seconds")
+        print(f"{s.id}  {s.kind:<7}  {state:<7}  until {until}  {match}"
               f"  {s.created_by}: {s.comment}")
     return 0
 
