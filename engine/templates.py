@@ -53,7 +53,10 @@ def utc_stamp(when: datetime) -> str:
 
 def _isotime(value: Any) -> str:
     if isinstance(value, int | float):
-        value = datetime.fromtimestamp(value, UTC)
+        try:
+            value = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):  # a tenant's number, not a time
+            return str(value)
     if isinstance(value, datetime):
         return utc_stamp(value)
     return str(value)
