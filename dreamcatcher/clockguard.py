@@ -20,6 +20,7 @@ the dead letters with the reason. Either way it is counted (``counts``, exported
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter
@@ -28,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.events import Event
-from engine.skew import DEFAULT_MAX_FUTURE, FuturePolicy, too_far_ahead
+from engine.skew import DEFAULT_MAX_FUTURE, FuturePolicy, latest_allowed, too_far_ahead
 
 if TYPE_CHECKING:
     from dreamcatcher.intake import SourceState
@@ -59,10 +60,23 @@ class FutureGuard:
         self._newest: dict[str, datetime] = {}  # event clock: per source
         self._jumped: dict[str, datetime] = {}  # event clock: the last far-ahead stamp
         self._lock = threading.Lock()  # counts are read by the metrics thread
+        self._refresh = -math.inf  # wall clock: when to read it as a datetime again
+        self._reference = self._limit = datetime.min.replace(tzinfo=UTC)
 
     def __call__(self, source: SourceState, events: list[Event]) -> list[Event]:
         if self.clock == "wall":
-            reference: datetime | None = datetime.fromtimestamp(self.wall_time(), UTC)
+            now = self.wall_time()
+            if now >= self._refresh:  # the clock read as a datetime once a second at most
+                self._refresh = now + 1.0
+                self._reference = datetime.fromtimestamp(now, UTC)
+                self._limit = latest_allowed(self._reference, self.bound)
+            limit = self._limit
+            for event in events:  # the hot path: one comparison per event
+                if event.__dict__["time"] > limit:
+                    break
+            else:
+                return events
+            reference: datetime | None = self._reference
         else:
             reference = self._newest.get(source.name)
         bound, by_events = self.bound, self.clock != "wall"

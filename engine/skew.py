@@ -18,7 +18,12 @@ FuturePolicy = Literal["arrival", "deadletter"]
 DEFAULT_MAX_FUTURE = 300.0
 
 
+def latest_allowed(reference: datetime, bound: timedelta) -> datetime:
+    """The latest event time still taken as it is, ``bound`` after ``reference``."""
+    return reference + bound
+
+
 def too_far_ahead(event_time: datetime, reference: datetime | None, bound: timedelta) -> bool:
     """True when ``event_time`` is more than ``bound`` after ``reference`` (None: there is
     no reference yet, so nothing is too far ahead of it)."""
-    return reference is not None and event_time > reference + bound
+    return reference is not None and event_time > latest_allowed(reference, bound)

@@ -44,8 +44,14 @@ def check_parsed(text: bytes | str, value: Any, max_depth: int = MAX_DEPTH) -> N
         check_depth(value, max_depth)
 
 
+#: The integers JSON can carry on (orjson writes from -2^63 to 2^64 - 1; from the wire
+#: it reads a larger one as a float, but a decoded dict handed in may hold any).
+_INT_RANGE = range(-(2**63), 2**64)
+
+
 def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:
-    """Raise ``DecodeError`` if ``value`` nests objects/arrays deeper than ``max_depth``.
+    """Raise ``DecodeError`` if ``value`` nests objects/arrays deeper than ``max_depth``
+    or holds an integer JSON cannot be written with (``_INT_RANGE``).
 
     Iterative (a recursive walk is what the bound protects against) and it stops at the
     first container past the bound.
@@ -61,3 +67,6 @@ def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:
                 if level >= max_depth:
                     raise DecodeError(f"nested deeper than {max_depth} levels")
                 push((item, level + 1))
+            elif kind is int and item not in _INT_RANGE:
+                raise DecodeError(
+                    f"an integer of {item.bit_length()} bits is out of the 64-bit range")

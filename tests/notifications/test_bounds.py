@@ -108,3 +108,17 @@ def test_a_refused_body_is_a_dead_letter_in_replay(corpus: Path, tmp_path: Path)
     assert [(r["origin"], r["reason"]) for r in dead.kept] == [
         (f"{path}:2", f"nested deeper than {MAX_DEPTH} levels")]
     assert normalize(good) is not None
+
+
+def test_a_decoded_message_with_an_integer_json_cannot_hold_is_refused(corpus: Path) -> None:
+    """Found by tests/fuzz: from the wire orjson reads such a number as a float, but a
+    message handed in decoded (a rule test's YAML) kept it, and the snapshot of its
+    event raised ``Integer exceeds 64-bit range``."""
+    message = json.loads((corpus / START).read_text())
+    message["payload"]["state"] = -(2**63) - 1
+    with pytest.raises(DecodeError, match="an integer of 64 bits is out of the 64-bit range"):
+        decode_body(message)
+    message["payload"]["state"] = 2**64 - 1  # the largest orjson writes: kept
+    assert decode_body(message)["payload"]["state"] == 2**64 - 1
+    assert normalize(decode_body(dumps({**message, "payload": {
+        **message["payload"], "state": 10**30}}))) is not None  # from the wire: a float
