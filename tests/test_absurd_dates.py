@@ -117,3 +117,20 @@ def test_both_ways_of_building_an_event_refuse_the_same_times() -> None:
         assert trusted_event({"id": "x", "type": "t", "time": time}).time == \
             Event(id="x", type="t", time=time).time
     assert Event(id="x", type="t", time=datetime(2026, 1, 1)).time.tzinfo is UTC
+
+
+def test_a_log_line_stamped_out_of_range_is_a_dead_letter_too() -> None:
+    """The log parsers build events with ``trusted_event``: the refusal reaches their
+    per-line dead letter with the reason, and the next line is read."""
+    from adapters.deadletter import DeadLetters
+    from adapters.logs import parse_lines
+
+    dead = DeadLetters(None)
+    lines = ["<14>1 9999-12-31T23:59:59Z net-1 dnsmasq-dhcp 2438 - - DHCPACK(tap1) 10.0.0.5 "
+             "fa:16:3e:00:00:01 host-1",
+             "<14>1 2026-03-02T08:00:00Z net-1 dnsmasq-dhcp 2438 - - DHCPACK(tap1) 10.0.0.5 "
+             "fa:16:3e:00:00:01 host-1"]
+    events = list(parse_lines(lines, "syslog", None, dead_letters=dead))
+    assert [e.time for e in events] == [datetime(2026, 3, 2, 8, 0, tzinfo=UTC)]
+    [rejected] = dead.kept
+    assert "event time 9999-12-31T23:59:59+00:00 is outside 1970..2199" in rejected["reason"]
