@@ -122,3 +122,26 @@ def test_a_decoded_message_with_an_integer_json_cannot_hold_is_refused(corpus: P
     assert decode_body(message)["payload"]["state"] == 2**64 - 1
     assert normalize(decode_body(dumps({**message, "payload": {
         **message["payload"], "state": 10**30}}))) is not None  # from the wire: a float
+
+
+def test_our_own_events_are_bounded_alike(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """``replay`` of events JSONL: a ``data`` nested 300 deep is a dead letter, not a crash
+    of whatever later dumps the event."""
+    from dreamcatcher.cli import main
+
+    events = tmp_path / "e.jsonl"
+    deep = {"id": "s1", "type": "volume.create.start", "time": "2026-01-01T00:00:00Z",
+            "volume_id": "v1", "data": {"name": nested(300)}}
+    ok = {"id": "s2", "type": "volume.create.start", "time": "2026-01-01T00:00:01Z",
+          "volume_id": "v2"}
+    events.write_bytes(dumps(deep) + b"\n" + dumps(ok) + b"\n")
+    dead = tmp_path / "dead.jsonl"
+    rules = Path(__file__).parents[1] / "operator_rules"
+    assert main(["replay", str(events), "--rules", str(rules), "--dead-letter", str(dead),
+                 "--allow-rejects", "--format", "json"]) == 0
+    fired = [json.loads(line)["title"] for line in capsys.readouterr().out.splitlines()]
+    assert fired == ["volume v2 was never created"]
+    [rejected] = [json.loads(line) for line in dead.read_text().splitlines()]
+    assert (rejected["origin"], rejected["reason"]) == (
+        f"{events}:1", f"event: nested deeper than {MAX_DEPTH} levels")
