@@ -211,3 +211,55 @@ def test_config_and_metrics(tmp_path: Path) -> None:
 class _NoStats:
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {}
+
+
+def test_a_running_worker_dead_letters_a_future_stamp_by_its_config(tmp_path: Path) -> None:
+    """``dreamcatcher run`` with ``clock: {max_future: 5m, future_policy: deadletter}``:
+    a syslog line stamped an hour ahead is a dead letter with the reason and counted in
+    ``/metrics``; the line stamped now is an alert."""
+    import socket
+
+    import httpx
+
+    from tests.live.proc import ACK_RULE, WorkerProcess, free_port, jsonl, wait_for, write_config
+
+    port, http_port = free_port(), free_port()
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "ack.yaml").write_text(ACK_RULE)
+    sink, dead = tmp_path / "alerts.jsonl", tmp_path / "dead.jsonl"
+    config = write_config(tmp_path / "deploy.yaml", {
+        "sources": {"syslog": [{"bind": "127.0.0.1", "port": port}]},
+        "rules": [str(tmp_path / "rules")],
+        "clock": {"mode": "wall", "max_future": "5m", "future_policy": "deadletter"},
+        "alerting": {"sinks": [{"type": "jsonl", "url": str(sink)}]},
+        "http": {"bind": "127.0.0.1", "port": http_port},
+    })
+
+    def line(at: datetime, n: int) -> bytes:
+        return (f"<30>1 {at.isoformat()} net-1 dnsmasq-dhcp 2438 - - DHCPACK(tap{n}) "
+                f"10.0.0.{n} fa:16:3e:00:00:{n:02x} host-{n}").encode()
+
+    with WorkerProcess("--config", str(config), "--dead-letters", str(dead),
+                       log=tmp_path / "worker.log") as worker:
+        worker.wait_running()
+        now = datetime.now(UTC)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.sendto(line(now + timedelta(hours=1), 2), ("127.0.0.1", port))
+            udp.sendto(line(now, 1), ("127.0.0.1", port))
+        wait_for(lambda: len(jsonl(sink)) >= 1 and len(jsonl(dead)) >= 1, 30,
+                 "the alert and the dead letter")
+        scraped: list[str] = []
+
+        def counted() -> bool:  # the worker's telemetry syncs about once a second
+            scraped[:] = httpx.get(f"http://127.0.0.1:{http_port}/metrics",
+                                   timeout=5).text.splitlines()
+            return any(m.startswith("dreamcatcher_future_events_total{") for m in scraped)
+
+        wait_for(counted, 10, "the future event in /metrics")
+        assert worker.terminate() == 0, worker.stderr()
+    assert [a["firing"]["title"] for a in jsonl(sink)] == ["ack fa:16:3e:00:00:01 on net-1"]
+    [rejected] = jsonl(dead)
+    assert "stamped 3600s ahead of the worker's clock (bound 300s)" in rejected["reason"]
+    assert "DHCPACK(tap2)" in str(rejected["raw"])
+    assert [m for m in scraped if m.startswith("dreamcatcher_future_events_total{")] == [
+        'dreamcatcher_future_events_total{action="dead_lettered",source="syslog:1"} 1.0']
