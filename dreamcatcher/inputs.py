@@ -33,9 +33,18 @@ class InputError(ValueError):
 
 
 def event_from_json(obj: Any) -> Event:
-    """Our own envelope (``type`` + ``time``) as JSON."""
+    """Our own envelope (``type`` + ``time``) as JSON, within the notifications' depth
+    bound (``adapters.notifications.bounds``: what recurses over a notification's event
+    recurses over this one)."""
+    from adapters.notifications.bounds import check_depth
+    from adapters.notifications.errors import DecodeError
+
     try:
+        if isinstance(obj, dict):
+            check_depth(obj)
         return Event.model_validate(obj)
+    except DecodeError as exc:
+        raise InputError(f"event: {exc.reason}") from None
     except ValidationError as exc:
         loc, message = validation_problems(exc)[0]
         raise InputError(f"{format_loc(loc) or 'event'}: {message}") from None

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dreamcatcher.clockguard import FutureGuard
 from engine.events import Event
 
 _BLOCKED = -math.inf
@@ -64,6 +65,8 @@ class Intake:
     def __init__(self, maxsize: int = 1024) -> None:
         self._queue: queue.Queue[Item] = queue.Queue(maxsize=maxsize)
         self.sources: list[SourceState] = []
+        #: events stamped too far ahead do not move the watermark (``dreamcatcher.clockguard``)
+        self.guard: FutureGuard | None = None
 
     def register(self, name: str, kind: str,
                  caught_up: Callable[[], bool] = lambda: True) -> SourceState:
@@ -73,6 +76,8 @@ class Intake:
 
     def put(self, source: SourceState, events: list[Event]) -> None:
         """Hand a batch on; blocks while the engine is behind (backpressure)."""
+        if self.guard is not None and events:
+            events = self.guard(source, events)
         if not events:
             return
         with source.cond:

@@ -130,6 +130,10 @@ class Metrics:
                                      ("where",))
         self._udp = counter("udp_dropped", "Syslog datagrams dropped before the engine",
                             ("listener",))
+        self._future = counter("future_events",
+                               "Events stamped too far ahead of the clock (clock.max_future), "
+                               "by source and what was done: arrival, dead_lettered",
+                               ("source", "action"))
         self._ack = Histogram(f"{ns}_ack_latency_seconds",
                               "From a message's arrival to its ack (effects stored)",
                               buckets=ACK_BUCKETS, registry=reg)
@@ -174,6 +178,9 @@ class Metrics:
 
     def udp_dropped(self, listener: str, n: int = 1) -> None:
         self._udp.get((listener,)).inc(n)
+
+    def future_event(self, source: str, action: str, n: int = 1) -> None:
+        self._future.get((source, action)).inc(n)
 
     def ack_latency(self, seconds: float) -> None:
         self._ack.observe(seconds)

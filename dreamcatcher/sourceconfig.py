@@ -16,6 +16,7 @@ from adapters.logs.oslo import format_from_config
 from adapters.secrets import Secret, SecretValue
 from dreamcatcher.errors import redact_url
 from engine.schema import Duration
+from engine.skew import DEFAULT_MAX_FUTURE, FuturePolicy
 
 #: What kombu reaches RabbitMQ with (``rabbit``/``kombu`` are oslo.messaging's names).
 TRANSPORTS = ("rabbit", "kombu", "amqp", "amqps", "pyamqp")
@@ -143,6 +144,11 @@ class ClockConfig(_Section):
     lateness: Duration = 5.0
     #: how often the wall clock is read (and the sources' backlog looked at)
     tick: Duration = 1.0
+    #: an event stamped further ahead (of the wall clock, or with ``mode: event`` of its
+    #: source's newest event) does not move the watermark: ``future_policy`` decides
+    max_future: Duration = DEFAULT_MAX_FUTURE
+    #: ``arrival``: processed at its arrival time; ``deadletter``: refused with the reason
+    future_policy: FuturePolicy = "arrival"
 
 
 class OutboxConfig(_Section):

@@ -83,6 +83,12 @@ class WorkerTelemetry:
                 n = int(grown(("retry", sink), counts.get("retries", 0)))
                 if n:
                     m.delivery_failure(sink, n)
+        guard = self.intake.guard
+        if guard is not None:
+            for (source, action), count in guard.snapshot().items():
+                n = int(grown(("future", source, action), count))
+                if n:
+                    m.future_event(source, action, n)
         if self.consumer_stats is not None:
             for reason, count in dict(self.consumer_stats().reasons).items():
                 n = int(grown(("amqp-dead", reason), count))

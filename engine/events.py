@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from engine.eventtime import EARLIEST, LATEST, check_event_time, outside
+
 FactKind = Literal["instance", "port", "volume", "service", "host", "image", "network"]
 
 #: Envelope fields a rule may correlate on (beside ``data.*``).
@@ -80,10 +82,14 @@ class Event(BaseModel):
     @field_validator("time")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        """Event time is always UTC; a naive time is taken as UTC."""
+        """Event time is always UTC, a naive time taken as UTC, and in the sane range
+        (``engine.eventtime``)."""
         if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+            return check_event_time(value.replace(tzinfo=UTC))
+        try:
+            return check_event_time(value.astimezone(UTC))
+        except OverflowError:  # 9999-12-31T23:00-05:00 is past datetime.max in UTC
+            raise outside(value) from None
 
     @field_validator("mac")
     @classmethod
@@ -158,9 +164,10 @@ def trusted_event(values: dict[str, Any], complete: bool = False) -> Event:
     """``Event(**values)`` without validation, for values already of the field types.
 
     What the validators do is done here: ``time`` (a datetime) to UTC, naive taken as
-    UTC; ``mac`` lower-case. A missing field gets its default and, as with
-    ``Event(**values)``, is not in ``model_fields_set``. An unknown name or a missing (or
-    None) ``id``/``type``/``time`` raises TypeError. ``values`` is handed over (its
+    UTC, and out of the sane range an ``EventTimeError``; ``mac`` lower-case. A missing
+    field gets its default and, as with ``Event(**values)``, is not in
+    ``model_fields_set``. An unknown name or a missing (or None) ``id``/``type``/``time``
+    raises TypeError. ``values`` is handed over (its
     ``data``/``facts`` kept, not copied as pydantic does). ``complete``: the caller's word
     that ``values`` holds every field, in field order, and no other name (a copy of
     ``dict.fromkeys(EVENT_FIELDS)`` filled in): it becomes the event's own ``__dict__``,
@@ -183,7 +190,13 @@ def trusted_event(values: dict[str, Any], complete: bool = False) -> Event:
     time = fields["time"]
     zone = time.tzinfo
     if zone is not UTC:
-        fields["time"] = time.replace(tzinfo=UTC) if zone is None else time.astimezone(UTC)
+        try:
+            fields["time"] = time = (time.replace(tzinfo=UTC) if zone is None
+                                     else time.astimezone(UTC))
+        except OverflowError:
+            raise outside(time) from None
+    if not EARLIEST <= time < LATEST:
+        raise outside(time)
     mac = fields["mac"]
     if mac:
         fields["mac"] = mac.lower()

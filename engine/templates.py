@@ -13,8 +13,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateError, Undefined
+from jinja2 import ChainableUndefined, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from engine.templatebounds import RuleSandbox, compile_bounded
 
 
 def _human_bytes(value: Any) -> str:
@@ -53,7 +55,10 @@ def utc_stamp(when: datetime) -> str:
 
 def _isotime(value: Any) -> str:
     if isinstance(value, int | float):
-        value = datetime.fromtimestamp(value, UTC)
+        try:
+            value = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):  # a tenant's number, not a time
+            return str(value)
     if isinstance(value, datetime):
         return utc_stamp(value)
     return str(value)
@@ -85,7 +90,7 @@ def make_environment(
     finalize: Callable[[Any], Any] | None = None,
 ) -> ImmutableSandboxedEnvironment:
     """The sandbox with the rule filters; the validator builds one with its own ``undefined``."""
-    env = ImmutableSandboxedEnvironment(
+    env = RuleSandbox(
         undefined=undefined, finalize=finalize, autoescape=False, keep_trailing_newline=False
     )
     env.filters["bytes"] = _human_bytes
@@ -111,20 +116,21 @@ def template_context(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def compile_template(source: str, env: ImmutableSandboxedEnvironment = ENV) -> Render:
-    """Compile once; raises ``TemplateError`` for bad syntax (caught by the loader).
+    """Compile once; raises ``TemplateSyntaxError`` for bad syntax or a template over the
+    bounds of ``engine.templatebounds`` (caught by the loader).
 
     The returned function takes a mapping made by ``template_context``. ``env`` is
     ``ENV`` for alert text, ``VALUE_ENV`` for labels and action arguments.
     """
     if "{" not in source:
         return lambda _ctx: source
-    template = env.from_string(source)
+    template = compile_bounded(env, source)  # within engine.templatebounds, or refused
     body = template.root_render_func
 
     def render(ctx: dict[str, Any]) -> str:
         try:
             return "".join(body(template.new_context(ctx, shared=True))).strip()
-        except TemplateError as exc:  # a runtime problem must not lose the alert
+        except Exception as exc:  # a runtime problem (tenant data too) must not lose the alert
             return f"{source} [template error: {exc}]"
 
     return render

@@ -57,6 +57,66 @@ def format_loc(loc: Loc) -> str:
     return out
 
 
+#: Levels of mappings and sequences in one document. A rule nests a dozen at most;
+#: composing (and everything after: pydantic, the compiler) recurses once per level.
+MAX_NESTING = 50
+#: Nodes that aliases may add to one document, expanded: a 500-byte file of aliases
+#: of aliases (a "billion laughs") otherwise expands to 10^9 nodes in whatever walks it.
+MAX_ALIAS_NODES = 10_000
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses, at the node's line, nesting past ``MAX_NESTING``,
+    aliases that would expand past ``MAX_ALIAS_NODES`` nodes, and an alias to a node
+    that contains it (a cycle no walk ends). It counts while composing, so a refused
+    document costs about its own length."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded = 0  # nodes composed in this document, aliases expanded
+        self._aliased = 0  # of which aliases brought
+        self._sizes: dict[int, int] = {}  # id(node) -> its nodes, expanded
+
+    def compose_document(self) -> Any:
+        self._expanded = self._aliased = 0
+        self._sizes.clear()
+        return super().compose_document()
+
+    def _peek(self) -> Any:
+        peek: Any = self.peek_event  # PyYAML has no type hints
+        return peek()
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self._peek()
+        mark = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                size = self._sizes.get(id(target))
+                if size is None:
+                    raise yaml.composer.ComposerError(
+                        None, None, "an alias inside the node it names (a cycle)", mark)
+                self._expanded += size
+                self._aliased += size
+                if self._aliased > MAX_ALIAS_NODES:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"aliases expand past {MAX_ALIAS_NODES} nodes", mark)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_NESTING} levels", mark)
+        before = self._expanded
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        self._expanded += 1
+        self._sizes[id(node)] = self._expanded - before
+        return node
+
+
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: str) -> None:
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -90,12 +150,13 @@ def read_text(path: Path) -> str:
 
 
 def load_documents(path: Path | str, text: str | None = None) -> list[Document]:
-    """Every document of a YAML file, safely loaded (no tags that run code)."""
+    """Every document of a YAML file, safely loaded (no tags that run code) within the
+    nesting and alias bounds (``BoundedLoader``)."""
     name = str(path)
     if text is None:
         text = read_text(Path(path))
     try:  # the reader refuses control characters as soon as it is built
-        loader = yaml.SafeLoader(text)
+        loader = BoundedLoader(text)
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         raise SourceError(name, line, "", f"not YAML text: {exc.reason} "

@@ -24,6 +24,7 @@ import orjson
 
 from engine.catalogue import EventSpec, event_spec
 from engine.events import Event
+from engine.eventtime import EventTimeError, check_event_time, outside
 
 TYPE = "host.network.interface"
 SERVICE = "facts"
@@ -129,7 +130,11 @@ def parse_time(stamp: Any) -> datetime:
         when = datetime.fromisoformat(stamp)
     except ValueError:
         raise SnapshotError(f"'time' is not ISO 8601: {stamp!r}") from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    try:
+        return check_event_time(when.astimezone(UTC) if when.tzinfo is not None
+                                else when.replace(tzinfo=UTC))
+    except (EventTimeError, OverflowError):
+        raise SnapshotError(f"'time': {outside(when).reason}") from None
 
 
 def sniff_form(head: bytes) -> str | None:

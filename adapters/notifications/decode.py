@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from adapters.notifications.bounds import check_depth, check_parsed, check_size
 from adapters.notifications.errors import DecodeError
 
 ENVELOPE_KEY = "oslo.message"
@@ -27,12 +28,14 @@ _CONTEXT_PREFIX_LEN = len(_CONTEXT_PREFIX)
 def decode_body(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
     """Return the inner notification dict of an AMQP body (either envelope version).
 
-    Raises ``DecodeError`` with a reason for anything that is not a JSON object
-    or whose 2.0 envelope does not hold a JSON object.
+    Raises ``DecodeError`` with a reason for anything that is not a JSON object,
+    whose 2.0 envelope does not hold a JSON object, or that is over the size or depth
+    bounds (``adapters.notifications.bounds``).
     """
     outer: dict[str, Any]
     if isinstance(body, dict):
         outer = body
+        check_depth(outer)
     else:
         if isinstance(body, memoryview | bytearray):
             body = bytes(body)
@@ -41,7 +44,10 @@ def decode_body(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
         if not body or not body.strip():
             raise DecodeError("empty body")
         outer = _json_object(body, "body")
-    if ENVELOPE_KEY not in outer:
+        if ENVELOPE_KEY not in outer:
+            check_parsed(body, outer)  # an envelope's outer object is dropped: not walked
+            return outer
+    if ENVELOPE_KEY not in outer:  # a dict given: walked above
         return outer
     version = outer.get(VERSION_KEY)
     if version is not None and str(version).split(".", 1)[0] != "2":
@@ -51,11 +57,15 @@ def decode_body(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
         return inner
     if not isinstance(inner, str | bytes):
         raise DecodeError(f"{ENVELOPE_KEY} is a {type(inner).__name__}, not a JSON string")
-    return _json_object(inner, ENVELOPE_KEY)
+    message = _json_object(inner, ENVELOPE_KEY)
+    check_parsed(inner, message)
+    return message
 
 
 def _json_object(text: bytes | str, what: str) -> dict[str, Any]:
-    """``text`` parsed as a JSON object; a DecodeError naming ``what`` otherwise."""
+    """``text`` (within the size bound) parsed as a JSON object; a DecodeError naming
+    ``what`` otherwise. orjson refuses more than 1024 levels, without recursion."""
+    check_size(text)
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:

@@ -16,6 +16,7 @@ from adapters.notifications.decode import content_id, message_view
 from adapters.notifications.errors import NormalizationError
 from adapters.notifications.mapping import Mapping, MappingSet, load_mappings
 from engine.events import Event, FactKind, trusted_event, trusted_fact
+from engine.eventtime import EventTimeError
 
 #: Envelope fields a mapping may fill (``id``/``type`` come from the message itself).
 MAPPABLE_FIELDS = frozenset(
@@ -185,4 +186,7 @@ def _normalize(message: dict[str, Any], fallback_id: str | None,
     envelope["data"] = data
     envelope["raw"] = message
     envelope["facts"] = facts
-    return trusted_event(envelope)  # time to UTC there
+    try:
+        return trusted_event(envelope)  # time to UTC there, and in the sane range
+    except EventTimeError as exc:
+        raise NormalizationError(f"{event_type}: {exc.reason}") from None

@@ -55,7 +55,10 @@ def parse_time(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 9999 at -05:00: the Event refuses it, saying why
+        return parsed
 
 
 def _naive_utc(text: str, parsed: datetime) -> datetime:

@@ -33,6 +33,7 @@ from adapters.logs import UnparsedStats
 from adapters.notifications import normalizer
 from dreamcatcher import hangup
 from dreamcatcher.argtypes import duration
+from dreamcatcher.clockguard import FutureGuard
 from dreamcatcher.commands.replay import rules_or_fail
 from dreamcatcher.config import DeploymentConfig, load_config
 from dreamcatcher.errors import RuntimeFailure, UsageError, redact_url
@@ -200,6 +201,8 @@ def run(args: argparse.Namespace) -> int:
     intake = Intake()
     stats = UnparsedStats()
     dead = DeadLetters(args.dead_letters) if args.dead_letters else DeadLetters(sys.stderr)
+    intake.guard = FutureGuard(max_future=config.clock.max_future, clock=clock,
+                               policy=config.clock.future_policy, dead_letters=dead)
     sources = build_sources(sources_conf, intake, dead=dead, stats=stats,
                             idle=config.clock.tick, wanted=wanted)
     outbox_path = args.outbox or config.outbox.path
