@@ -26,12 +26,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from dreamcatcher.intake import Intake, Item
 from dreamcatcher.outbox import Outbox
 from dreamcatcher.outputs import Outputs
 from dreamcatcher.sources import Source
-from engine.engine import Engine
+from engine.engine import Engine, EventFailed
+from engine.events import Event
 from engine.firing import Firing
 from engine.store import StoreConflict, StoreUnavailable
 
@@ -55,6 +57,7 @@ class WorkerStats:
     reloads: int = 0
     reload_failures: int = 0
     store_errors: int = 0  # failed calls to the state store (each retried)
+    poison_events: int = 0  # events the engine failed on: dead-lettered, the batch went on
 
 
 class Worker:
@@ -64,7 +67,8 @@ class Worker:
     def __init__(self, engine: Engine, intake: Intake, sources: list[Source],
                  outputs: Outputs, outbox: Outbox, *, clock: str = "wall", tick: float = 1.0,
                  drain_at_exit: bool = False,
-                 wall_time: Callable[[], float] = time.time) -> None:
+                 wall_time: Callable[[], float] = time.time,
+                 dead_letter: Callable[[str, Any, str], None] | None = None) -> None:
         self.engine = engine
         self.intake = intake
         self.sources = sources
@@ -74,6 +78,9 @@ class Worker:
         self.tick = tick
         self.drain_at_exit = drain_at_exit
         self.wall_time = wall_time
+        #: (origin, raw, reason): where an event the engine fails on goes (None: the
+        #: whole batch fails and comes again)
+        self.dead_letter = dead_letter
         self.stats = WorkerStats()
         self._stopping = threading.Event()
         self._finished = threading.Event()
@@ -145,7 +152,8 @@ class Worker:
         events = item.events
         for attempt in range(1, _CONFLICT_REDOS + 1):
             try:
-                fresh = self._transaction(engine, lambda: engine.process_many(events), "batch")
+                fresh = self._transaction(engine, lambda: self._engine_takes(engine, events),
+                                          "batch")
                 break
             except StoreConflict as exc:  # another writer: redo on what it wrote
                 log.warning("batch redone (%d/%d): %s", attempt, _CONFLICT_REDOS, exc)
@@ -169,6 +177,26 @@ class Worker:
             hook(item, fresh)
         for firing in fresh:
             self._hand_on(firing)
+
+    def _engine_takes(self, engine: Engine, events: list[Event]) -> list[Firing]:
+        """``process_many``; an event the engine fails on is a dead letter with the error
+        and the rest of the batch goes on, so one poison event never loops its source."""
+        firings: list[Firing] = []
+        rest = events
+        while True:
+            try:
+                return firings + engine.process_many(rest)
+            except EventFailed as failed:
+                if self.dead_letter is None:
+                    raise
+                firings += failed.firings
+                log.error("the engine failed on event %s (%s): dead-lettered: %s",
+                          failed.event.id, failed.event.type, failed)
+                self.dead_letter("engine", failed.event.model_dump(mode="json"),
+                                 f"the engine failed on this event: {failed}")
+                self.stats.poison_events += 1
+                at = next(i for i, e in enumerate(rest) if e is failed.event)
+                rest = rest[at + 1:]
 
     def _transaction(self, engine: Engine, work: Callable[[], list[Firing]],
                      where: str) -> list[Firing]:

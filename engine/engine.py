@@ -32,10 +32,23 @@ from engine.operators import Evidence, Handler
 from engine.predicates import Predicate
 from engine.reads import fact_fields
 from engine.schema import Rule
-from engine.store import StateStore
+from engine.store import StateStore, StoreUnavailable
 from engine.trace import DuplicateTrace, FiringTrace, StepTrace, Tracer
 
 Route = tuple[CompiledRule, Matcher]
+
+
+class EventFailed(RuntimeError):
+    """``process_many`` failed on ``event``: ``firings`` are those of the events before
+    it (their state is stored), the events after it were not seen. What the failed
+    event wrote before the error stays written."""
+
+    def __init__(self, event: Event, firings: list[Firing], cause: Exception) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.event = event
+        self.firings = firings
+        self.cause = cause
+
 #: a route as the hot path wants it: rule, role, predicate, key function, handler
 _Step = tuple[CompiledRule, str, Predicate | None, KeyFn, Handler]
 _NEVER = float("-inf")
@@ -153,66 +166,71 @@ class Engine:
         """Each event in turn; one call for a consumer's batch, no call per event."""
         firings: list[Firing] = []
         store, plans = self.store, self._plans
-        for event in events:
-            values = event.__dict__  # the fields, read as a dict: see paths.event_getter
-            ts = values["time"].timestamp()
-            plan = plans.get(values["type"])
-            if plan is None:
-                plan = self._plan_for(values["type"])
-            # the steps this event could match, each with the conditions left to test
-            steps = plan.unindexed if plan.unindexed is not None else plan.select(values)
-            # predicates and keys read only the event, so they run before the dedup
-            # check: an event no rule's condition takes and with no facts changes
-            # nothing (nor can its redelivery: the clock has passed it), so it needs
-            # no mark. Most events of a busy cloud are such (API lines at 200).
-            hits: list[tuple[_Step, tuple[Any, ...]]] | None = None
-            for step, predicate in steps:
-                if predicate is not None and not predicate(values):
-                    continue
-                key = step[3](values)
-                if key is None:
-                    continue
-                if hits is None:
-                    hits = [(step, key)]
-                else:
-                    hits.append((step, key))
-            facts = values["facts"]
-            if (hits or facts) and not store.add_once(values["id"], self.dedup_ttl, ts):
-                self.stats["duplicates"] += 1
-                if self.tracer is not None:
-                    self.tracer.record(DuplicateTrace(event))
-                continue
-            self.events += 1
-            if ts > self.newest:
-                self.newest = ts
-                watermark = min(ts - self.lateness, self.hold)
-                if watermark >= store.due_hint or watermark >= self._expire_next:
-                    self._advance(ts, firings)
-            elif ts < self.newest - self.lateness:
-                self.late += 1
-            if hits is None and not facts:
-                continue
-            deletes = self._apply_facts(facts) if facts else ()
-            for (compiled, role, _predicate, _key_of, handler), key in hits or ():
-                if role == "resolve":
-                    evidence = Evidence([event], (), ts)
-                    firing = render_firing(compiled, evidence, self.inventory, resolves=True)
+        try:  # free unless raised: one bad event must not cost the batch
+            for event in events:
+                values = event.__dict__  # the fields, read as a dict: see paths.event_getter
+                ts = values["time"].timestamp()
+                plan = plans.get(values["type"])
+                if plan is None:
+                    plan = self._plan_for(values["type"])
+                # the steps this event could match, each with the conditions left to test
+                steps = plan.unindexed if plan.unindexed is not None else plan.select(values)
+                # predicates and keys read only the event, so they run before the dedup
+                # check: an event no rule's condition takes and with no facts changes
+                # nothing (nor can its redelivery: the clock has passed it), so it needs
+                # no mark. Most events of a busy cloud are such (API lines at 200).
+                hits: list[tuple[_Step, tuple[Any, ...]]] | None = None
+                for step, predicate in steps:
+                    if predicate is not None and not predicate(values):
+                        continue
+                    key = step[3](values)
+                    if key is None:
+                        continue
+                    if hits is None:
+                        hits = [(step, key)]
+                    else:
+                        hits.append((step, key))
+                facts = values["facts"]
+                if (hits or facts) and not store.add_once(values["id"], self.dedup_ttl, ts):
+                    self.stats["duplicates"] += 1
                     if self.tracer is not None:
-                        self._trace(compiled, evidence, firing, timer=False, resolves=True)
-                    if firing is not None:
-                        firings.append(firing)
+                        self.tracer.record(DuplicateTrace(event))
                     continue
-                if len(key) == 1:
-                    key_str = key[0] if type(key[0]) is str else str(key[0])
-                else:
-                    try:  # keys are text nearly always: map(str) costs 6x the join
-                        key_str = "\x1f".join(key)
-                    except TypeError:  # a number among them (a status code)
-                        key_str = "\x1f".join(map(str, key))
-                for evidence in handler(event, ts, key, key_str):
-                    self._emit(compiled, evidence, firings)
-            for update in deletes:
-                self.inventory.apply(update, self.newest)
+                self.events += 1
+                if ts > self.newest:
+                    self.newest = ts
+                    watermark = min(ts - self.lateness, self.hold)
+                    if watermark >= store.due_hint or watermark >= self._expire_next:
+                        self._advance(ts, firings)
+                elif ts < self.newest - self.lateness:
+                    self.late += 1
+                if hits is None and not facts:
+                    continue
+                deletes = self._apply_facts(facts) if facts else ()
+                for (compiled, role, _predicate, _key_of, handler), key in hits or ():
+                    if role == "resolve":
+                        evidence = Evidence([event], (), ts)
+                        firing = render_firing(compiled, evidence, self.inventory, resolves=True)
+                        if self.tracer is not None:
+                            self._trace(compiled, evidence, firing, timer=False, resolves=True)
+                        if firing is not None:
+                            firings.append(firing)
+                        continue
+                    if len(key) == 1:
+                        key_str = key[0] if type(key[0]) is str else str(key[0])
+                    else:
+                        try:  # keys are text nearly always: map(str) costs 6x the join
+                            key_str = "\x1f".join(key)
+                        except TypeError:  # a number among them (a status code)
+                            key_str = "\x1f".join(map(str, key))
+                    for evidence in handler(event, ts, key, key_str):
+                        self._emit(compiled, evidence, firings)
+                for update in deletes:
+                    self.inventory.apply(update, self.newest)
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            raise EventFailed(event, firings, exc) from exc
         return firings
 
     def advance(self, now: float | datetime) -> list[Firing]:

@@ -212,7 +212,8 @@ def run(args: argparse.Namespace) -> int:
         raise RuntimeFailure("outbox", f"{outbox_path}: {exc}") from None
     outputs = open_outputs(args.config, args.format, live=True)
     worker = Worker(engine, intake, sources, outputs, outbox, clock=clock,
-                    tick=config.clock.tick, drain_at_exit=args.drain_at_exit)
+                    tick=config.clock.tick, drain_at_exit=args.drain_at_exit,
+                    dead_letter=dead.put)
     if args.print_events:
         worker.on_batch.append(_print_events)
     ops = operations(config, worker, sources, stats, dead, outputs.router_stats)
