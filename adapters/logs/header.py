@@ -84,7 +84,7 @@ _ISO = compile_ascii_first(
 _RFC5424 = compile_ascii_first(
     r"1 (?:-|(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+)|)"
     r"(?P<zone>Z|[+-]\d\d:\d\d)) (?P<host>\S+) (?P<app>\S+) \S+ (?P<msgid>\S+) "
-    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+) *(?P<msg>.*)\Z",
+    r"(?P<sd>-|(?:\[(?:[^\]\\]++|\\.)*+\])++) *(?P<msg>.*)\Z",
     re.DOTALL,
 )
 #: ``prog[pid]:`` with nothing before it (a file with no timestamps).

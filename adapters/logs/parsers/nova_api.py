@@ -35,10 +35,13 @@ _ACCESS_BODY = (
     r"time: (?P<dur>[\d.]+)"
 )
 _ACCESS = compile_ascii_first(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
+#: The remote user ``(...)`` and the ``{N vars in M bytes}`` are each skipped to the first
+#: ``) {`` / ``} [`` after them, atomically: two nested lazy ``.*?`` made a failing line
+#: cubic (a 16 KB line of ``() {`` took 3 s). Every repeat here is possessive or atomic.
 _UWSGI = re.compile(
-    r"\[pid: \d+\|app: \d+\|req: [\d/]+\] (?P<remote>\S+) \(.*?\) \{.*?\} "
-    r"\[(?P<date>[^\]]+)\] (?P<method>[A-Z]+) (?P<path>\S+) => generated (?P<len>\d+) bytes "
-    r"in (?P<ms>\d+) msecs \(HTTP/[\d.]+ (?P<status>\d+)\)"
+    r"\[pid: \d++\|app: \d++\|req: [\d/]++\] (?P<remote>\S++) (?>\(.*?\) \{)(?>.*?\} \[)"
+    r"(?P<date>[^\]]++)\] (?P<method>[A-Z]++) (?P<path>\S++) => generated (?P<len>\d++) bytes "
+    r"in (?P<ms>\d++) msecs \(HTTP/[\d.]++ (?P<status>\d++)\)"
 )
 _APACHE = re.compile(
     r'(?P<remote>\S+) \S+ \S+ \[(?P<date>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+)'
