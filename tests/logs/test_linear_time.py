@@ -106,8 +106,10 @@ def traced(corpus: Path) -> Iterator[list[TracedPattern]]:
 def test_the_seeds_reach_every_pattern(traced: list[TracedPattern]) -> None:
     """A pattern no input reaches is a pattern this file does not time."""
     unreached = sorted({t.name for t in traced if not t.inputs[True] and not t.inputs[False]})
-    # _FIELD reads format strings, not lines; _suffix of formats no corpus line uses
+    # _FIELD reads format strings, not lines; _suffix of formats no corpus line uses; a
+    # fused pattern is its layout's (timed) head, atomic, before a (timed) body pattern
     allowed = {"adapters.logs.oslo._FIELD", "OsloFormat._suffix"}
+    unreached = [name for name in unreached if not name.endswith(".fused")]
     assert set(unreached) <= allowed, unreached
 
 
