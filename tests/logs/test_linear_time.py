@@ -37,14 +37,14 @@ SEEDS: list[tuple[str, str]] = [
     ("switch", "Jun 21 14:03:12 vmx01 mib2d[1]: SNMP_TRAP_LINK_DOWN: ifIndex 5, ifAdminStatus "
                "up(1), ifOperStatus down(2), ifName ge-0/0/1"),
     ("nova-api", "2021-03-01 10:00:00.000 7 INFO nova.osapi_compute.wsgi.server " + CTX +
-     ' 10.0.0.1 "GET /services/Cloud?Action=DescribeInstances HTTP/1.1" status: 200 '
+     ' 10.0.0.1 "GET /services/Cloud?Action=DescribeSeedInstances HTTP/1.1" status: 200 '
      "len: 10 time: 0.1"),
     ("nova-api", "2021-03-01 10:00:00.000 7 INFO nova.osapi_compute.wsgi.server " + CTX +
      ' 10.0.0.1 "GET /v2.1/54fadb412c4e40cdbaed9335e4c35a9e/servers/'
-     'fc5e4c94-ff40-440d-b55a-289344a6905f HTTP/1.1" status: 200 len: 10 time: 0.1'),
+     'fc5e4c94-ff40-440d-b55a-289344a69000 HTTP/1.1" status: 200 len: 10 time: 0.1'),
     ("nova-compute", "2021-03-01 10:00:00.000 7 INFO nova.virt.libvirt.imagecache " + CTX +
      " Removing base file: /var/lib/nova/instances/_base/"
-     "a489c868f0c37da93b76227c91bb03908ac0e742_20"),
+     "0489c868f0c37da93b76227c91bb03908ac0e7ff_20"),  # a hash in no cache yet
     ("nova-compute", "2021-03-01 10:00:00.000 7 ERROR nova.compute.manager " + CTX +
      " Build of instance fc5e4c94-ff40-440d-b55a-289344a6905f aborted: Volume x did not"),
     ("nova-network", "2026-03-03 10:00:00.101 2201 DEBUG oslo_concurrency.processutils [-] "
