@@ -19,7 +19,7 @@ from typing import BinaryIO
 import orjson
 
 from adapters.deadletter import DeadLetters
-from adapters.logs.base import Parser, StreamContext
+from adapters.logs.base import MAX_LINE, Parser, StreamContext
 from adapters.logs.oslo import OsloFormat
 from adapters.logs.pipeline import run_parser
 from adapters.logs.router import kind_for_origin, make_parser
@@ -74,6 +74,7 @@ class FileFollower:
         host: str | None = None,
         log_format: OsloFormat | None = None,
         deliver: Callable[[list[Event]], None] | None = None,
+        max_line: int = MAX_LINE,
     ) -> None:
         self.path = Path(path)
         self.origin = str(self.path)
@@ -96,6 +97,7 @@ class FileFollower:
         self._log_format = log_format
         self._parser: Parser | None = None
         self._idle_polls = 0
+        self._max_line = max_line
 
     # -- file handling -------------------------------------------------
     def _open(self, path: Path, offset: int) -> bool:
@@ -109,11 +111,11 @@ class FileFollower:
         fh.seek(offset)
         self._close()
         self._fh, self._dev, self._ino, self._offset = fh, st.st_dev, st.st_ino, offset
+        mtime = datetime.fromtimestamp(st.st_mtime, UTC)
         ctx = StreamContext(
-            self.origin,
-            self._year or datetime.fromtimestamp(st.st_mtime, UTC).year,
-            datetime.fromtimestamp(st.st_mtime, UTC), host=self._host,
+            self.origin, self._year or mtime.year, mtime, host=self._host,
             stats=self.stats, dead_letters=self._dead, log_format=self._log_format,
+            month=0 if self._year else mtime.month, max_line=self._max_line,
         )
         self._parser = make_parser(self._kind, ctx, self._routes)
         return True
