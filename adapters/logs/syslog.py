@@ -284,7 +284,6 @@ class SyslogServer:
         the connection must be closed (an octet count over the line cap)."""
         framing = framing if framing is not None else _Framing()
         pos, n = 0, len(buf)
-        digits = len(str(self.max_message))
         while pos < n:
             if framing.skip:  # the rest of a frame over the cap: drop it to its terminator
                 end = framing.end(buf, pos)
@@ -301,11 +300,10 @@ class SyslogServer:
                         return self._bad_frame(buf, pos, sender)
                     break
                 length = int(buf[pos:sp]) if buf[pos:sp].isdigit() else -1
-                if length < 0 or sp - pos > digits:  # no count: a line that starts with digits
+                if length < 0 or sp - pos > 9:  # no count: a line that starts with a number
                     return self._bad_frame(buf, pos, sender)
                 if length > self.max_message:  # honoured, it would eat the lines after it
-                    self._drop(OCTET_COUNT_OVER, sender, buf[pos:pos + 200])
-                    self._limit(OCTET_COUNT_OVER, sender)
+                    self._limit(OCTET_COUNT_OVER, sender, buf[pos:pos + 200])
                     return None
                 end = sp + 1 + length
                 if end > n:
@@ -332,11 +330,14 @@ class SyslogServer:
         self._drop("bad octet-count frame", sender, bad[:1000])
         return b"" if nl < 0 else buf[nl + 1:]
 
-    def _limit(self, reason: str, sender: str) -> None:
-        """Input refused or cut at a bound: counted here and in the shared stats."""
+    def _limit(self, reason: str, sender: str, raw: bytes | None = None) -> None:
+        """Input refused at a bound: counted here and in the shared stats (``raw``, what
+        there is of it, dead-lettered)."""
         with self._count_lock:
             self.counters.dropped[reason] += 1
         self.stats.limit(f"syslog:{sender}", reason)
+        if raw is not None and self.dead_letters is not None:
+            self.dead_letters.put(f"syslog:{sender}", raw, reason)
 
     def _drop(self, reason: str, sender: str, raw: bytes) -> None:
         with self._count_lock:
