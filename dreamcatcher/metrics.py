@@ -126,6 +126,9 @@ class Metrics:
                                  ("sink",))
         self._udp = counter("udp_dropped", "Syslog datagrams dropped before the engine",
                             ("listener",))
+        self._limited = counter("log_input_limited",
+                                "Log lines cut and syslog connections refused or closed at "
+                                "a bound, by source and reason", ("source", "reason"))
         self._ack = Histogram(f"{ns}_ack_latency_seconds",
                               "From a message's arrival to its ack (effects stored)",
                               buckets=ACK_BUCKETS, registry=reg)
@@ -167,6 +170,9 @@ class Metrics:
 
     def udp_dropped(self, listener: str, n: int = 1) -> None:
         self._udp.get((listener,)).inc(n)
+
+    def log_limited(self, source: str, reason: str, n: int = 1) -> None:
+        self._limited.get((source, reason)).inc(n)
 
     def ack_latency(self, seconds: float) -> None:
         self._ack.observe(seconds)
