@@ -134,6 +134,24 @@ def test_nova_api_time_dot_is_a_dead_letter() -> None:
     assert "'.'" in reason
 
 
+def test_nova_api_logger_without_a_dot_is_a_dead_letter() -> None:
+    """Found by the fuzz run (``test_fuzz``): an access line whose logger names no API."""
+    line = ("2017-05-16 00:00:00.008 25746 INFO | [req-38101a0b-2096-447d-96ea-a692162415ae "
+            "113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -] 10.11.10.1"
+            ' "GET /v2/x/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2')
+    reason = _only_dead_letter([line], "nova-api")
+    assert reason == "nova-api parser failed: IndexError('list index out of range')"
+
+
+def test_nova_api_duration_with_two_dots_is_a_dead_letter() -> None:
+    """Found by the fuzz run: ``time: 0.28086.1``."""
+    line = ("2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-"
+            "2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed"
+            '9335e4c35a9e - - -] 10.11.10.1 "GET /v2/x/servers/detail HTTP/1.1" status: 200 '
+            "len: 1893 time: 0.28086.1")
+    assert "'0.28086.1'" in _only_dead_letter([line], "nova-api")
+
+
 def test_uwsgi_date_that_is_none_is_a_dead_letter() -> None:
     line = ("[pid: 1|app: 0|req: 1/1] 10.0.0.1 () {60 vars in 1168 bytes} [Tue Sep  5 09:02:05]"
             " GET /compute/v2.1 => generated 0 bytes in 17 msecs (HTTP/1.1 302) 5 headers")
