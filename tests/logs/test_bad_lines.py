@@ -202,3 +202,26 @@ def test_the_default_cap_is_64k() -> None:
     events, _, stats = _run([f"Feb 15 01:40:19 SW-1 Stp: {STP}" + "x" * 70_000], "switch",
                             year=2026)
     assert len(events[0].raw) == 65536 and stats.limits() == {("test", LINE_CUT): 1}
+
+
+def test_a_followed_file_cuts_an_endless_line_and_drops_its_rest(tmp_path: Path) -> None:
+    """A line with no newline past the cap is not held (and re-read each poll) forever:
+    its head is parsed, cut and counted; the rest is dropped up to its newline."""
+    from adapters.logs import FileFollower
+
+    log = tmp_path / "switch.log"
+    good = f"Feb 15 01:40:19 SW-1 Stp: {STP}"
+    log.write_text(good + " " + "x" * 300_000)
+    stats = UnparsedStats()
+    follower = FileFollower(log, kind="switch", year=2026, stats=stats, max_line=1024)
+    try:
+        first = follower.poll()
+        assert [len(e.raw) for e in first] == [1024]
+        assert stats.limits() == {(str(log), LINE_CUT): 1}
+        with log.open("a") as fh:
+            fh.write("y" * 5000 + "\n" + good + "\n")
+        second = follower.poll()
+        assert [e.raw for e in second] == [good]
+        assert stats.unparsed[str(log)] == 0  # the dropped rest is no line of its own
+    finally:
+        follower.close()
