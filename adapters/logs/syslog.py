@@ -233,8 +233,8 @@ class SyslogServer:
             with self._count_lock:
                 full = len(self._connections) >= self.max_connections
             if full:
-                conn.close()
                 self._limit(TCP_REFUSED, addr[0])
+                conn.close()
                 continue
             thread = threading.Thread(target=self._tcp_conn, args=(conn, addr[0]), daemon=True)
             with self._count_lock:
