@@ -7,10 +7,12 @@ taken as UTC.
 
 Times without a year (RFC 3164 has none) take the year of the stream's clock: the
 time of its recent lines (a live stream: the arrival time). The rollover is the
-line's distance from that clock: a month more than half a year after the clock's
-is last year's (``Dec 31 23:59:59`` seen on Jan 1 is in December of the year
-before), more than half a year before it next year's. A stream whose clock is not
-known yet (a file read with a year hint) takes the hint as is. ``Feb 29`` is only
+line's distance from that clock: a line is placed in the twelve months that end one
+month after the clock's, since logs are read after they are written (``Dec 31
+23:59:59`` seen on Jan 1 is in December of the year before; a file's ``Jan 1`` after
+its ``Dec 31`` lines is next year's; ``Mar 5`` read in January is last March). A
+stream whose clock is not known yet (a file read with a year hint) takes the hint
+as is. ``Feb 29`` is only
 read in a leap year: under another it is a dead letter, never moved to a year it
 was not written in. Every stamp that names no instant raises ``BadTime``.
 """
@@ -130,13 +132,13 @@ def parse_zone(zone: str) -> timezone:
 
 def rolled_year(month: int, year: int, near: int) -> int:
     """The year of a year-less stamp in ``month``, by its distance from the stream's clock
-    (``year``, month ``near``; 0: no clock yet, ``year`` as is): a month more than half a
-    year after the clock's is last year's, more than half a year before it next year's."""
+    (``year``, month ``near``; 0: no clock yet, ``year`` as is): the year that puts it in
+    the twelve months ending one month after the clock's month."""
     if near:
         ahead = month - near
-        if ahead > 6:
+        if ahead > 1:
             return year - 1
-        if ahead < -6:
+        if ahead < -10:
             return year + 1
     return year
 

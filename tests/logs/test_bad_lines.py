@@ -80,8 +80,9 @@ def test_a_file_without_year_hint_rolls_by_its_modification_time(tmp_path: Path)
 
 
 @pytest.mark.parametrize(("month", "year", "near", "expected"), [
-    (12, 2027, 1, 2026), (1, 2026, 12, 2027), (7, 2026, 1, 2026), (8, 2026, 1, 2025),
-    (9, 2026, 2, 2025), (3, 2026, 0, 2026), (12, 2026, 0, 2026),
+    (12, 2027, 1, 2026), (1, 2026, 12, 2027), (2, 2026, 1, 2026), (3, 2026, 1, 2025),
+    (2, 2026, 12, 2026), (8, 2026, 3, 2025), (3, 2026, 3, 2026), (3, 2026, 0, 2026),
+    (12, 2026, 0, 2026),
 ])
 def test_rollover_is_the_distance_from_the_clock(month: int, year: int, near: int,
                                                  expected: int) -> None:
@@ -89,13 +90,28 @@ def test_rollover_is_the_distance_from_the_clock(month: int, year: int, near: in
 
 
 def test_a_live_syslog_stream_rolls_by_the_arrival_time() -> None:
-    """The syslog receiver passes the arrival's year and month (``SyslogServer.handle``)."""
-    now = datetime.now(UTC)
-    far = 12 if now.month <= 5 else 1  # more than half a year from now
-    head = split_header(f"<13>{datetime(2000, far, 1):%b}  1 00:00:00 h p: x", now.year,
-                        now.month)
-    assert head.time is not None
-    assert head.time.year == (now.year - 1 if far == 12 else now.year + 1)
+    """A stamp two months ahead of the arrival is the last one of that month before it."""
+    import socket
+    import time
+
+    from adapters.logs import SyslogServer
+
+    events: list[Event] = []
+    srv = SyslogServer(events.append, port=0, tcp=False).start()
+    try:
+        now = datetime.now(UTC)
+        month = (now.month + 1) % 12 + 1
+        stamp = f"{datetime(2000, month, 1):%b}  1 00:00:00"
+        assert srv.udp_address is not None
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.sendto(f"<28>{stamp} SW-1 Stp: {STP}".encode(), srv.udp_address)
+        deadline = time.monotonic() + 5
+        while not events and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        srv.stop()
+    assert [e.time for e in events] == [
+        datetime(now.year if month < now.month else now.year - 1, month, 1, tzinfo=UTC)]
 
 
 def test_hour_54_after_a_pri_is_a_dead_letter() -> None:
