@@ -159,6 +159,19 @@ def test_every_parser_grows_linearly_on_pumped_corpus_lines(corpus: Path) -> Non
     assert not slow, "\n".join(slow[:20])
 
 
+@pytest.mark.parametrize(("kind", "line"), [
+    (kind, line) for kind, line in SEEDS if kind not in ("switch", "cinder-volume")
+], ids=lambda value: value[:20])
+def test_parsers_without_corpus_files_grow_linearly_on_pumped_lines(kind: str,
+                                                                     line: str) -> None:
+    """The parser kinds no corpus file routes to (neutron agents, nova-network) and the
+    header forms the corpus lacks, on SEEDS."""
+    small = dict(pumped(line, SMALL, limit=6))
+    slow = [f"{label}: {why}" for label, big in pumped(line, LARGE, limit=6)
+            if (why := _too_slow(_parse(kind, small[label]), _parse(kind, big))) is not None]
+    assert not slow, "\n".join(slow[:10])
+
+
 #: The uwsgi request log line whose remote-user and vars parts nested two lazy ``.*?``:
 #: cubic (issue 19: 16 KB took 2.97 s; 4 KB of this took 1.96 s before the fix).
 UWSGI_HEAD = "[pid: 1|app: 0|req: 1/1] 10.0.0.1 ("
