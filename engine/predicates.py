@@ -129,12 +129,20 @@ def linear_search(pattern: str) -> Callable[[str], Any]:
     regex runs on tenant-controlled text (``(a+)+$`` took 3.3 s per event under ``re``).
     RE2 has no backreferences or lookaround; such a pattern is refused here, at load."""
     try:
-        return re2.compile(pattern, options=_RE2_OPTIONS).search  # type: ignore[no-any-return]
+        compiled = re2.compile(pattern, options=_RE2_OPTIONS)
     except re2.error as exc:
         detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
         raise ValueError(
             f"bad regex {pattern!r}: {detail} (rule regexes are RE2 syntax, matched in linear "
             "time: no backreferences, lookahead or lookbehind; write \\z for \\Z)") from None
+    found = compiled.search
+
+    def search(text: str) -> Any:
+        try:
+            return found(text)
+        except UnicodeEncodeError:  # a lone surrogate (RE2 reads UTF-8): read as "?"
+            return found(text.encode("utf-8", "replace").decode("utf-8"))
+    return search
 
 
 def _member(value: Any, members: frozenset[Any] | list[Any]) -> bool:

@@ -59,3 +59,11 @@ def test_what_re2_cannot_run_is_refused_at_load_with_file_line_and_field(
     [error] = [str(e) for e in info.value.errors]
     assert error.startswith("r.yaml:6: when.where.data.tenant_name.regex: bad regex ")
     assert why in error and "RE2" in error and "backreferences" in error
+
+
+def test_a_lone_surrogate_in_the_text_does_not_raise() -> None:
+    """RE2 reads UTF-8; a JSON body may carry ``\\ud800`` (Python's ``json`` lets it through)."""
+    match = compile_where({"data.tenant_name": {"regex": r"^.proj$"}}, event_getter)
+    assert match is not None
+    assert match(_event("\ud800proj").__dict__) is True
+    assert match(_event("proj").__dict__) is False
