@@ -241,3 +241,13 @@ def test_a_followed_file_cuts_an_endless_line_and_drops_its_rest(tmp_path: Path)
         assert stats.unparsed[str(log)] == 0  # the dropped rest is no line of its own
     finally:
         follower.close()
+
+
+def test_a_5000_digit_count_is_a_dead_letter() -> None:
+    """Python refuses ``int()`` of more than 4,300 digits; within the line cap a count may
+    have them. It is a ``bad field``, not a parser failure."""
+    line = ("Feb  6 12:14:14 localhost haproxy[1]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
+            f"http-in static/srv1 9/10/7/14/+30 {'2' * 5000} +243 - - ---- 3/1/1/1/0 1/0 "
+            '"GET / HTTP/1.0"')
+    reason = _only_dead_letter([line], "haproxy", year=2009)
+    assert reason.startswith("bad field: status '2222")

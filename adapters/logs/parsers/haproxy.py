@@ -63,7 +63,7 @@ class HaproxyParser(Parser):
             parts = req.split(" ")
             if len(parts) >= 2:
                 method, path = parts[0], parts[1]
-            status: int | None = int(status_text)
+            status: int | None = as_int(status_text, "status")
             mode = "http"
         else:
             m = _TCP.match(msg)
