@@ -134,6 +134,9 @@ class Metrics:
                                "Events stamped too far ahead of the clock (clock.max_future), "
                                "by source and what was done: arrival, dead_lettered",
                                ("source", "action"))
+        self._limited = counter("log_input_limited",
+                                "Log lines cut and syslog connections refused or closed at "
+                                "a bound, by source and reason", ("source", "reason"))
         self._ack = Histogram(f"{ns}_ack_latency_seconds",
                               "From a message's arrival to its ack (effects stored)",
                               buckets=ACK_BUCKETS, registry=reg)
@@ -181,6 +184,9 @@ class Metrics:
 
     def future_event(self, source: str, action: str, n: int = 1) -> None:
         self._future.get((source, action)).inc(n)
+
+    def log_limited(self, source: str, reason: str, n: int = 1) -> None:
+        self._limited.get((source, reason)).inc(n)
 
     def ack_latency(self, seconds: float) -> None:
         self._ack.observe(seconds)

@@ -12,7 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adapters.amqp.consumer import DEFAULT_EXCHANGES, DEFAULT_TOPICS
+from adapters.logs.base import MAX_LINE
 from adapters.logs.oslo import format_from_config
+from adapters.logs.syslog import MAX_CONNECTIONS
 from adapters.secrets import Secret, SecretValue
 from dreamcatcher.errors import redact_url
 from engine.schema import Duration
@@ -81,6 +83,8 @@ class SyslogSource(_Section):
     port: int = Field(default=5514, ge=0, le=65535)
     protocols: list[Literal["udp", "tcp"]] = ["udp", "tcp"]
     senders: dict[str, str] = Field(default_factory=dict)
+    #: TCP connections served at once; one more is refused, counted (docs/limits.md)
+    max_connections: int = Field(default=MAX_CONNECTIONS, ge=1)
 
 
 class FileSource(_Section):
@@ -129,6 +133,9 @@ class SourcesConfig(_Section):
     offsets: Path | None = None
     #: the longest wait between polls of a followed file
     poll_interval: Duration = 0.2
+    #: a longer log line is cut to this many characters, counted; a syslog TCP octet
+    #: count over it closes the connection (docs/limits.md)
+    max_line: int = Field(default=MAX_LINE, ge=1024)
 
     def empty(self) -> bool:
         return (self.amqp is None and not self.syslog and not self.files

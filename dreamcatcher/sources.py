@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from adapters.amqp.queues import QueueMismatch
 from adapters.deadletter import DeadLetters
 from adapters.logs import FileFollower, ListenError, OffsetStore, SyslogServer, UnparsedStats
+from adapters.logs.base import MAX_LINE
 from adapters.logs.oslo import format_from_config
 from adapters.logs.pipeline import parse_lines
 from dreamcatcher.errors import RuntimeFailure
@@ -173,7 +174,8 @@ class SyslogIntake:
     """One UDP/TCP listener; every parsed line is handed on as it comes."""
 
     def __init__(self, conf: SyslogSource, intake: Intake, *, routes: Mapping[str, str],
-                 stats: UnparsedStats, dead: DeadLetters, idle: float, name: str) -> None:
+                 stats: UnparsedStats, dead: DeadLetters, idle: float, name: str,
+                 max_line: int = MAX_LINE) -> None:
         self.name = name
         self.arrivals = _Arrivals(idle)
         self.state = intake.register(name, "syslog", self.caught_up)
@@ -188,7 +190,8 @@ class SyslogIntake:
                                        host=conf.bind, port=conf.port,
                                        udp="udp" in conf.protocols, tcp="tcp" in conf.protocols,
                                        routes=routes or None, senders=conf.senders, stats=stats,
-                                       dead_letters=dead)
+                                       dead_letters=dead, max_message=max_line,
+                                       max_connections=conf.max_connections)
         except ListenError as exc:
             raise RuntimeFailure("syslog", str(exc)) from None
         except OSError as exc:
@@ -223,7 +226,7 @@ class FileIntake(_PollingSource):
 
     def __init__(self, conf: FileSource, intake: Intake, *, offsets: OffsetStore,
                  routes: Mapping[str, str], stats: UnparsedStats, dead: DeadLetters,
-                 poll_interval: float) -> None:
+                 poll_interval: float, max_line: int = MAX_LINE) -> None:
         self.name = f"file:{conf.path}"
         self.poll_interval = poll_interval
         self.state = intake.register(self.name, "file", self.caught_up)
@@ -239,7 +242,7 @@ class FileIntake(_PollingSource):
             return FileFollower(conf.path, kind=conf.kind, offsets=offsets, stats=stats,
                                 dead_letters=dead, routes=routes or None, host=conf.host,
                                 poll_interval=poll_interval, start_at_end=conf.start_at_end,
-                                log_format=log_format, deliver=deliver)
+                                log_format=log_format, deliver=deliver, max_line=max_line)
 
         self._reopen = make  # after a failed batch: resume from the committed offset
         self.follower = make()
@@ -287,13 +290,14 @@ class StdinIntake:
     """Lines from standard input (a pipe), parsed as they arrive; the source ends at EOF."""
 
     def __init__(self, conf: StdinSource, intake: Intake, *, routes: Mapping[str, str],
-                 stats: UnparsedStats, dead: DeadLetters, idle: float) -> None:
+                 stats: UnparsedStats, dead: DeadLetters, idle: float,
+                 max_line: int = MAX_LINE) -> None:
         self.name = "stdin"
         self.arrivals = _Arrivals(idle)
         self.state = intake.register(self.name, "stdin", self.caught_up)
         self.ended = threading.Event()
         self._conf, self._intake, self._routes = conf, intake, routes
-        self._stats, self._dead = stats, dead
+        self._stats, self._dead, self._max_line = stats, dead, max_line
         self._thread = threading.Thread(target=self._run, name="stdin", daemon=True)
 
     def _run(self) -> None:
@@ -301,7 +305,8 @@ class StdinIntake:
 
         try:
             for event in parse_lines(sys.stdin, "stdin", self._conf.kind, stats=self._stats,
-                                     dead_letters=self._dead, routes=self._routes or None):
+                                     dead_letters=self._dead, routes=self._routes or None,
+                                     max_line=self._max_line):
                 self.arrivals.seen()
                 self._intake.put(self.state, [event])
         finally:
@@ -342,16 +347,16 @@ def build_sources(conf: SourcesConfig, intake: Intake, *, dead: DeadLetters,
         sources.append(AmqpIntake(conf.amqp, intake, wanted=wanted))
     for number, syslog in enumerate(conf.syslog, 1):
         sources.append(SyslogIntake(syslog, intake, routes=routes, stats=stats, dead=dead,
-                                    idle=idle, name=f"syslog:{number}"))
+                                    idle=idle, name=f"syslog:{number}", max_line=conf.max_line))
     if conf.files:
         offsets = OffsetStore(conf.offsets)
         for entry in conf.files:
             sources.append(FileIntake(entry, intake, offsets=offsets, routes=routes,
                                       stats=stats, dead=dead,
-                                      poll_interval=conf.poll_interval))
+                                      poll_interval=conf.poll_interval, max_line=conf.max_line))
     for facts in conf.hostfacts:
         sources.append(HostFactsIntake(facts, intake, poll_interval=conf.poll_interval))
     if conf.stdin is not None:
         sources.append(StdinIntake(conf.stdin, intake, routes=routes, stats=stats, dead=dead,
-                                   idle=idle))
+                                   idle=idle, max_line=conf.max_line))
     return sources

@@ -74,6 +74,10 @@ class WorkerTelemetry:
                 m.unparsed(origin, int(unparsed))
             if ignored:
                 m.ignored(origin, int(ignored))
+        for (origin, reason), count in self.stats.limits().items():
+            limited = int(grown(("limited", origin, reason), count))
+            if limited:
+                m.log_limited(origin, reason, limited)
         if self.router_stats is not None:
             for sink, counts in self.router_stats().get("sinks", {}).items():
                 for outcome in ("sent", "dead_lettered"):

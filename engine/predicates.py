@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import re2
 
 from engine.paths import Getter
 
@@ -110,16 +111,38 @@ def _operator(op: str, arg: Any, get: Getter) -> Predicate:
     if op == "regex":
         if not isinstance(arg, str):
             raise ValueError("`regex` needs a string")
-        try:
-            pattern = re.compile(arg)
-        except re.error as exc:
-            raise ValueError(f"bad regex: {exc}") from None
-        return lambda obj: isinstance(v := get(obj), str) and pattern.search(v) is not None
+        search = linear_search(arg)
+        return lambda obj: isinstance(v := get(obj), str) and search(v) is not None
     if op == "exists":
         if not isinstance(arg, bool):
             raise ValueError("`exists` needs true or false")
         return (lambda obj: get(obj) is not None) if arg else (lambda obj: get(obj) is None)
     raise ValueError(f"unknown operator `{op}` (known: {', '.join(OPERATORS)})")
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the error is ours to report, with the rule's file:line
+
+
+def linear_search(pattern: str) -> Callable[[str], Any]:
+    """``search`` of ``pattern`` compiled by RE2, whose time is linear in the text: a rule's
+    regex runs on tenant-controlled text (``(a+)+$`` took 3.3 s per event under ``re``).
+    RE2 has no backreferences or lookaround; such a pattern is refused here, at load."""
+    try:
+        compiled = re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error as exc:
+        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValueError(
+            f"bad regex {pattern!r}: {detail} (rule regexes are RE2 syntax, matched in linear "
+            "time: no backreferences, lookahead or lookbehind; write \\z for \\Z)") from None
+    found = compiled.search
+
+    def search(text: str) -> Any:
+        try:
+            return found(text)
+        except UnicodeEncodeError:  # a lone surrogate (RE2 reads UTF-8): read as "?"
+            return found(text.encode("utf-8", "replace").decode("utf-8"))
+    return search
 
 
 def _member(value: Any, members: frozenset[Any] | list[Any]) -> bool:

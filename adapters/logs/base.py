@@ -31,6 +31,9 @@ class _Ignored:
 
 IGNORED: Final = _Ignored()
 
+#: The default bound on a log line (characters): a longer one is cut to it, counted.
+MAX_LINE: Final = 65536
+
 Result = Event | _Ignored | None
 #: Where a line sits in its stream: a byte offset, a sequence number, or a
 #: generation-qualified offset (``<inode>:<offset>``) for a followed file.
@@ -65,6 +68,8 @@ class StreamContext:
     """Where lines come from and what fills in what they leave out."""
 
     origin: str
+    #: the stream's clock for stamps without a year: the year and month of its recent
+    #: lines (``timeparse.rolled_year``); month 0 while unknown (``year`` is a hint)
     year: int = field(default_factory=lambda: datetime.now(UTC).year)
     default_time: datetime = field(default_factory=lambda: datetime.now(UTC))
     host: str | None = None  # e.g. the syslog sender, or the file's configured host
@@ -72,6 +77,9 @@ class StreamContext:
     dead_letters: DeadLetters | None = None
     #: The site's oslo.log format (``adapters.logs.oslo.oslo_format``); None: the known ones.
     log_format: OsloFormat | None = None
+    month: int = 0
+    #: longer lines are cut to this many characters, and counted (``LINE_CUT``)
+    max_line: int = MAX_LINE
 
 
 class Parser:

@@ -19,7 +19,7 @@ from typing import BinaryIO
 import orjson
 
 from adapters.deadletter import DeadLetters
-from adapters.logs.base import Parser, StreamContext
+from adapters.logs.base import MAX_LINE, Parser, StreamContext
 from adapters.logs.oslo import OsloFormat
 from adapters.logs.pipeline import run_parser
 from adapters.logs.router import kind_for_origin, make_parser
@@ -74,6 +74,7 @@ class FileFollower:
         host: str | None = None,
         log_format: OsloFormat | None = None,
         deliver: Callable[[list[Event]], None] | None = None,
+        max_line: int = MAX_LINE,
     ) -> None:
         self.path = Path(path)
         self.origin = str(self.path)
@@ -96,6 +97,9 @@ class FileFollower:
         self._log_format = log_format
         self._parser: Parser | None = None
         self._idle_polls = 0
+        self._max_line = max_line
+        #: the rest of an unterminated line past the cap is being dropped, to its newline
+        self._skipping = False
 
     # -- file handling -------------------------------------------------
     def _open(self, path: Path, offset: int) -> bool:
@@ -109,11 +113,11 @@ class FileFollower:
         fh.seek(offset)
         self._close()
         self._fh, self._dev, self._ino, self._offset = fh, st.st_dev, st.st_ino, offset
+        mtime = datetime.fromtimestamp(st.st_mtime, UTC)
         ctx = StreamContext(
-            self.origin,
-            self._year or datetime.fromtimestamp(st.st_mtime, UTC).year,
-            datetime.fromtimestamp(st.st_mtime, UTC), host=self._host,
+            self.origin, self._year or mtime.year, mtime, host=self._host,
             stats=self.stats, dead_letters=self._dead, log_format=self._log_format,
+            month=0 if self._year else mtime.month, max_line=self._max_line,
         )
         self._parser = make_parser(self._kind, ctx, self._routes)
         return True
@@ -160,18 +164,30 @@ class FileFollower:
         data = self._fh.read()
         if not data:
             return []
-        end = len(data) if final else data.rfind(b"\n") + 1
-        if end <= 0:
-            return []
         base, prefix = self._offset, f"{self._ino}:"
-        numbered = []
         start = 0
+        if self._skipping:  # the rest of a line cut earlier: up to its newline
+            nl = data.find(b"\n")
+            start = len(data) if nl < 0 else nl + 1
+            self._skipping = nl < 0
+        cap = 4 * self._max_line  # bytes: a line's characters are at most 4 bytes each
+        end = len(data) if final else data.rfind(b"\n") + 1
+        if end <= start and len(data) - start > cap:  # no end in sight: cut it here
+            end, self._skipping = len(data), True
+        numbered = []
         while start < end:
             nl = data.find(b"\n", start, end)
             stop = end if nl < 0 else nl + 1
+            # a line past the cap is decoded no further than the cap (run_parser cuts it)
             numbered.append((prefix + str(base + start),
-                             data[start:stop].decode("utf-8", errors="replace")))
+                             data[start:min(stop, start + cap)].decode("utf-8",
+                                                                       errors="replace")))
             start = stop
+        if not numbered:
+            if end > 0 or self._skipping:  # dropped bytes of a cut line: move past them
+                self._offset = base + max(end, start)
+                self.offsets.commit(self.origin, self._dev, self._ino, self._offset)
+            return []
         events = list(run_parser(self._parser, numbered, flush=final))
         self._deliver(events)
         self._offset = base + end

@@ -84,7 +84,7 @@ _ISO = compile_ascii_first(
 _RFC5424 = compile_ascii_first(
     r"1 (?:-|(?P<stamp>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<frac>\d+)|)"
     r"(?P<zone>Z|[+-]\d\d:\d\d)) (?P<host>\S+) (?P<app>\S+) \S+ (?P<msgid>\S+) "
-    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+) *(?P<msg>.*)\Z",
+    r"(?P<sd>-|(?:\[(?:[^\]\\]++|\\.)*+\])++) *(?P<msg>.*)\Z",
     re.DOTALL,
 )
 #: ``prog[pid]:`` with nothing before it (a file with no timestamps).
@@ -132,11 +132,13 @@ def file_prefix(line: str, pos: int = 0) -> str:
 _MAX_PREFIXES = 4
 
 
-def split_header(line: str, year: int) -> Header:
+def split_header(line: str, year: int, month: int = 0) -> Header:
     """Split ``line``; a line with no recognisable header is all message.
 
-    A file-name prefix is taken off and the rest split again, as many times as
-    there are prefixes (up to ``_MAX_PREFIXES``).
+    ``year`` and ``month`` are the stream's clock, for a stamp without a year
+    (``timeparse.rolled_year``; month 0: take ``year`` as is). A file-name prefix is
+    taken off and the rest split again, as many times as there are prefixes (up to
+    ``_MAX_PREFIXES``). A stamp that names no instant raises ``BadTime``.
     """
     global _last_prefix
     prefixes = 0
@@ -147,13 +149,13 @@ def split_header(line: str, year: int) -> Header:
                 if line[10] == "T":
                     return _iso(line, 0, None) or Header(line)
                 return Header(line)
-            return _bsd(line, 0, year, None) or Header(line)
+            return _bsd(line, 0, year, None, month) or Header(line)
         if c == "<":
-            return _after_pri(line, 0, year)
+            return _after_pri(line, 0, year, month)
         if c == "*" or c.isupper():
-            return _bsd(line, 0, year, None) or Header(line)
+            return _bsd(line, 0, year, None, month) or Header(line)
         if c == "." and line[1:2].isupper():
-            head = _bsd(line, 0, year, None)
+            head = _bsd(line, 0, year, None, month)
             if head is not None:
                 return head
         if prefixes == _MAX_PREFIXES:
@@ -174,20 +176,21 @@ def split_header(line: str, year: int) -> Header:
     return Header(line)
 
 
-def _stamped(line: str, pos: int, c: str, year: int, severity: str | None) -> Header | None:
+def _stamped(line: str, pos: int, c: str, year: int, severity: str | None,
+             month: int) -> Header | None:
     """A header that starts with a timestamp (or Cisco's counter) at ``pos``, or None."""
     if c.isdigit():
         if line[pos + 4:pos + 5] == "-":
             if line[pos + 10:pos + 11] == "T":
                 return _iso(line, pos, severity)
             return None
-        return _bsd(line, pos, year, severity)
+        return _bsd(line, pos, year, severity, month)
     if c.isupper() or c == "*" or (c == "." and line[pos + 1:pos + 2].isupper()):
-        return _bsd(line, pos, year, severity)
+        return _bsd(line, pos, year, severity, month)
     return None
 
 
-def _after_pri(line: str, pos: int, year: int) -> Header:
+def _after_pri(line: str, pos: int, year: int, month: int) -> Header:
     """``<PRI>`` then RFC 5424, a stamped RFC 3164 header, an ident, or bare text."""
     end = line.find(">", pos + 1, pos + 5)
     if end < 0 or not line[pos + 1:end].isdigit():
@@ -206,7 +209,7 @@ def _after_pri(line: str, pos: int, year: int) -> Header:
             head.sd = None if sd == _NIL else sd
             return head
     if pos < len(line):
-        stamped = _stamped(line, pos, line[pos], year, severity)
+        stamped = _stamped(line, pos, line[pos], year, severity, month)
         if stamped is not None:
             return stamped
         m = _IDENT.match(line, pos)
@@ -215,18 +218,19 @@ def _after_pri(line: str, pos: int, year: int) -> Header:
     return Header(line[pos:], severity=severity)
 
 
-def _bsd(line: str, pos: int, year: int, severity: str | None) -> Header | None:
+def _bsd(line: str, pos: int, year: int, severity: str | None, month: int) -> Header | None:
     m = _BSD.match(line, pos)
     if m is None:
         return None
     wd, year0, mon, day, clock, frac, year1, host, prog, msg = m.groups()
     y = year1 or year0
-    time = bsd_time(mon, day, clock, int(y) if y else year, frac)
+    time = bsd_time(mon, day, clock, int(y), frac) if y else \
+        bsd_time(mon, day, clock, year, frac, month)
     if wd is not None and host and "." in host:  # OpenWrt: facility.level, no host
         severity = _LEVELS.get(host.rsplit(".", 1)[1], severity)
         host = None
     if prog is not None and prog.isdigit():  # relayed Cisco: "host 45: *Mar  1 ...:"
-        inner = _bsd(line, m.start("msg"), year, severity)
+        inner = _bsd(line, m.start("msg"), year, severity, month)
         if inner is not None:
             inner.host = inner.host or host
             return inner

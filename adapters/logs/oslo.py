@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -27,7 +27,7 @@ import orjson
 
 from adapters.logs.build import NO_IDS, SEVERITIES, IdTuple
 from adapters.logs.fastre import compile_ascii_first
-from adapters.logs.timeparse import iso_time
+from adapters.logs.timeparse import epoch_time, iso_time
 
 #: oslo.log's defaults (``oslo_log._options``, 8.x).
 DEFAULT_CONTEXT = ("%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s "
@@ -568,7 +568,7 @@ def parse_json(text: str) -> OsloLine | None:
     if not isinstance(extra, dict):
         extra = {}
     created = obj.get("created")
-    time = datetime.fromtimestamp(created, UTC) if isinstance(created, int | float) else None
+    time = epoch_time(created) if isinstance(created, int | float) else None
     instance = extra.get("instance_uuid") or ctx.get("resource_uuid")
     inst = extra.get("instance")
     if isinstance(inst, dict):

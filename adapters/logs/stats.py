@@ -9,6 +9,9 @@ from __future__ import annotations
 import threading
 from collections import Counter, deque
 
+#: The reason a log line over the stream's ``max_line`` was cut (and still parsed).
+LINE_CUT = "line cut"
+
 
 class UnparsedStats:
     """Per-origin counters of unparsed and deliberately ignored lines, with a sample."""
@@ -17,6 +20,8 @@ class UnparsedStats:
         self.unparsed: Counter[str] = Counter()
         self.ignored: Counter[str] = Counter()
         self.parsed: Counter[str] = Counter()
+        #: (origin, reason) of input cut or refused at a bound (``LINE_CUT``, syslog's)
+        self.limited: Counter[tuple[str, str]] = Counter()
         self.samples: deque[tuple[str, str]] = deque(maxlen=sample_size)
         self._lock = threading.Lock()
 
@@ -30,6 +35,15 @@ class UnparsedStats:
         """A line known to carry nothing (traceback frame, banner): count only."""
         with self._lock:
             self.ignored[origin] += 1
+
+    def limit(self, origin: str, reason: str) -> None:
+        """Input cut or refused at a bound (a short fixed ``reason``: a metric label)."""
+        with self._lock:
+            self.limited[(origin, reason)] += 1
+
+    def limits(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return dict(self.limited)
 
     def hit(self, origin: str, n: int = 1) -> None:
         with self._lock:

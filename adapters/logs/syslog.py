@@ -20,11 +20,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from adapters.deadletter import DeadLetters
-from adapters.logs.base import IGNORED, Parser, StreamContext
+from adapters.logs.base import IGNORED, MAX_LINE, Parser, StreamContext
 from adapters.logs.header import split_header
+from adapters.logs.pipeline import cut_line, reject
 from adapters.logs.router import make_parser
 from adapters.logs.stats import UnparsedStats
 from engine.events import Event
+
+#: TCP connections served at once by default.
+MAX_CONNECTIONS = 256
+#: Why a connection was refused, or closed (``SyslogCounters.dropped``, ``UnparsedStats``).
+TCP_REFUSED = "tcp connection refused"
+OCTET_COUNT_OVER = "octet count over the line cap"
 
 
 class ListenError(OSError):
@@ -59,10 +66,13 @@ class _Framing:
     from an LF-framed sender yet.)
     """
 
-    __slots__ = ("nul",)
+    __slots__ = ("nul", "skip")
 
     def __init__(self) -> None:
         self.nul = False
+        #: the rest of a frame longer than the line cap is being read past (its head was
+        #: handled, cut): everything up to the next terminator is dropped
+        self.skip = False
 
     def end(self, buf: bytes, pos: int) -> int:
         """Where the frame at ``pos`` ends (its terminator's index), or -1: not yet."""
@@ -105,9 +115,10 @@ class SyslogServer:
         senders: Mapping[str, str] | None = None,
         stats: UnparsedStats | None = None,
         dead_letters: DeadLetters | None = None,
-        max_message: int = 65536,
+        max_message: int = MAX_LINE,
         rcvbuf: int = 8 * 1024 * 1024,
         batch: Callable[[list[Event]], None] | None = None,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.callback = callback
         #: when given, the events of one received TCP chunk (or UDP datagram) come in one
@@ -118,7 +129,12 @@ class SyslogServer:
         self.senders = dict(senders or {})  # sender address -> kind, e.g. a switch
         self.stats = stats if stats is not None else UnparsedStats()
         self.dead_letters = dead_letters
+        #: the line cap: a longer message is cut to it (counted); a TCP octet count over
+        #: it closes the connection (counted): it cannot be honoured without eating lines
         self.max_message = max_message
+        #: TCP connections served at once (a thread each); one more is refused, counted
+        self.max_connections = max_connections
+        self._connections: set[threading.Thread] = set()
         self.counters = SyslogCounters()
         self._count_lock = threading.Lock()
         self._boot = int(time.time())
@@ -199,9 +215,10 @@ class SyslogServer:
     def _udp_loop(self) -> None:
         assert self._udp is not None
         sock = self._udp
+        size = max(self.max_message, 65535) + 1  # a datagram is read whole, then cut
         while not self._stop.is_set():
             try:
-                data, addr = sock.recvfrom(self.max_message)
+                data, addr = sock.recvfrom(size)
             except (TimeoutError, OSError):
                 continue
             self.handle(data, addr[0])
@@ -213,9 +230,31 @@ class SyslogServer:
                 conn, addr = self._tcp.accept()
             except (TimeoutError, OSError):
                 continue
-            self._spawn(self._tcp_conn, conn, addr[0])
+            with self._count_lock:
+                full = len(self._connections) >= self.max_connections
+            if full:
+                self._limit(TCP_REFUSED, addr[0])
+                conn.close()
+                continue
+            thread = threading.Thread(target=self._tcp_conn, args=(conn, addr[0]), daemon=True)
+            with self._count_lock:
+                self._connections.add(thread)
+            thread.start()
+
+    @property
+    def connections(self) -> int:
+        """TCP connections being served now."""
+        with self._count_lock:
+            return len(self._connections)
 
     def _tcp_conn(self, conn: socket.socket, sender: str) -> None:
+        try:
+            self._serve(conn, sender)
+        finally:
+            with self._count_lock:
+                self._connections.discard(threading.current_thread())
+
+    def _serve(self, conn: socket.socket, sender: str) -> None:
         conn.settimeout(0.5)
         buf = b""
         framing = _Framing()
@@ -231,17 +270,28 @@ class SyslogServer:
                     break
                 self._collect()
                 try:
-                    buf = self._frames(buf + chunk, sender, framing)
+                    rest = self._frames(buf + chunk, sender, framing)
                 finally:
                     self._deliver()
-            if buf.strip():
+                if rest is None:  # a frame the connection cannot go on after
+                    return
+                buf = rest
+            if buf.strip() and not framing.skip:
                 self.handle(buf, sender)  # a last frame without its terminator
 
-    def _frames(self, buf: bytes, sender: str, framing: _Framing | None = None) -> bytes:
-        """Handle every complete frame in ``buf``; return the incomplete rest."""
+    def _frames(self, buf: bytes, sender: str, framing: _Framing | None = None) -> bytes | None:
+        """Handle every complete frame in ``buf``; return the incomplete rest, or None when
+        the connection must be closed (an octet count over the line cap)."""
         framing = framing if framing is not None else _Framing()
         pos, n = 0, len(buf)
         while pos < n:
+            if framing.skip:  # the rest of a frame over the cap: drop it to its terminator
+                end = framing.end(buf, pos)
+                if end < 0:
+                    return b""
+                framing.skip = False
+                pos = end + 1
+                continue
             first = buf[pos:pos + 1]
             if first.isdigit():  # octet counting: "<len> <msg>"
                 sp = buf.find(b" ", pos, pos + 12)
@@ -250,8 +300,11 @@ class SyslogServer:
                         return self._bad_frame(buf, pos, sender)
                     break
                 length = int(buf[pos:sp]) if buf[pos:sp].isdigit() else -1
-                if length < 0 or length > self.max_message:
+                if length < 0 or sp - pos > 9:  # no count: a line that starts with a number
                     return self._bad_frame(buf, pos, sender)
+                if length > self.max_message:  # honoured, it would eat the lines after it
+                    self._limit(OCTET_COUNT_OVER, sender, buf[pos:pos + 200])
+                    return None
                 end = sp + 1 + length
                 if end > n:
                     break
@@ -260,8 +313,9 @@ class SyslogServer:
             else:
                 end = framing.end(buf, pos)
                 if end < 0:
-                    if n - pos > self.max_message:
-                        self._drop("oversized frame", sender, buf[pos:pos + 200])
+                    if n - pos > self.max_message:  # its head, cut; the rest is dropped
+                        self.handle(buf[pos:pos + self.max_message + 1], sender)
+                        framing.skip = True
                         return b""
                     break
                 if end > pos:
@@ -275,6 +329,15 @@ class SyslogServer:
         bad = buf[pos:nl if nl >= 0 else len(buf)]
         self._drop("bad octet-count frame", sender, bad[:1000])
         return b"" if nl < 0 else buf[nl + 1:]
+
+    def _limit(self, reason: str, sender: str, raw: bytes | None = None) -> None:
+        """Input refused at a bound: counted here and in the shared stats (``raw``, what
+        there is of it, dead-lettered)."""
+        with self._count_lock:
+            self.counters.dropped[reason] += 1
+        self.stats.limit(f"syslog:{sender}", reason)
+        if raw is not None and self.dead_letters is not None:
+            self.dead_letters.put(f"syslog:{sender}", raw, reason)
 
     def _drop(self, reason: str, sender: str, raw: bytes) -> None:
         with self._count_lock:
@@ -291,7 +354,8 @@ class SyslogServer:
                 if stream is None:
                     now = datetime.now(UTC)
                     ctx = StreamContext(origin, now.year, now, host=sender, stats=self.stats,
-                                        dead_letters=self.dead_letters)
+                                        dead_letters=self.dead_letters, month=now.month,
+                                        max_line=self.max_message)
                     stream = _Stream(make_parser(self.senders.get(sender), ctx, self.routes))
                     self._streams[origin] = stream
         return stream
@@ -303,18 +367,19 @@ class SyslogServer:
             self.counters.received += 1
         stream = self._stream(sender)
         parser, ctx = stream.parser, stream.parser.ctx
+        if len(text) > ctx.max_line:
+            text = cut_line(ctx, text)
         with stream.lock:
             stream.seq += 1
             position = f"{self._boot}:{stream.seq}"
+            now = datetime.now(UTC)  # a live stream's clock is the arrival time
             try:
-                head = split_header(text, ctx.year)
+                head = split_header(text, now.year, now.month)
                 if head.time is None:
-                    ctx.default_time = datetime.now(UTC)
+                    ctx.default_time = now
                 result = parser.parse(head, text, position)
-            except Exception as exc:  # a parser bug must not kill the receiver
-                self.stats.miss(ctx.origin, text)
-                if self.dead_letters is not None:
-                    self.dead_letters.put(ctx.origin, text, f"syslog parse failed: {exc!r}")
+            except Exception as exc:  # a bad line or a parser bug must not kill the receiver
+                reject(ctx, parser.kind, text, exc)
                 return
             out: list[Event] = []
             if result is None:

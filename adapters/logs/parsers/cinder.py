@@ -20,6 +20,7 @@ from adapters.logs.base import (
     emitting,
 )
 from adapters.logs.build import IdTuple
+from adapters.logs.errors import as_int
 from adapters.logs.header import Header
 from adapters.logs.oslo import OsloLine, is_trace
 from adapters.logs.parsers.oslobase import OsloParser
@@ -81,11 +82,11 @@ class CinderApiParser(_CinderParser):
             m = _RETURNED.match(msg)
             if m is not None:
                 return self._request(head, line, raw, position, None, m.group("url"),
-                                     int(m.group("status")))
+                                     as_int(m.group("status"), "status"))
         m = _CREATE.match(msg)
         if m is not None:
             return self._volume_event(head, line, raw, position, "cinder.api.volume_create",
-                               {"size_gb": int(m.group("size"))})
+                               {"size_gb": as_int(m.group("size"), "size")})
         if _CREATED.match(msg):
             return self._volume_event(head, line, raw, position, "cinder.api.volume_created",
                                {"message": msg})

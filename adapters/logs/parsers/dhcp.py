@@ -21,6 +21,7 @@ from adapters.logs.base import (
     pick_severity,
 )
 from adapters.logs.build import NO_IDS, StreamEvents
+from adapters.logs.errors import as_int
 from adapters.logs.header import Header
 
 _DNSMASQ = re.compile(r"(?:(?P<xid>\d+) )?DHCP(?P<verb>[A-Z]+)\((?P<if>[^)]*)\) (?P<rest>.*)")
@@ -110,7 +111,8 @@ class DhclientParser(Parser):
             b = _BOUND.match(msg)
             if b is None:
                 return None
-            data = {"verb": "bound", "ip": b.group("ip"), "renewal_seconds": int(b.group("secs")),
+            data = {"verb": "bound", "ip": b.group("ip"),
+                    "renewal_seconds": as_int(b.group("secs"), "renewal"),
                     "interface": None, "hostname": None, "message": msg}
             type_ = "dhclient.dhcp.bound"
         elif msg.startswith("No DHCPOFFERS received"):

@@ -20,6 +20,7 @@ from adapters.logs.base import (
     pick_severity,
 )
 from adapters.logs.build import StreamEvents
+from adapters.logs.errors import as_int
 from adapters.logs.header import Header
 from adapters.logs.timeparse import clf_time
 
@@ -62,7 +63,7 @@ class HaproxyParser(Parser):
             parts = req.split(" ")
             if len(parts) >= 2:
                 method, path = parts[0], parts[1]
-            status: int | None = int(status_text)
+            status: int | None = as_int(status_text, "status")
             mode = "http"
         else:
             m = _TCP.match(msg)
@@ -74,8 +75,8 @@ class HaproxyParser(Parser):
         data: dict[str, Any] = {
             "mode": mode, "client": client, "frontend": fe, "backend": be,
             "server": srv, "timers": timers,
-            "total_ms": int(timers.rsplit("/", 1)[1].lstrip("+")),
-            "status": status, "bytes": int(size.lstrip("+")),
+            "total_ms": as_int(timers.rsplit("/", 1)[1].lstrip("+"), "total time"),
+            "status": status, "bytes": as_int(size.lstrip("+"), "bytes"),
             "termination_state": term, "connections": conns, "queues": queues,
             "method": method, "path": path,
         }

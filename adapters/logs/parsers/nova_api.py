@@ -22,10 +22,11 @@ from adapters.logs.base import (
     emitting,
 )
 from adapters.logs.build import StreamEvents
+from adapters.logs.errors import BadTime
 from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.header import Header
 from adapters.logs.oslo import Layout, OsloReader, is_trace
-from adapters.logs.timeparse import MONTHS, bsd_time, clf_time
+from adapters.logs.timeparse import bsd_time, clf_time
 
 #: Optional parts as ``(?:x|)``, which ``re`` matches cheaper than ``(?:x)?``: both try
 #: ``x`` first, but ``re`` runs a group with ``?`` as a general repeat (an allocation each).
@@ -35,10 +36,13 @@ _ACCESS_BODY = (
     r"time: (?P<dur>[\d.]+)"
 )
 _ACCESS = compile_ascii_first(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
+#: The remote user ``(...)`` and the ``{N vars in M bytes}`` are each skipped to the first
+#: ``) {`` / ``} [`` after them, atomically: two nested lazy ``.*?`` made a failing line
+#: cubic (a 16 KB line of ``() {`` took 3 s). Every repeat here is possessive or atomic.
 _UWSGI = re.compile(
-    r"\[pid: \d+\|app: \d+\|req: [\d/]+\] (?P<remote>\S+) \(.*?\) \{.*?\} "
-    r"\[(?P<date>[^\]]+)\] (?P<method>[A-Z]+) (?P<path>\S+) => generated (?P<len>\d+) bytes "
-    r"in (?P<ms>\d+) msecs \(HTTP/[\d.]+ (?P<status>\d+)\)"
+    r"\[pid: \d++\|app: \d++\|req: [\d/]++\] (?P<remote>\S++) (?>\(.*?\) \{)(?>.*?\} \[)"
+    r"(?P<date>[^\]]++)\] (?P<method>[A-Z]++) (?P<path>\S++) => generated (?P<len>\d++) bytes "
+    r"in (?P<ms>\d++) msecs \(HTTP/[\d.]++ (?P<status>\d++)\)"
 )
 _APACHE = re.compile(
     r'(?P<remote>\S+) \S+ \S+ \[(?P<date>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+)'
@@ -198,8 +202,11 @@ class NovaApiParser(Parser):
         m = _UWSGI.match(head.message)
         if m is None:
             return None
-        _wd, mon, day, clock, year = m.group("date").split()
-        time = bsd_time(mon, day, clock, int(year)) if mon in MONTHS else self.time_of(head)
+        parts = m.group("date").split()
+        if len(parts) != 5 or not parts[4].isdigit() or len(parts[4]) != 4:
+            raise BadTime(f"{m.group('date')[:40]!r} is no 'Www Mmm dd HH:MM:SS yyyy' date")
+        _wd, mon, day, clock, year = parts
+        time = bsd_time(mon, day, clock, int(year))
         return self._request(
             head, raw, position, m.group("method"), m.group("path"), m.group("status"),
             m.group("len"), int(m.group("ms")) / 1000.0, m.group("remote"), time, "uwsgi",

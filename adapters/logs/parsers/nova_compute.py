@@ -19,6 +19,7 @@ from adapters.logs.base import (
     Result,
     emitting,
 )
+from adapters.logs.errors import as_int
 from adapters.logs.header import Header
 from adapters.logs.oslo import OsloLine, is_trace
 from adapters.logs.parsers.oslobase import PLUMBING_EMITS, OsloParser
@@ -149,8 +150,9 @@ class NovaComputeParser(OsloParser):
                 return "nova.imagecache.image_checking", {"path": path, "size_gb": size}, envelope
             used = _IN_USE.match(what)
             if used is not None:
-                data = {"path": path, "size_gb": size, "local": int(used.group("local")),
-                        "remote": int(used.group("remote"))}
+                data = {"path": path, "size_gb": size,
+                        "local": as_int(used.group("local"), "local"),
+                        "remote": as_int(used.group("remote"), "remote")}
                 return "nova.imagecache.image_in_use", data, envelope
             if what.startswith("image is in use"):  # DEBUG wording since 2017
                 data = {"path": path, "size_gb": size, "local": None, "remote": None}
@@ -182,7 +184,8 @@ class NovaComputeParser(OsloParser):
 
     def _not_created(self, head: Header, line: OsloLine, raw: str, position: Position,
                      m: re.Match[str]) -> Result:
-        data = {"seconds": int(m.group("seconds")), "attempts": int(m.group("attempts")),
+        data = {"seconds": as_int(m.group("seconds"), "seconds"),
+                "attempts": as_int(m.group("attempts"), "attempts"),
                 "volume_status": m.group("status")}
         instance = line.instance_id
         built = _BUILD_OF.search(line.message)

@@ -16,6 +16,7 @@ from typing import Any
 
 from adapters.logs.base import IGNORED, Parser, Position, Result, StreamContext, emitting
 from adapters.logs.build import SEVERITIES, StreamEvents
+from adapters.logs.errors import as_int
 from adapters.logs.header import Header
 from adapters.logs.timeparse import bsd_time, iso_time
 from engine.events import Event
@@ -119,7 +120,8 @@ class RabbitmqParser(Parser):
             )
         u = _USED.match(msg)
         if u is not None:
-            self._used, self._limit = int(u.group("used")), int(u.group("lim"))
+            self._used = as_int(u.group("used"), "used")
+            self._limit = as_int(u.group("lim"), "limit")
             data = {"used": self._used, "limit": self._limit, "total": None, "message": msg}
             return self._events.make(position, "rabbitmq.memory.watermark", time, raw, data,
                                      host, severity or "info")
@@ -129,9 +131,9 @@ class RabbitmqParser(Parser):
             lm = _LIMIT_MB.match(msg)
             mb = 1024 * 1024
         if lm is not None:
-            self._limit = int(lm.group("lim")) * mb
+            self._limit = as_int(lm.group("lim"), "limit") * mb
             data = {"used": self._used, "limit": self._limit,
-                    "total": int(lm.group("total")) * mb, "message": msg}
+                    "total": as_int(lm.group("total"), "total") * mb, "message": msg}
             return self._events.make(position, "rabbitmq.memory.limit_set", time, raw, data,
                                      host, severity or "info")
         return None
