@@ -1,16 +1,11 @@
 """Events stamped too far in the future do not move the watermark: the intake's guard.
 
 Applied where every source's batch enters the engine's queue (``Intake.put``),
-with ``engine.skew.too_far_ahead`` as the test. The reference it is ahead of:
-
-- ``wall`` clock: the worker's own clock when the batch arrives;
-- ``event`` clock (no wall clock on purpose, e.g. a replay through the live path):
-  the newest event time accepted from the same source, so an event far ahead of
-  its own stream's recent watermark is caught. A source's first event has no
-  reference and is taken as it is. A stream may also go quiet for hours: when the
-  event right after a far-ahead one is far ahead too (within the bound of it), the
-  jump was real and the reference follows it; only the first event after such a
-  gap is taken by the policy.
+with ``engine.skew.too_far_ahead`` as the test. The reference it is ahead of is the
+worker's own (wall) clock when the batch arrives, in both clock modes: no producer
+can stamp what has not happened yet, and a recorded day pushed through the live
+path with ``clock: {mode: event}`` lies in the past, where gaps of hours between
+events are real and must move the watermark.
 
 Policy ``arrival`` (default): the event is processed with the reference time as
 its time (its own stamp kept in ``data.stamped_time``); ``deadletter``: it goes to
@@ -45,72 +40,47 @@ class FutureGuard:
     """Callable on a source's batch (from the source's thread): the batch to queue."""
 
     def __init__(self, *, max_future: float = DEFAULT_MAX_FUTURE,
-                 policy: FuturePolicy = "arrival", clock: str = "wall",
+                 policy: FuturePolicy = "arrival",
                  dead_letters: DeadLetterSink | None = None,
                  wall_time: Callable[[], float] = time.time) -> None:
         if policy == "deadletter" and dead_letters is None:
             raise ValueError("future_policy deadletter needs a dead-letter sink")
         self.bound = timedelta(seconds=max_future)
         self.policy = policy
-        self.clock = clock
         self.dead_letters = dead_letters
         self.wall_time = wall_time
         #: (source, "arrival" | "dead_lettered") -> events
         self.counts: Counter[tuple[str, str]] = Counter()
-        self._newest: dict[str, datetime] = {}  # event clock: per source
-        self._jumped: dict[str, datetime] = {}  # event clock: the last far-ahead stamp
         self._lock = threading.Lock()  # counts are read by the metrics thread
         self._refresh = -math.inf  # wall clock: when to read it as a datetime again
         self._reference = self._limit = datetime.min.replace(tzinfo=UTC)
 
     def __call__(self, source: SourceState, events: list[Event]) -> list[Event]:
-        if self.clock == "wall":
-            now = self.wall_time()
-            if now >= self._refresh:  # the clock read as a datetime once a second at most
-                self._refresh = now + 1.0
-                self._reference = datetime.fromtimestamp(now, UTC)
-                self._limit = latest_allowed(self._reference, self.bound)
-            limit = self._limit
-            for event in events:  # the hot path: one comparison per event
-                if event.__dict__["time"] > limit:
-                    break
-            else:
-                return events
-            reference: datetime | None = self._reference
+        now = self.wall_time()
+        if now >= self._refresh:  # the clock read as a datetime once a second at most
+            self._refresh = now + 1.0
+            self._reference = datetime.fromtimestamp(now, UTC)
+            self._limit = latest_allowed(self._reference, self.bound)
+        limit = self._limit
+        for event in events:  # the hot path: one comparison per event
+            if event.__dict__["time"] > limit:
+                break
         else:
-            reference = self._newest.get(source.name)
-        bound, by_events = self.bound, self.clock != "wall"
-        jumped = self._jumped.pop(source.name, None) if by_events else None
-        kept: list[Event] | None = None  # a copy only once an event is taken out
-        for index, event in enumerate(events):
-            stamped: datetime = event.__dict__["time"]
-            ahead = too_far_ahead(stamped, reference, bound)
-            if ahead and jumped is not None and not too_far_ahead(stamped, jumped, bound) \
-                    and not too_far_ahead(jumped, stamped, bound):
-                ahead = False  # the second event past a gap: the stream did move on
-            jumped = None
-            if not ahead:
-                if kept is not None:
-                    kept.append(event)
-                if by_events and (reference is None or stamped > reference):
-                    reference = stamped
+            return events
+        reference, bound = self._reference, self.bound
+        kept: list[Event] = []
+        for event in events:
+            if not too_far_ahead(event.__dict__["time"], reference, bound):
+                kept.append(event)
                 continue
-            if kept is None:
-                kept = events[:index]
-            assert reference is not None  # too_far_ahead is False without one
-            jumped = stamped
             fixed = self._handle(source.name, event, reference)
             if fixed is not None:
                 kept.append(fixed)
-        if by_events and reference is not None:
-            self._newest[source.name] = reference
-            if jumped is not None:
-                self._jumped[source.name] = jumped
-        return events if kept is None else kept
+        return kept
 
     def _handle(self, source: str, event: Event, reference: datetime) -> Event | None:
         ahead = (event.time - reference).total_seconds()
-        against = "the worker's clock" if self.clock == "wall" else f"{source}'s newest event"
+        against = "the worker's clock"
         if self.policy == "deadletter":
             assert self.dead_letters is not None
             raw = event.raw if event.raw is not None else event.model_dump(mode="json")

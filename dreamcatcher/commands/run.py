@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     intake = Intake()
     stats = UnparsedStats()
     dead = DeadLetters(args.dead_letters) if args.dead_letters else DeadLetters(sys.stderr)
-    intake.guard = FutureGuard(max_future=config.clock.max_future, clock=clock,
+    intake.guard = FutureGuard(max_future=config.clock.max_future,
                                policy=config.clock.future_policy, dead_letters=dead)
     sources = build_sources(sources_conf, intake, dead=dead, stats=stats,
                             idle=config.clock.tick, wanted=wanted)

@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from adapters.deadletter import DeadLetters
 from dreamcatcher.clockguard import STAMPED_TIME, FutureGuard
 from dreamcatcher.intake import Intake, SourceState
@@ -96,7 +94,7 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
 
 def test_an_hour_ahead_stamp_fires_nothing_and_the_next_absences_fire_on_time(
         tmp_path: Path) -> None:
-    guard = FutureGuard(clock="wall")  # the defaults: 5 minutes, policy arrival
+    guard = FutureGuard()  # the defaults: 5 minutes, policy arrival
     worker, intake, bus, fired = _worker(tmp_path, guard)
     try:
         opened = time.time()
@@ -125,7 +123,7 @@ def test_an_hour_ahead_stamp_fires_nothing_and_the_next_absences_fire_on_time(
 def test_policy_deadletter_refuses_it_with_the_reason() -> None:
     dead = DeadLetters(None)
     now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    guard = FutureGuard(max_future=300, policy="deadletter", clock="wall",
+    guard = FutureGuard(max_future=300, policy="deadletter",
                         dead_letters=dead, wall_time=now.timestamp)
     source = Intake().register("bus", "amqp")
     events = [Event(id="ok", type="t", time=now + timedelta(seconds=299)),
@@ -138,7 +136,7 @@ def test_policy_deadletter_refuses_it_with_the_reason() -> None:
 
 def test_policy_arrival_keeps_the_stamp_in_the_data() -> None:
     now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    guard = FutureGuard(clock="wall", wall_time=now.timestamp)
+    guard = FutureGuard(wall_time=now.timestamp)
     source = Intake().register("bus", "amqp")
     batch = [Event(id="far", type="t", time=now + timedelta(hours=1), data={"k": 1})]
     [event] = guard(source, batch)
@@ -147,38 +145,18 @@ def test_policy_arrival_keeps_the_stamp_in_the_data() -> None:
     assert batch[0].data == {"k": 1}  # the source's own event is not changed
 
 
-def test_with_the_event_clock_the_reference_is_the_sources_own_watermark() -> None:
-    """No wall clock: an event far ahead of its stream's newest event is the skewed one;
-    a stream that is just ahead of the wall clock (a replay from the future) is not."""
-    base = datetime(2030, 1, 1, tzinfo=UTC)
-    guard = FutureGuard(clock="event", wall_time=lambda: pytest.fail("no wall clock"))
-    intake = Intake()
-    bus, syslog = intake.register("bus", "amqp"), intake.register("syslog", "syslog")
-    first = [Event(id=f"e{i}", type="t", time=base + timedelta(seconds=i)) for i in range(3)]
-    assert guard(bus, first) == first  # the first events: no reference yet, taken as they are
-    jump = Event(id="jump", type="t", time=base + timedelta(hours=2))
-    [fixed] = guard(bus, [jump])
-    assert fixed.time == base + timedelta(seconds=2)  # the newest of its own source
-    # another source has its own stream: its first event is its reference
-    assert guard(syslog, [jump]) == [jump]
-    steady = Event(id="e3", type="t", time=base + timedelta(seconds=240))
-    assert guard(bus, [steady]) == [steady]
-    assert guard.snapshot() == {("bus", "arrival"): 1}
-
-
-def test_with_the_event_clock_a_quiet_gap_is_believed_at_its_second_event() -> None:
-    base = datetime(2030, 1, 1, tzinfo=UTC)
-    guard = FutureGuard(clock="event")
+def test_with_the_event_clock_a_recorded_past_day_keeps_its_gaps() -> None:
+    """``clock: {mode: event}`` back-tests a recorded day: hours between events are
+    real and pass; only a stamp ahead of the real clock is skewed."""
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    guard = FutureGuard(wall_time=now.timestamp)
     bus = Intake().register("bus", "amqp")
-    later = [Event(id=f"l{i}", type="t", time=base + timedelta(hours=6, seconds=i))
-             for i in range(3)]
-    out = guard(bus, [Event(id="e0", type="t", time=base), *later[:1]])
-    assert [e.time for e in out] == [base, base]  # the first past the gap: at the old time
-    assert guard(bus, later[1:]) == later[1:]  # the next one confirms it: the stream moved
-    wrong = Event(id="w", type="t", time=base + timedelta(hours=9))
-    back = Event(id="b", type="t", time=base + timedelta(hours=6, seconds=5))
-    assert [e.time for e in guard(bus, [wrong, back])] == [later[2].time, back.time]
-    assert guard.snapshot() == {("bus", "arrival"): 2}
+    day = [Event(id=f"e{i}", type="t", time=now - timedelta(days=1, hours=9 - 3 * i))
+           for i in range(4)]
+    assert guard(bus, day) == day
+    ahead = Event(id="w", type="t", time=now + timedelta(hours=1))
+    assert [e.time for e in guard(bus, [ahead])] == [now]
+    assert guard.snapshot() == {("bus", "arrival"): 1}
 
 
 def test_the_bound_is_a_pure_test() -> None:
@@ -198,7 +176,7 @@ def test_config_and_metrics(tmp_path: Path) -> None:
 
     metrics, intake = Metrics(), Intake()
     now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    intake.guard = FutureGuard(clock="wall", wall_time=now.timestamp)
+    intake.guard = FutureGuard(wall_time=now.timestamp)
     bus = intake.register("bus", "amqp")
     engine = Engine([])
     telemetry = WorkerTelemetry(metrics, intake, lambda: engine, _NoStats())  # type: ignore[arg-type]
@@ -210,6 +188,9 @@ def test_config_and_metrics(tmp_path: Path) -> None:
 
 class _NoStats:
     def as_dict(self) -> dict[str, dict[str, int]]:
+        return {}
+
+    def limits(self) -> dict[tuple[str, str], int]:
         return {}
 
 

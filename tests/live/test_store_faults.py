@@ -60,7 +60,9 @@ def _config(tmp: Path, within: str, state: dict[str, Any], **extra: Any) -> Path
         "state": state,
         "outbox": {"path": str(tmp / "outbox.jsonl")},
         "alerting": {"sinks": [{"type": "jsonl", "url": str(tmp / "alerts.jsonl")}],
-                     "dead_letter_path": str(tmp / "alerts.dead.jsonl")},
+                     "dead_letter_path": str(tmp / "alerts.dead.jsonl"),
+                     # every absence is its own notice here, not folded into a storm one
+                     "storm": {"enabled": False}},
         **extra,
     })
 
