@@ -352,7 +352,7 @@ class Cloud:
         if self._conn is None:
             import openstack  # the test extra; imported late: collection must not need it
 
-            self._conn = openstack.connect(**self.auth(), region_name=REGION)
+            self._conn = openstack.connect(auth=self.auth(), region_name=REGION)
         return self._conn
 
     def clouds_yaml(self, path: Path, name: str = "dccloud") -> Path:
