@@ -83,7 +83,7 @@ class Configs:
         self.ports = ports
         self.transport_url = transport_url
         self.db_url = db_url  # mysql+pymysql://root@127.0.0.1
-        #: nova's [cinder] endpoint_override (the fault proxy); None: the catalog's
+        #: nova's [cinder] endpoint_template (the fault proxy); None: the catalog's
         self.cinder_endpoint = cinder_endpoint
         self.nova_extra = nova_extra or {}
 
@@ -200,7 +200,7 @@ class Configs:
         cinder = self._client("nova", os_region_name=REGION,
                               catalog_info="volumev3::publicURL")
         if self.cinder_endpoint is not None:
-            cinder["endpoint_override"] = self.cinder_endpoint
+            cinder["endpoint_template"] = self.cinder_endpoint
         return {
             "DEFAULT": {**self._common(None), "host": COMPUTE_HOST, "my_ip": "127.0.0.1",
                         "state_path": data / "nova", "instances_path": data / "nova/instances",

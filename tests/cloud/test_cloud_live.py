@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.cloud.conftest import NOVA_EXTRA
 from tests.cloud.harness import Cloud
 from tests.cloud.worker import event_counts
 from tests.live.proc import WorkerProcess, jsonl, wait_for
@@ -183,7 +184,11 @@ def test_bdm_wait_exhausted(cloud: Cloud, live_worker: Worker, conn: Any,
     alert = wait_alert(worker_dir, worker, "bdm-wait-exhausted", 60)
     title = alert["firing"]["title"]
     assert title.startswith("2 instances failed"), title
-    assert "8s" in title, title  # nova's own figure: block_device_allocate_retries
+    # nova's own figure: block_device_allocate_retries + 1 attempts, 1 s apart
+    attempts = int(str(NOVA_EXTRA["block_device_allocate_retries"])) + 1
+    assert f"after {attempts}s" in title, title
+    text = alert["firing"]["text"]
+    assert all(s.id in text for s in servers), text  # the culprits, each named
     # cinder had these volumes: the lost-POST rule must not claim them
     time.sleep(QUIET_WAIT)
     lost = [a for a in alerts(worker_dir, "volume-post-lost")
