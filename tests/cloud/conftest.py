@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cloud.harness import Cloud, CloudError, listening
+from tests.cloud.harness import BASE, Cloud, CloudError, listening
 from tests.cloud.proxy import CinderProxy
 from tests.cloud.worker import deploy_config
 from tests.conftest import unavailable
@@ -56,6 +57,9 @@ def cloud() -> Iterator[Cloud]:
     finally:
         cloud.stop()
         proxy.close()
+        summary = cloud.summary()
+        (BASE / "last-run.txt").write_text(summary + "\n")
+        print(f"\n{summary}", file=sys.stderr)
         if os.environ.get("DREAMCATCHER_CLOUD_KEEP_LOGS") != "1":
             cloud.remove_files()
 

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -146,6 +147,8 @@ class Cloud:
         self._stopped = False
         self._conn: Any = None
         self.proxy: Any = None  # the CinderProxy the tests arm, when nova goes through one
+        self.peak_rss = 0  # bytes, all services together, sampled every 2 s
+        self._sampler = threading.Thread(target=self._sample, daemon=True, name="cloud-rss")
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -169,6 +172,7 @@ class Cloud:
         self._start_services()
         self.timings["services"] = time.monotonic() - t2
         self.timings["total"] = time.monotonic() - t0
+        self._sampler.start()
 
     def stop(self) -> None:
         """Stop every service by its process group, then drop the databases and vhost."""
@@ -194,6 +198,31 @@ class Cloud:
             subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], capture_output=True)
         if os.environ.get("DREAMCATCHER_CLOUD_KEEP_LOGS") != "1":
             shutil.rmtree(self.layout.root / "data", ignore_errors=True)
+
+    def rss(self) -> int:
+        """The resident memory of every process in the services' process groups."""
+        groups = {p.pid for p in self.procs.values()}
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2:].split()
+                if int(fields[2]) in groups:  # field 5 of stat: the process group
+                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+        return total
+
+    def _sample(self) -> None:
+        while not self._stopped:
+            self.peak_rss = max(self.peak_rss, self.rss())
+            time.sleep(2)
+
+    def summary(self) -> str:
+        t = ", ".join(f"{k} {v:.0f}s" for k, v in self.timings.items())
+        return f"test cloud: {t}; peak RSS of all services {self.peak_rss / 2**30:.2f} GiB"
 
     def remove_files(self) -> None:
         shutil.rmtree(self.layout.root, ignore_errors=True)
