@@ -191,6 +191,9 @@ class Cloud:
                 os.killpg(proc.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(5)
+        groups = {p.pid for p in self.procs.values()}
+        with contextlib.suppress(CloudError):  # a SIGKILL is delivered, not awaited
+            wait(lambda: not members(groups), 10, "the services' processes to end")
         if self._made_dbs:
             drop = " ".join(f"DROP DATABASE IF EXISTS {PREFIX}{d};" for d in DATABASES)
             subprocess.run([*MYSQL, "-e", drop], capture_output=True)
@@ -201,19 +204,8 @@ class Cloud:
 
     def rss(self) -> int:
         """The resident memory of every process in the services' process groups."""
-        groups = {p.pid for p in self.procs.values()}
-        total = 0
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                fields = stat[stat.rindex(")") + 2:].split()
-                if int(fields[2]) in groups:  # field 5 of stat: the process group
-                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss
-            except (OSError, ValueError, IndexError):
-                continue  # gone meanwhile
-        return total
+        page = os.sysconf("SC_PAGE_SIZE")
+        return sum(rss * page for _, rss in members({p.pid for p in self.procs.values()}))
 
     def _sample(self) -> None:
         while not self._stopped:
@@ -422,6 +414,22 @@ class Cloud:
                                 container_format="bare", visibility="public", wait=True)
         vt = conn.block_storage.create_type(name="fake")
         conn.block_storage.update_type_extra_specs(vt, volume_backend_name="fake")
+
+
+def members(groups: set[int]) -> list[tuple[int, int]]:
+    """(pid, resident pages) of the live processes (zombies left out) in ``groups``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()  # state, ppid, pgrp, ...
+            if int(fields[2]) in groups and fields[0] != "Z":
+                found.append((int(entry.name), int(fields[21])))  # field 24 of stat: rss
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return found
 
 
 def _sh(arg: str) -> str:
