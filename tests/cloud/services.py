@@ -16,6 +16,10 @@ DATABASES = ("keystone", "placement", "nova_api", "nova", "nova_cell0", "glance"
 PREFIX = "dccloud_"
 PASSWORD = "dccloud-pass"  # every service user's and admin's test password
 REGION = "RegionOne"
+#: cinder-volume's own database endpoint: views of cinder's tables in which the volumes
+#: named ``LAGGING_NAME*`` do not exist yet, as a lagging replica would show them
+LAGGING_DB = "cinder_lag"
+LAGGING_NAME = "dc-lag"
 COMPUTE_HOST = "dccloud-compute"
 VOLUME_HOST = "dccloud-volume"
 
@@ -192,6 +196,7 @@ class Configs:
                 **self._notifications(),
             },
         }
+        files["cinder/cinder-volume-db.conf"] = {"database": {"connection": self.db(LAGGING_DB)}}
         for rel, sections in files.items():
             (lay.etc / rel).write_text(_ini(sections), encoding="utf-8")
 
@@ -258,7 +263,8 @@ class Configs:
                                        str(logs / "nova-scheduler.log")]),
             Service("cinder-api", [lay.bin("cinder-api"), *cinder], port=p.cinder),
             Service("cinder-scheduler", [lay.bin("cinder-scheduler"), *cinder]),
-            Service("cinder-volume", [lay.bin("cinder-volume"), *cinder]),
+            Service("cinder-volume", [lay.bin("cinder-volume"), *cinder, "--config-file",
+                                      str(etc / "cinder/cinder-volume-db.conf")]),
             Service("nova-compute", [lay.bin("nova-compute"), *nova, "--log-file",
                                      str(logs / "nova-compute.log")]),
         ]
