@@ -17,6 +17,7 @@ import pytest
 
 from tests.cloud.harness import BASE, Cloud, CloudError, listening
 from tests.cloud.proxy import CinderProxy
+from tests.cloud.services import LOG_KINDS
 from tests.cloud.worker import deploy_config
 from tests.conftest import unavailable
 from tests.live.proc import WorkerProcess, free_port
@@ -56,12 +57,24 @@ def cloud() -> Iterator[Cloud]:
         yield cloud
     finally:
         cloud.stop()
+        capture = os.environ.get("DREAMCATCHER_CLOUD_CAPTURE")
+        if capture:
+            keep_capture(cloud, Path(capture))
         proxy.close()
         summary = cloud.summary()
         (BASE / "last-run.txt").write_text(summary + "\n")
         print(f"\n{summary}", file=sys.stderr)
         if os.environ.get("DREAMCATCHER_CLOUD_KEEP_LOGS") != "1":
             cloud.remove_files()
+
+
+def keep_capture(cloud: Cloud, dest: Path) -> None:
+    """The followed logs of this run without their DEBUG lines, as corpus test data."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in LOG_KINDS:
+        lines = (cloud.layout.logs / name).read_text(encoding="utf-8").splitlines(True)
+        (dest / name).write_text("".join(x for x in lines if " DEBUG " not in x[:40]),
+                                 encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
