@@ -206,6 +206,25 @@ class Cloud:
         if os.environ.get("DREAMCATCHER_CLOUD_KEEP_LOGS") != "1":
             shutil.rmtree(self.layout.root / "data", ignore_errors=True)
 
+    def bloat_instances(self, deleted_uuid: str, rows: int) -> None:
+        """Copy the soft-deleted instance ``deleted_uuid`` ``rows`` times in nova's cell
+        database, each copy soft-deleted too: the bloat nova-manage archive would remove."""
+        db = f"{PREFIX}nova"
+        out = subprocess.run([*MYSQL, "-N", "-e", "SELECT column_name FROM information_schema"
+                              f".columns WHERE table_schema='{db}' AND table_name='instances' "
+                              "ORDER BY ordinal_position"], capture_output=True, text=True)
+        cols = out.stdout.split()
+        if out.returncode != 0 or "uuid" not in cols:
+            raise CloudError(f"nova's instances table could not be read: {out.stderr}")
+        values = ", ".join({"id": "NULL", "uuid": "UUID()", "deleted": "0"}.get(c, f"i.`{c}`")
+                           for c in cols)
+        sql = (f"INSERT INTO {db}.instances ({', '.join(f'`{c}`' for c in cols)}) "
+               f"SELECT {values} FROM {db}.instances i, {db}.seq_1_to_{rows} "
+               f"WHERE i.uuid = '{deleted_uuid}'; UPDATE {db}.instances SET deleted = id, "
+               f"deleted_at = NOW() WHERE deleted = 0 AND uuid <> '{deleted_uuid}' "
+               "AND vm_state = 'deleted';")
+        self._run([*MYSQL, "-e", sql], self.layout.logs / "infra.out")
+
     def rss(self) -> int:
         """The resident memory of every process in the services' process groups."""
         page = os.sysconf("SC_PAGE_SIZE")

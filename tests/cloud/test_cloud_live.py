@@ -208,10 +208,32 @@ def test_volume_create_lost_in_db(cloud: Cloud, live_worker: Worker, conn: Any,
     assert conn.block_storage.get_volume(vol).status != "available"
 
 
+def _changes_since(c: Any) -> float:
+    """One listing that includes deleted servers (what a sync job or dashboard asks)."""
+    t = time.monotonic()
+    c.compute.get("/servers/detail?all_tenants=1&changes-since=2000-01-01T00:00:00Z")
+    return time.monotonic() - t
+
+
+def test_slow_api_db_bloat(cloud: Cloud, live_worker: Worker, conn: Any,
+                           worker_dir: Path) -> None:
+    """200,000 soft-deleted instance rows slow nova's real listing of changes 10-40x."""
+    worker, _ = live_worker
+    (server,) = boot(conn, "dc-bloat")
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=120)
+    before = [_changes_since(conn) for _ in range(6)]  # the action's baseline
+    cloud.bloat_instances(server.id, 200_000)
+    after = _changes_since(conn)
+    assert after > 1.0 and after > 5 * max(before), (before, after)
+    alert = wait_alert(worker_dir, worker, "slow-api-db-bloat", 60)
+    assert alert["firing"]["labels"]["action"] == "servers.detail", alert["firing"]
+    assert alert["firing"]["labels"]["method"] == "GET", alert["firing"]
+
 def test_every_alert_of_the_run_is_a_seeded_incident(live_worker: Worker,
                                                     worker_dir: Path) -> None:
     """No rule fired beside the incidents the tests caused (runs last, in file order)."""
     rules = sorted(a["firing"]["rule"] for a in alerts(worker_dir))
     assert set(rules) <= {"console-log-flood", "volume-post-lost", "bdm-wait-exhausted",
-                          "volume-create-lost-in-db"}, rules
+                          "volume-create-lost-in-db", "slow-api-db-bloat"}, rules
     assert len(rules) == len(set(rules)), rules

@@ -29,6 +29,9 @@ EXCHANGES = ["nova", "openstack", "neutron", "glance", "keystone"]
 RULE_OVERRIDES: dict[str, dict[tuple[str, ...], Any]] = {
     "console-log-flood": {("when", "count", "where", "data.length"): {"gte": 440}},
     "volume-post-lost": {("when", "expect", "within"): "20s"},
+    # 200,000 soft-deleted rows make a deleted-including listing take 1-2 s here, not the
+    # 138 s of the incident; normal listings took at most 0.41 s in these tests
+    "slow-api-db-bloat": {("when", "baseline", "min"): 1.0},
 }
 
 
