@@ -159,6 +159,9 @@ class Cloud:
         start and check every service. ``before_services`` runs once the vhost exists
         and before any service publishes (start a consumer there to miss nothing)."""
         atexit.register(self.stop)
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # a CI timeout: stop first
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        reap_stale(self.layout.root.parent)
         t0 = time.monotonic()
         self.timings["install"] = install(self.layout.venv, BASE / "install.log")
         shutil.rmtree(self.layout.root, ignore_errors=True)
@@ -258,6 +261,7 @@ class Cloud:
         self._run([*MYSQL, "-e", sql], self.layout.logs / "infra.out")
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], capture_output=True)
         self._made_vhost = True
+        (self.layout.root / "vhost").write_text(self.vhost)
         self._run(["rabbitmqctl", "-q", "add_vhost", self.vhost], self.layout.logs / "infra.out")
         self._run(["rabbitmqctl", "-q", "set_permissions", "-p", self.vhost, "guest",
                    ".*", ".*", ".*"], self.layout.logs / "infra.out")
@@ -332,6 +336,8 @@ class Cloud:
             env={**os.environ, "PATH": f"{self.layout.venv / 'bin'}:{os.environ['PATH']}",
                  **service.env})
         out.close()
+        with (self.layout.root / PGIDS).open("a") as fh:  # for reap_stale after a SIGKILL
+            fh.write(f"{self.procs[service.name].pid}\n")
 
     def _alive(self) -> None:
         for name, proc in self.procs.items():
@@ -453,6 +459,44 @@ class Cloud:
                                 container_format="bare", visibility="public", wait=True)
         vt = conn.block_storage.create_type(name="fake")
         conn.block_storage.update_type_extra_specs(vt, volume_backend_name="fake")
+
+
+PGIDS = "pgids"
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the fixture finalizers and atexit
+
+
+def reap_stale(base: Path) -> list[str]:
+    """Clean up after a session killed without a chance to stop its cloud: the process
+    groups of ``run-<pid>`` folders whose pid is gone (only processes whose working
+    directory is that folder: a reused group id is left alone), their vhost, the folder.
+    Returns what was removed."""
+    removed: list[str] = []
+    for run in sorted(base.glob("run-*")):
+        pid = run.name.removeprefix("run-")
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        groups = {int(g) for g in _read(run / PGIDS).split() if g.isdigit()}
+        for member, _ in members(groups):
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{member}/cwd").resolve() == run.resolve():
+                    os.kill(member, signal.SIGKILL)
+                    removed.append(f"process {member}")
+        for vhost in _read(run / "vhost").split():
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
+            removed.append(f"vhost {vhost}")
+        shutil.rmtree(run, ignore_errors=True)
+        removed.append(str(run))
+    return removed
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 def members(groups: set[int]) -> list[tuple[int, int]]:

@@ -4,13 +4,23 @@ pins' hash is reused, and the worker's rule pack carries the test-sized threshol
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.cloud.harness import MARKER, Cloud, CloudError, install, members, pins_hash
+from tests.cloud.harness import (
+    MARKER,
+    PGIDS,
+    Cloud,
+    CloudError,
+    install,
+    members,
+    pins_hash,
+    reap_stale,
+)
 from tests.cloud.services import Service
 from tests.cloud.worker import rule_pack
 
@@ -41,6 +51,27 @@ def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
     assert members({pgid}), "the service and its child run"
     cloud.stop()
     assert members({pgid}) == []
+
+
+def test_a_killed_session_s_services_are_reaped_by_the_next(tmp_path: Path) -> None:
+    cloud = _cloud(tmp_path)
+    cloud._spawn(Service("nova-conductor", ["sleep", "300"]))
+    # a group id listed there but now another program's (ids are reused): left alone
+    stranger = subprocess.Popen(["sleep", "300"], start_new_session=True, cwd=tmp_path)
+    with (cloud.layout.root / PGIDS).open("a") as fh:
+        fh.write(f"{stranger.pid}\n")
+    pgid = cloud.procs["nova-conductor"].pid
+    dead = tmp_path / "run-999999999"  # the session that started it died without stop()
+    cloud.layout.root.rename(dead)
+    time.sleep(0.3)
+    removed = reap_stale(tmp_path)
+    time.sleep(0.3)
+    cloud.procs["nova-conductor"].wait(5)
+    assert members({pgid}) == []
+    assert not dead.exists() and str(dead) in removed
+    assert stranger.poll() is None
+    stranger.kill()
+    stranger.wait(5)
 
 
 def test_a_venv_with_the_pins_marker_is_reused(tmp_path: Path) -> None:
