@@ -98,6 +98,8 @@ class Router:
         self._lock = threading.Lock()
         #: notice id -> [sinks still to settle it, who to tell then]
         self._unsettled: dict[str, list[Any]] = {}
+        #: per rule, the settle callbacks of firings folded into its next storm notice
+        self._storm_settles: dict[str, list[Callable[[], None]]] = {}
 
     def submit(self, firing: Firing, settled: Callable[[], None] | None = None) -> None:
         """Decide what, if anything, this firing tells the sinks, and queue it.
@@ -107,7 +109,13 @@ class Router:
         """
         with self._lock:
             notice = self._decide(firing)
+            decided = notice
             notice, storms = self._throttle(notice)
+            if decided is not None and notice is None and settled is not None:
+                # folded into a storm: settled once the storm notice is (a crash before
+                # that delivers the firing again, to be folded again)
+                self._storm_settles.setdefault(decided.firing.rule, []).append(settled)
+                settled = None
         self._offer_storms(storms)
         if notice is None:
             if settled is not None:
@@ -140,7 +148,19 @@ class Router:
     def _offer_storms(self, storms: list[Notice]) -> None:
         self.counts["storm_notices"] += len(storms)
         for notice in storms:
-            for worker in self._targets(notice):
+            targets = self._targets(notice)
+            with self._lock:
+                settles = self._storm_settles.pop(notice.firing.rule, [])
+            if settles:
+                def settle_all(settles: list[Callable[[], None]] = settles) -> None:
+                    for settle in settles:
+                        settle()
+                if not targets:
+                    settle_all()
+                else:
+                    with self._lock:
+                        self._unsettled[notice.id] = [len(targets), settle_all]
+            for worker in targets:
                 worker.offer(notice, self.offer_wait)
 
     def tick(self, now: datetime) -> None:
