@@ -125,9 +125,7 @@ def test_the_live_clock_sends_a_storm_summary_with_no_firing_to_bring_it(
         tmp_path: Path) -> None:
     """(The storm throttle's live hook, here beside the other run-process tests.)"""
     sink = tmp_path / "alerts.jsonl"
-    config = _config(tmp_path, [{"type": "jsonl", "url": str(sink)}])
-    text = config.read_text().replace("alerting:\n", "alerting:\n  storm: {per_rule: 5}\n")
-    config.write_text(text)
+    config = _config(tmp_path, [{"type": "jsonl", "url": str(sink)}], storm={"per_rule": 5})
     with WorkerProcess("--config", str(config), log=tmp_path / "worker.log") as worker:
         worker.wait_running()
         quiet = ack_line(999, second=200).replace("DHCPACK", "DHCPREQUEST")  # fires nothing

@@ -31,7 +31,10 @@ from tests.live.proc import (
 from tests.paths import REPO
 
 
-def _config(tmp: Path, sinks: list[dict[str, Any]], **extra: Any) -> Path:
+def _config(tmp: Path, sinks: list[dict[str, Any]], *,
+            storm: dict[str, Any] | None = None, **extra: Any) -> Path:
+    """A worker following dnsmasq.log; ``storm`` the throttle's settings (default off:
+    each alert its own notice, the storm fold is tested on its own)."""
     (tmp / "rules").mkdir(exist_ok=True)
     (tmp / "rules" / "ack.yaml").write_text(ACK_RULE)
     return write_config(tmp / "deploy.yaml", {
@@ -41,8 +44,7 @@ def _config(tmp: Path, sinks: list[dict[str, Any]], **extra: Any) -> Path:
         "outbox": {"path": str(tmp / "outbox.jsonl")},
         "clock": {"mode": "event"},
         "alerting": {"sinks": sinks, "dead_letter_path": str(tmp / "alerts.dead.jsonl"),
-                     # each alert its own notice: the storm fold is tested on its own
-                     "storm": {"enabled": False}},
+                     "storm": storm if storm is not None else {"enabled": False}},
         **extra,
     })
 
