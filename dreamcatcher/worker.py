@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from dreamcatcher.intake import Intake, Item
@@ -177,6 +178,7 @@ class Worker:
             hook(item, fresh)
         for firing in fresh:
             self._hand_on(firing)
+        self._clock_outputs(engine)
 
     def _engine_takes(self, engine: Engine, events: list[Event]) -> list[Firing]:
         """``process_many``; an event the engine fails on is a dead letter with the error
@@ -278,6 +280,14 @@ class Worker:
             return
         for firing in fresh:
             self._hand_on(firing)
+        self._clock_outputs(engine)
+
+    def _clock_outputs(self, engine: Engine) -> None:
+        """Give the outputs the engine's clock for what waits on time (a storm period's
+        summary), on this thread after the firings it covers: a tick from another thread
+        could run ahead of them, close an empty period and leave their storm unsaid."""
+        if self.outputs.tick is not None and engine.newest > -math.inf:
+            self.outputs.tick(datetime.fromtimestamp(engine.newest, UTC))
 
     def _emit(self, firings: Iterable[Firing]) -> None:
         for firing in self.outbox.put(list(firings)):

@@ -20,7 +20,6 @@ import os
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -246,8 +245,6 @@ def run(args: argparse.Namespace) -> int:
     failure: str | None = None
     while not worker.wait_stop(0.2):
         ops.sync()
-        if outputs.tick is not None and worker.engine.newest > float("-inf"):
-            outputs.tick(datetime.fromtimestamp(worker.engine.newest, UTC))  # storm summaries
         if reload_wanted.is_set():
             reload_wanted.clear()
             ops.notifier.reloading()
