@@ -15,10 +15,11 @@ import atexit
 import contextlib
 import os
 import signal
-import threading
 from types import FrameType
 
-_received = threading.Event()
+from dreamcatcher.signalflag import SignalFlag
+
+_received = SignalFlag()  # no lock in a handler: dreamcatcher/signalflag.py
 
 
 def install(command: str) -> None:
@@ -47,6 +48,4 @@ def install(command: str) -> None:
 
 def received_while_starting() -> bool:
     """Whether a SIGHUP came before ``run`` installed its own handler (and forget it)."""
-    seen = _received.is_set()
-    _received.clear()
-    return seen
+    return _received.take()

@@ -19,7 +19,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -42,6 +41,7 @@ from dreamcatcher.operations import operations
 from dreamcatcher.outbox import Outbox
 from dreamcatcher.outputs import open_outputs
 from dreamcatcher.resources import shipped_rules
+from dreamcatcher.signalflag import SignalFlag
 from dreamcatcher.sourceconfig import (
     AmqpSource,
     FileSource,
@@ -216,10 +216,11 @@ def run(args: argparse.Namespace) -> int:
     if args.print_events:
         worker.on_batch.append(_print_events)
     ops = operations(config, worker, sources, stats, dead, outputs.router_stats)
-    reload_wanted = threading.Event()
+    # the handlers only set flags (dreamcatcher/signalflag.py); this loop acts on them
+    reload_wanted, stop_wanted = SignalFlag(), SignalFlag()
 
     def _graceful(signum: int, frame: FrameType | None) -> None:
-        worker.stop()
+        stop_wanted.set()
 
     def _hup(signum: int, frame: FrameType | None) -> None:
         reload_wanted.set()
@@ -244,9 +245,11 @@ def run(args: argparse.Namespace) -> int:
     rule_paths = _rule_paths(args, config)
     failure: str | None = None
     while not worker.wait_stop(0.2):
+        if stop_wanted.is_set():
+            worker.stop()
+            continue
         ops.sync()
-        if reload_wanted.is_set():
-            reload_wanted.clear()
+        if reload_wanted.take():
             ops.notifier.reloading()
             worker.swap_engine(lambda running: reloaded(rule_paths, running, sources,
                                                         all_fields=args.print_events))

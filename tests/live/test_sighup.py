@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live.proc import WorkerProcess, ack_line, jsonl, wait_for
+from tests.live.proc import ACK_RULE, WorkerProcess, ack_line, jsonl, wait_for
 from tests.live.test_worker_faults import _append, _config, _firing_ids
 from tests.paths import REPO
 
@@ -102,6 +102,55 @@ def test_replay_ignores_sighup_and_carries_on(tmp_path: Path) -> None:
     assert 1 <= noted <= 2  # two signals close together may arrive as one
     assert "Traceback" not in err.decode()
     assert len([json.loads(line) for line in out.splitlines()]) == 2
+
+
+def _burst(pid: int, signum: int, count: int) -> None:
+    """``count`` signals, back to back and then 1 ms apart: some land inside the handler's
+    run (signals sent faster than it runs merge into one)."""
+    for n in range(count):
+        os.kill(pid, signum)
+        if n % 2:
+            time.sleep(0.001)
+
+
+def test_replay_lives_through_a_burst_of_sighups(tmp_path: Path) -> None:
+    """A handler runs again inside itself when signals come close together; one that took
+    a lock (``threading.Event.set``) waited for itself for ever (1 replay in 10 hung)."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ack.yaml").write_text(ACK_RULE)
+    for _ in range(3):
+        replay = subprocess.Popen([*CLI, "replay", "--format", "json", "--rules", str(rules),
+                                   "--kind", "dnsmasq", "-"], cwd=REPO, env=ENV,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        try:
+            assert replay.stdin is not None
+            replay.stdin.write((ack_line(1) + "\n").encode())
+            replay.stdin.flush()
+            _hup_when_caught(replay)
+            _burst(replay.pid, signal.SIGHUP, 300)
+            out, err = replay.communicate((ack_line(2) + "\n").encode(), timeout=60)
+        finally:
+            if replay.poll() is None:
+                replay.kill()
+        assert replay.returncode == 0, err
+        assert len(out.splitlines()) == 2
+
+
+def test_run_lives_through_a_burst_of_sighups_and_stops_on_sigterm(tmp_path: Path) -> None:
+    sink = tmp_path / "alerts.jsonl"
+    config = _config(tmp_path, [{"type": "jsonl", "url": str(sink)}])
+    with WorkerProcess("--config", str(config), log=tmp_path / "worker.log") as worker:
+        worker.wait_running()
+        _burst(worker.proc.pid, signal.SIGHUP, 300)
+        _append(tmp_path / "dnsmasq.log", [ack_line(1)])
+        wait_for(lambda: len(jsonl(sink)) == 1, 30, "an alert after the burst")
+        _burst(worker.proc.pid, signal.SIGHUP, 300)
+        worker.proc.send_signal(signal.SIGTERM)
+        worker.proc.send_signal(signal.SIGINT)  # a second stop signal changes nothing
+        assert worker.wait(60) == 0, worker.stderr()
+    assert "rules reloaded" in worker.log.read_text()
 
 
 def test_demo_under_sighup_gives_the_same_alerts(tmp_path: Path) -> None:
