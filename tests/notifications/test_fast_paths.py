@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from adapters.notifications import default_mappings, normalize
-from adapters.notifications.decode import FlatContext, message_view
+from adapters.notifications.decode import (
+    FlatContext,
+    _publisher_parts,
+    message_view,
+    split_publisher,
+)
 from adapters.notifications.mapping import FieldPlan
 from tests.paths import corpus_notifications
 
@@ -92,3 +97,13 @@ def test_flat_context_mapping_protocol() -> None:
     assert view["request_id"] == "req-1" and view.get("roles") == ["admin"]
     assert "request_id" in view and "event_type" not in view and view.get("missing") is None
     assert sorted(view) == ["request_id", "roles"] and len(view) == 2
+
+
+def test_publisher_parts_remembered_match_split_publisher(corpus: Path) -> None:
+    """The per-id memo gives ``split_publisher``'s answer, first and later calls alike."""
+    ids = {message.get("publisher_id") for message in _messages(corpus)}
+    ids |= {None, "", 7, "compute", "compute.", ":h", "nova-compute:h1", "volume.h@b#p"}
+    assert len(ids) > 20
+    for publisher_id in ids:
+        for _ in range(2):
+            assert _publisher_parts(publisher_id) == split_publisher(publisher_id), publisher_id
