@@ -9,6 +9,7 @@ a view: each is checked here against the general extractor closures and the
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ from adapters.notifications.decode import (
     split_publisher,
 )
 from adapters.notifications.mapping import FieldPlan
+from engine.events import EVENT_FIELDS, Event
 from tests.paths import corpus_notifications
+
+_FALLBACK = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def _messages(corpus: Path) -> list[dict[str, Any]]:
@@ -107,3 +111,16 @@ def test_publisher_parts_remembered_match_split_publisher(corpus: Path) -> None:
     for publisher_id in ids:
         for _ in range(2):
             assert _publisher_parts(publisher_id) == split_publisher(publisher_id), publisher_id
+
+
+def test_events_built_complete_equal_validated_events(corpus: Path) -> None:
+    """The event filled from the field template is what validation would build."""
+    checked = 0
+    for message in _messages(corpus):
+        event = normalize(message, fallback_time=_FALLBACK)
+        if event is None:
+            continue
+        assert list(event.__dict__) == list(EVENT_FIELDS)
+        assert event == Event(**event.__dict__)
+        checked += 1
+    assert checked > 200
