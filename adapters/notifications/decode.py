@@ -126,6 +126,24 @@ class FlatContext(Mapping[str, Any]):
         return f"FlatContext({dict(self)!r})"
 
 
+#: the ``metadata`` of a message without one (bus and bare shapes): read, never written
+_NO_METADATA: dict[str, Any] = {}
+_PUBLISHERS: dict[str, tuple[str | None, str | None]] = {}
+
+
+def _publisher_parts(publisher_id: Any) -> tuple[str | None, str | None]:
+    """``split_publisher``, remembered per publisher id: a site has a few hundred (one per
+    service and host), each seen on every message it sends; bounded like the mapping cache."""
+    if publisher_id.__class__ is not str:
+        return split_publisher(publisher_id)
+    found = _PUBLISHERS.get(publisher_id)
+    if found is None:
+        if len(_PUBLISHERS) > 10_000:
+            _PUBLISHERS.clear()
+        found = _PUBLISHERS[publisher_id] = split_publisher(publisher_id)
+    return found
+
+
 def message_view(message: dict[str, Any]) -> dict[str, Any]:
     """One shape for the three: the root that mapping paths are resolved against.
 
@@ -135,14 +153,14 @@ def message_view(message: dict[str, Any]) -> dict[str, Any]:
     """
     metadata = message.get("metadata")
     if not isinstance(metadata, dict):
-        metadata = {}
+        metadata = _NO_METADATA  # only read: one shared empty dict, none built per message
     context: Mapping[str, Any] | None = message.get("ctxt")
     if not isinstance(context, dict):
         context = message.get("context")
     if not isinstance(context, dict):
         context = FlatContext(message)
     publisher_id = message.get("publisher_id")
-    prefix, host = split_publisher(publisher_id)
+    prefix, host = _publisher_parts(publisher_id)
     return {
         "event_type": message.get("event_type"),
         "publisher_id": publisher_id,

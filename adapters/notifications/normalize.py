@@ -15,7 +15,7 @@ from adapters.notifications.codegen import Plan, RawFact, compiled_mappings
 from adapters.notifications.decode import content_id, message_view
 from adapters.notifications.errors import NormalizationError
 from adapters.notifications.mapping import Mapping, MappingSet, load_mappings
-from engine.events import Event, FactKind, trusted_event, trusted_fact
+from engine.events import EVENT_FIELDS, Event, FactKind, trusted_event, trusted_fact
 from engine.eventtime import EventTimeError
 
 #: Envelope fields a mapping may fill (``id``/``type`` come from the message itself).
@@ -26,6 +26,9 @@ MAPPABLE_FIELDS = frozenset(
 )
 
 _default: MappingSet | None = None
+#: an Event's fields in field order, all None: copied and filled for each event
+_EVENT_TEMPLATE: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
+_N_FIELDS = len(_EVENT_TEMPLATE)
 # a tuple of types, built once: `A | B` in isinstance() builds a union object per call
 _SCALARS = (bool, int, float)
 
@@ -180,13 +183,19 @@ def _normalize(message: dict[str, Any], fallback_id: str | None,
                           else _as_text("fact id", fact_id), fields, spec.deletes(event_type))
              for spec, fact_id, fields in raw_facts] if raw_facts else []
     message_id = root["message_id"]
-    envelope["id"] = str(message_id) if message_id else (fallback_id or content_id(message))
-    envelope["type"] = event_type
-    envelope["time"] = time
-    envelope["data"] = data
-    envelope["raw"] = message
-    envelope["facts"] = facts
+    # every field, in field order, filled in: trusted_event takes it as the event's own
+    # (MAPPABLE_FIELDS, checked at load, are all Event fields; id/type/time set here)
+    fields = _EVENT_TEMPLATE.copy()
+    fields.update(envelope)
+    fields["id"] = str(message_id) if message_id else (fallback_id or content_id(message))
+    fields["type"] = event_type
+    fields["time"] = time
+    fields["data"] = data
+    fields["raw"] = message
+    fields["facts"] = facts
     try:
-        return trusted_event(envelope)  # time to UTC there, and in the sane range
+        # time to UTC there, and in the sane range; a name no Event has (a caller's own
+        # MappingSet, not checked at load) left to trusted_event's TypeError, as before
+        return trusted_event(fields, len(fields) == _N_FIELDS)
     except EventTimeError as exc:
         raise NormalizationError(f"{event_type}: {exc.reason}") from None

@@ -36,3 +36,13 @@ def test_image_base_hash_matches_nova_corpus_pair() -> None:
     assert image_base_hash("0673dd71-34c5-4fbb-86c4-40623fbe45b4") == (
         "a489c868f0c37da93b76227c91bb03908ac0e742"
     )
+
+
+def test_image_base_hash_remembered_equals_sha1() -> None:
+    """The memo answers as hashlib does, on first and repeated calls, past its size."""
+    import hashlib
+
+    ids = [f"image-{n}" for n in range(5000)] + ["0673dd71-34c5-4fbb-86c4-40623fbe45b4", "é"]
+    for _ in range(2):
+        for image_id in ids:
+            assert image_base_hash(image_id) == hashlib.sha1(image_id.encode()).hexdigest()

@@ -9,13 +9,22 @@ a view: each is checked here against the general extractor closures and the
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from adapters.notifications import default_mappings, normalize
-from adapters.notifications.decode import FlatContext, message_view
+from adapters.notifications.decode import (
+    FlatContext,
+    _publisher_parts,
+    message_view,
+    split_publisher,
+)
 from adapters.notifications.mapping import FieldPlan
+from engine.events import EVENT_FIELDS, Event
 from tests.paths import corpus_notifications
+
+_FALLBACK = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def _messages(corpus: Path) -> list[dict[str, Any]]:
@@ -92,3 +101,26 @@ def test_flat_context_mapping_protocol() -> None:
     assert view["request_id"] == "req-1" and view.get("roles") == ["admin"]
     assert "request_id" in view and "event_type" not in view and view.get("missing") is None
     assert sorted(view) == ["request_id", "roles"] and len(view) == 2
+
+
+def test_publisher_parts_remembered_match_split_publisher(corpus: Path) -> None:
+    """The per-id memo gives ``split_publisher``'s answer, first and later calls alike."""
+    ids = {message.get("publisher_id") for message in _messages(corpus)}
+    ids |= {None, "", 7, "compute", "compute.", ":h", "nova-compute:h1", "volume.h@b#p"}
+    assert len(ids) > 20
+    for publisher_id in ids:
+        for _ in range(2):
+            assert _publisher_parts(publisher_id) == split_publisher(publisher_id), publisher_id
+
+
+def test_events_built_complete_equal_validated_events(corpus: Path) -> None:
+    """The event filled from the field template is what validation would build."""
+    checked = 0
+    for message in _messages(corpus):
+        event = normalize(message, fallback_time=_FALLBACK)
+        if event is None:
+            continue
+        assert list(event.__dict__) == list(EVENT_FIELDS)
+        assert event == Event(**event.__dict__)
+        checked += 1
+    assert checked > 200
