@@ -137,6 +137,13 @@ class Metrics:
         self._limited = counter("log_input_limited",
                                 "Log lines cut and syslog connections refused or closed at "
                                 "a bound, by source and reason", ("source", "reason"))
+        self._storm_folded = Counter(f"{ns}_storm_folded", "Firings the storm throttle "
+                                     "folded into a storm notice instead of sending",
+                                     registry=reg)
+        self._storm_notices = Counter(f"{ns}_storm_notices", "Storm notices sent (each "
+                                      "stands for the firings folded into it)", registry=reg)
+        self._fields_cut = counter("fields_cut", "Alert template fields cut at the sink's "
+                                   "field limits, by sink", ("sink",))
         self._ack = Histogram(f"{ns}_ack_latency_seconds",
                               "From a message's arrival to its ack (effects stored)",
                               buckets=ACK_BUCKETS, registry=reg)
@@ -187,6 +194,16 @@ class Metrics:
 
     def log_limited(self, source: str, reason: str, n: int = 1) -> None:
         self._limited.get((source, reason)).inc(n)
+
+    def storm(self, folded: int, notices: int) -> None:
+        """The storm throttle's growth: firings folded, storm notices sent."""
+        if folded:
+            self._storm_folded.inc(folded)
+        if notices:
+            self._storm_notices.inc(notices)
+
+    def fields_cut(self, sink: str, n: int = 1) -> None:
+        self._fields_cut.get((sink,)).inc(n)
 
     def ack_latency(self, seconds: float) -> None:
         self._ack.observe(seconds)

@@ -79,7 +79,13 @@ class WorkerTelemetry:
             if limited:
                 m.log_limited(origin, reason, limited)
         if self.router_stats is not None:
-            for sink, counts in self.router_stats().get("sinks", {}).items():
+            router = self.router_stats()
+            m.storm(int(grown(("storm_folded",), router.get("storm_folded", 0))),
+                    int(grown(("storm_notices",), router.get("storm_notices", 0))))
+            for sink, counts in router.get("sinks", {}).items():
+                n = int(grown(("fields_cut", sink), counts.get("fields_cut", 0)))
+                if n:
+                    m.fields_cut(sink, n)
                 for outcome in ("sent", "dead_lettered"):
                     n = int(grown(("notice", sink, outcome), counts.get(outcome, 0)))
                     if n:
