@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,11 +79,13 @@ def test_sighup_while_run_starts_is_a_reload_once_running(tmp_path: Path) -> Non
         assert worker.terminate() == 0, worker.stderr()
 
 
-def test_replay_ignores_sighup_and_carries_on(tmp_path: Path) -> None:
+def _replay_signalled(tmp_path: Path,
+                      signal_it: Callable[[subprocess.Popen[bytes]], None]
+                      ) -> tuple[int, bytes, bytes]:
+    """``replay`` of two DHCPACKs from stdin, ``signal_it`` between them: (status, out, err)."""
     rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "ack.yaml").write_text((REPO / "tests/live/proc.py").read_text()
-                                    .split('ACK_RULE = """\\\n')[1].split('"""')[0])
+    rules.mkdir(exist_ok=True)
+    (rules / "ack.yaml").write_text(ACK_RULE)
     replay = subprocess.Popen([*CLI, "replay", "--format", "json", "--rules", str(rules),
                                "--kind", "dnsmasq", "-"], cwd=REPO, env=ENV,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -91,13 +94,21 @@ def test_replay_ignores_sighup_and_carries_on(tmp_path: Path) -> None:
         assert replay.stdin is not None
         replay.stdin.write((ack_line(1) + "\n").encode())
         replay.stdin.flush()
-        _hup_when_caught(replay)
-        _hup_when_caught(replay)
+        signal_it(replay)
         out, err = replay.communicate((ack_line(2) + "\n").encode(), timeout=60)
     finally:
         if replay.poll() is None:
             replay.kill()
-    assert replay.returncode == 0, err
+    return replay.returncode, out, err
+
+
+def test_replay_ignores_sighup_and_carries_on(tmp_path: Path) -> None:
+    def twice(replay: subprocess.Popen[bytes]) -> None:
+        _hup_when_caught(replay)
+        _hup_when_caught(replay)
+
+    status, out, err = _replay_signalled(tmp_path, twice)
+    assert status == 0, err
     noted = err.decode().count("SIGHUP ignored: `replay` reads its rules once")
     assert 1 <= noted <= 2  # two signals close together may arrive as one
     assert "Traceback" not in err.decode()
@@ -116,25 +127,13 @@ def _burst(pid: int, signum: int, count: int) -> None:
 def test_replay_lives_through_a_burst_of_sighups(tmp_path: Path) -> None:
     """A handler runs again inside itself when signals come close together; one that took
     a lock (``threading.Event.set``) waited for itself for ever (1 replay in 10 hung)."""
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "ack.yaml").write_text(ACK_RULE)
+    def burst(replay: subprocess.Popen[bytes]) -> None:
+        _hup_when_caught(replay)
+        _burst(replay.pid, signal.SIGHUP, 300)
+
     for _ in range(3):
-        replay = subprocess.Popen([*CLI, "replay", "--format", "json", "--rules", str(rules),
-                                   "--kind", "dnsmasq", "-"], cwd=REPO, env=ENV,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-        try:
-            assert replay.stdin is not None
-            replay.stdin.write((ack_line(1) + "\n").encode())
-            replay.stdin.flush()
-            _hup_when_caught(replay)
-            _burst(replay.pid, signal.SIGHUP, 300)
-            out, err = replay.communicate((ack_line(2) + "\n").encode(), timeout=60)
-        finally:
-            if replay.poll() is None:
-                replay.kill()
-        assert replay.returncode == 0, err
+        status, out, err = _replay_signalled(tmp_path, burst)
+        assert status == 0, err
         assert len(out.splitlines()) == 2
 
 
