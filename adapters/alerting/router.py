@@ -146,20 +146,18 @@ class Router:
         return passed, storms
 
     def _offer_storms(self, storms: list[Notice]) -> None:
-        self.counts["storm_notices"] += len(storms)
+        """Queue storm notices; what was folded into one is settled with it. The
+        counts and the settle bookkeeping change under the lock, as /metrics reads them
+        from another thread."""
         for notice in storms:
             targets = self._targets(notice)
             with self._lock:
+                self.counts["storm_notices"] += 1
                 settles = self._storm_settles.pop(notice.firing.rule, [])
-            if settles:
-                def settle_all(settles: list[Callable[[], None]] = settles) -> None:
-                    for settle in settles:
-                        settle()
-                if not targets:
-                    settle_all()
-                else:
-                    with self._lock:
-                        self._unsettled[notice.id] = [len(targets), settle_all]
+                if settles and targets:
+                    self._unsettled[notice.id] = [len(targets), _calling_all(settles)]
+            if settles and not targets:
+                _calling_all(settles)()
             for worker in targets:
                 worker.offer(notice, self.offer_wait)
 
@@ -289,3 +287,11 @@ class Router:
             thread.start()
         for thread in threads:
             thread.join()
+
+
+def _calling_all(callbacks: list[Callable[[], None]]) -> Callable[[], None]:
+    """One callback that calls each of ``callbacks`` in turn."""
+    def call_all() -> None:
+        for callback in callbacks:
+            callback()
+    return call_all

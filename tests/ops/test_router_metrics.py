@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,3 +53,27 @@ def test_storm_folds_notices_and_cut_fields_are_exported(tmp_path: Path) -> None
     # every plain notice had its title cut once; a storm notice's own title is short
     assert value(text, "dreamcatcher_fields_cut_total", sink="jsonl") == plain
     assert router.stats()["sinks"]["jsonl"]["fields_cut"] == plain
+
+
+class _CountsUnderLock(Counter[str]):
+    """The router's counts, refusing a change made without the router's lock held."""
+
+    def __init__(self, counts: Counter[str], router: Router) -> None:
+        super().__init__(counts)
+        self.router = router
+
+    def __setitem__(self, key: str, value: int) -> None:
+        assert self.router._lock.locked(), f"counts[{key!r}] changed outside the lock"
+        super().__setitem__(key, value)
+
+
+def test_the_counts_metrics_read_change_only_under_the_routers_lock(tmp_path: Path) -> None:
+    """/metrics reads the counts from another thread: a storm notice counted outside
+    the lock could be lost to a concurrent ``+=``."""
+    router = Router([JsonLinesSink(tmp_path / "alerts.jsonl")], dead_letter_path=tmp_path / "dead",
+                    storm=StormThrottle(StormConfig(per_rule=3, total=10, period=60.0, names=5)))
+    router.counts = _CountsUnderLock(router.counts, router)
+    for i in range(12):
+        router.submit(_firing(i))
+    router.close(5)
+    assert router.counts["storm_notices"] == 1
