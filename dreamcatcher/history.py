@@ -17,8 +17,12 @@ from itertools import islice
 from pathlib import Path
 
 from adapters.deadletter import DeadLetters
-from dreamcatcher.argtypes import duration, input_kind
-from dreamcatcher.commands.replay import input_events, input_files, seed_inventory
+from dreamcatcher.commands.replay import (
+    add_input_arguments,
+    input_events,
+    input_files,
+    seed_inventory,
+)
 from dreamcatcher.errors import RuntimeFailure, UsageError
 from dreamcatcher.progress import InputMeter
 from dreamcatcher.resources import demo_day
@@ -33,25 +37,11 @@ from engine.trace import Tracer
 
 def add_history_arguments(parser: argparse.ArgumentParser) -> None:
     """The inputs and how to read them, as ``replay`` takes them (its ``--rules`` aside)."""
-    parser.add_argument("files", nargs="*", type=Path,
-                        help="input files or folders (their files), merged by event time")
+    add_input_arguments(parser)
     parser.add_argument("--demo", action="store_true",
                         help="the bundled bad day (`dreamcatcher demo`) instead of files")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people, json for programs")
-    parser.add_argument("--kind", type=input_kind,
-                        help="force the input kind (events, notifications, hostfacts, "
-                        "or a log kind such as nova-api, switch, dnsmasq)")
-    parser.add_argument("--host", action="append", default=[], metavar="[GLOB=]HOST",
-                        help="the host of log files whose lines name none (as replay)")
-    parser.add_argument("--lateness", type=duration, default="5s",
-                        help="out-of-order tolerance (default 5s)")
-    parser.add_argument("--no-drain", action="store_true",
-                        help="stop the clock at the last event instead of firing open deadlines")
-    parser.add_argument("--dead-letter", type=Path,
-                        help="where rejected input goes (default ./dreamcatcher.deadletter.jsonl)")
-    parser.add_argument("--inventory", type=Path, action="append", default=[],
-                        help="seed facts from `openstack server|port|volume list --long -f json`")
 
 
 @dataclass(frozen=True)

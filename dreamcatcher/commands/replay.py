@@ -41,13 +41,27 @@ def register(subparsers: Any) -> None:
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", type=Path,
-                        help="input files or folders (their files), merged by event time; "
-                        "- reads standard input as it arrives")
+    add_input_arguments(parser)
     parser.add_argument("--rules", type=Path, action="append",
                         help="rule files or folders (default: the shipped rule pack)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people, json: one object per alert")
+    parser.add_argument("--config", type=Path,
+                        help="deployment config (alert sinks, remediation); default: "
+                        "alerts on the terminal, remediation dry-run")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress on stderr (default: when stderr is a terminal)")
+    parser.add_argument("--allow-rejects", action="store_true",
+                        help="exit 0 even when some input was rejected (dead-lettered); "
+                        "by default that exits 1, since the alerts may be incomplete")
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """The inputs and how they are read: replay's, and the history commands' (``explain``,
+    ``backtest``), so each reads files as replay does."""
+    parser.add_argument("files", nargs="*", type=Path,
+                        help="input files or folders (their files), merged by event time; "
+                        "- reads standard input as it arrives")
     parser.add_argument("--kind", type=input_kind,
                         help="force the input kind (events, notifications, hostfacts, "
                         "or a log kind such as nova-api, switch, dnsmasq)")
@@ -64,14 +78,7 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
                         "./dreamcatcher.deadletter.jsonl)")
     parser.add_argument("--inventory", type=Path, action="append", default=[],
                         help="seed facts from `openstack server|port|volume list --long -f json`")
-    parser.add_argument("--config", type=Path,
-                        help="deployment config (alert sinks, remediation); default: "
-                        "alerts on the terminal, remediation dry-run")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="progress on stderr (default: when stderr is a terminal)")
-    parser.add_argument("--allow-rejects", action="store_true",
-                        help="exit 0 even when some input was rejected (dead-lettered); "
-                        "by default that exits 1, since the alerts may be incomplete")
+
 
 
 def rules_or_fail(paths: list[Path]) -> list[Rule]:
