@@ -10,6 +10,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 #: the vendored corpus (tests/corpus/README.md); DREAMCATCHER_CORPUS overrides it
 CORPUS = Path(os.environ.get("DREAMCATCHER_CORPUS", REPO / "tests" / "corpus")).resolve()
+#: one expectation rule on real nova notifications (create.start, then create.end in 10m)
+CREATE_NEVER_ENDED = REPO / "tests" / "sample_rules" / "create-never-ended.yaml"
 
 
 def corpus_notifications(corpus: Path = CORPUS, *, recorded: bool = True

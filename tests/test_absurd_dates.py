@@ -20,22 +20,10 @@ from adapters.notifications import NormalizationError, normalize
 from dreamcatcher.cli import main
 from engine.events import Event, trusted_event
 from engine.eventtime import EARLIEST, LATEST, EventTimeError
+from tests.paths import CREATE_NEVER_ENDED
 
 START = "notifications/legacy/nova/designate__compute.instance.create.start.json"
 RULES = Path(__file__).parent / "operator_rules"
-RULE = """\
-rule: create-never-ended
-summary: an instance create started and never ended
-severity: warning
-when:
-  expect:
-    first: {event: compute.instance.create.start}
-    then: {event: compute.instance.create.end}
-    within: 10m
-    by: [instance_id]
-alert:
-  title: "instance {{ event.instance_id }} never finished"
-"""
 ABSURD = ["9999-12-31 23:59:59.000000", "9999-12-31T23:30:00-05:00", "0001-01-01T00:00:00+05:00",
           "1969-12-31T23:59:59Z", "2200-01-01T00:00:00Z"]
 
@@ -56,15 +44,13 @@ def test_a_notification_stamped_out_of_range_is_refused_with_a_reason(corpus: Pa
 
 def test_replay_dead_letters_the_absurd_stamp_and_runs_the_rest(
         corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "rule.yaml").write_text(RULE)
     stream = tmp_path / "notifications.jsonl"
     stream.write_text("".join(json.dumps(m) + "\n" for m in [
         _start(corpus, "inst-a", "2026-01-01 10:00:00.000000"),
         _start(corpus, "inst-far", "9999-12-31 23:59:59.000000"),
         _start(corpus, "inst-b", "2026-01-01 10:01:00.000000")]))
     dead = tmp_path / "dead.jsonl"
-    code = main(["replay", str(stream), "--rules", str(tmp_path / "rules"), "--format", "json",
+    code = main(["replay", str(stream), "--rules", str(CREATE_NEVER_ENDED), "--format", "json",
                  "--dead-letter", str(dead), "--allow-rejects"])
     out = capsys.readouterr().out
     assert code == 0

@@ -25,23 +25,9 @@ from tests.amqp.support import publish_bodies, wait_until
 from tests.amqp.support import start as _start
 from tests.amqp.support import stop as _stop
 from tests.notifications.test_bounds import START, dumps, nested
+from tests.paths import CREATE_NEVER_ENDED
 
 pytestmark = pytest.mark.rabbitmq
-
-RULE = """\
-rule: create-never-ended
-summary: an instance create started and never ended
-severity: warning
-when:
-  expect:
-    first: {event: compute.instance.create.start}
-    then: {event: compute.instance.create.end}
-    within: 10m
-    by: [instance_id]
-alert:
-  title: "instance {{ event.instance_id }} ({{ event.name }}) never finished"
-"""
-
 
 def _body(template: dict[str, Any], i: int, deep: bool) -> bytes:
     message = dict(template, message_id=f"msg-{i}",
@@ -51,10 +37,8 @@ def _body(template: dict[str, Any], i: int, deep: bool) -> bytes:
 
 
 def test_deep_bodies_among_normal_ones_are_dead_lettered(rabbitmq_url: str, corpus: Path,
-                                                         names: dict[str, str],
-                                                         tmp_path: Path) -> None:
-    (tmp_path / "rule.yaml").write_text(RULE)
-    engine = Engine(load_rules([tmp_path]))
+                                                         names: dict[str, str]) -> None:
+    engine = Engine(load_rules([CREATE_NEVER_ENDED]))
     opened: list[Event] = []
 
     def handler(events: list[Event]) -> None:  # what the worker's engine thread does
