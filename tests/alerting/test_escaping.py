@@ -67,6 +67,8 @@ def test_alertmanager_values_are_inert(stand_in: StandIn, make_firing: FiringFac
     assert len(alert["annotations"]["description"]) <= 8 * 512
     assert alert["annotations"]["description"].endswith("chars]")
     assert "bad_key_name" in alert["labels"]
+    # the cut description is counted with the other sinks' cuts (/metrics fields_cut)
+    assert router.stats()["sinks"]["alertmanager"]["fields_cut"] == 1
 
 
 def test_webhook_and_jsonl_keep_data_but_cut_it(

@@ -29,7 +29,7 @@ import orjson
 import structlog
 
 from adapters.alerting.durations import parse_duration
-from adapters.alerting.escape import escape_limited
+from adapters.alerting.limits import FieldLimits
 from adapters.alerting.notice import Notice
 from adapters.alerting.sinks.base import DeliveryError, Sink, post_json
 from engine.firing import Firing
@@ -104,6 +104,8 @@ class AlertmanagerSink(Sink):
         self.default_active_for = parse_duration(default_active_for)
         self.generator_url = generator_url
         self.max_value = max_value
+        #: a label or the summary at most max_value characters, the description 8x that
+        self.limits = FieldLimits(8 * max_value)
         self.live = live
         self.deployment_labels = {label_name(k): str(v) for k, v in (labels or {}).items()}
         clash = sorted(set(self.deployment_labels) & set(RESERVED_LABELS))
@@ -138,13 +140,13 @@ class AlertmanagerSink(Sink):
         return labels
 
     def _value(self, text: str) -> str:
-        return escape_limited(text, "plain", self.max_value, single_line=True)
+        return self.limits.text(text, "plain", self.max_value, single_line=True)
 
     def _annotations(self, notice: Notice) -> dict[str, str]:
         firing = notice.firing
         return {
             "summary": self._value(firing.title),
-            "description": escape_limited(firing.text, "plain", 8 * self.max_value),
+            "description": self.limits.text(firing.text, "plain"),
             "firing_id": firing.id,
             "folded": str(notice.folded),
             "total": str(notice.total),
