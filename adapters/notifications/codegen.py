@@ -152,7 +152,10 @@ def _needed(blocks: list[_Block], facts: list[tuple[Any, list[tuple[str, Any]]]]
 class _Writer:
     """Python source of one plan function, with the constants it refers to."""
 
-    def __init__(self) -> None:
+    def __init__(self, wrapped_heads: frozenset[str] = frozenset({"event", "data"})) -> None:
+        #: of ``event``/``data``, those that may hold a ``nova_object.data`` key (a block
+        #: names one so): read through the general steps; the others with one ``get``
+        self.wrapped_heads = wrapped_heads
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "_M": _MISSING, "_ND": _NOVA_DATA, "_FlatContext": FlatContext, "_dict": dict,
@@ -232,7 +235,13 @@ class _Writer:
             return
         fallback = self.const(compile_spec(spec, where), "_x") + "(root)"
         if head in ("event", "data"):  # filled as the plan runs: read as they are now
-            self.line(indent, f"{target} = {'envelope' if head == 'event' else 'data'}")
+            local = "envelope" if head == "event" else "data"
+            if len(keys) == 1 and head not in self.wrapped_heads:
+                # a dict of our own with no nova_object.data key to step through
+                self.line(indent, f"{target} = {local}.get({keys[0]!r})")
+                self._rest((), target, indent, fallback)
+                return
+            self.line(indent, f"{target} = {local}")
             self._steps(keys, target, indent, fallback)
             return
         local = self.heads.setdefault(head, f"_h{len(self.heads)}")
@@ -334,12 +343,42 @@ class _Writer:
 
     # -- blocks -------------------------------------------------------------------
     def block(self, steps: Iterable[tuple[str, Any]], out: str, drop_empty_text: bool,
-              indent: int, where: str) -> None:
+              indent: int, where: str, fallbacks: dict[str, Any] | None = None) -> None:
+        """Each step's value into ``out[name]`` when found; with a fallback spec for the
+        name (``_merge_overrides``), that one's value when the step's is not."""
+        test = "v is not None and v != ''" if drop_empty_text else "v is not None"
         for name, spec in steps:
             self.value(spec, "v", indent, f"{where}.{name}")
-            test = "v is not None and v != ''" if drop_empty_text else "v is not None"
             self.line(indent, f"if {test}:")
             self.line(indent + 1, f"{out}[{name!r}] = v")
+            if fallbacks and name in fallbacks:
+                self.line(indent, "else:")
+                self.value(fallbacks[name], "v", indent + 1, f"{where}.{name}")
+                self.line(indent + 1, f"if {test}:")
+                self.line(indent + 2, f"{out}[{name!r}] = v")
+
+
+def _merge_overrides(common: list[tuple[str, Any]], own: list[tuple[str, Any]],
+                     ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+    """Common fields a mapping's own field of the same name overrides, computed only when
+    that one finds nothing: ``(common steps left, {name: common spec})``.
+
+    The same result as computing both in order (the own value wins when found) as long
+    as nothing in between reads the name (``event.<name>``, ``event``) and the common
+    spec reads only the message (not ``event.*``/``data.*``, which change in between).
+    """
+    own_at = {name: i for i, (name, _) in enumerate(own)}
+    left: list[tuple[str, Any]] = []
+    fallbacks: dict[str, Any] = {}
+    for i, (name, spec) in enumerate(common):
+        at = own_at.get(name)
+        if at is not None and _depends(spec) == (set(), set()) and not any(
+                {name, _ALL} & _depends(other)[0]
+                for _, other in [*common[i + 1:], *own[:at + 1]]):
+            fallbacks[name] = spec
+        else:
+            left.append((name, spec))
+    return left, fallbacks
 
 
 class Plan(NamedTuple):
@@ -363,12 +402,18 @@ def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | No
     ]
     env, data = _needed(blocks, facts, wanted)
     where = f"{mapping.source}: {mapping.name}"
-    fill = _Writer()
-    for block in blocks:
-        names = env if block.target == "envelope" else data
-        steps = [(n, s) for n, s in block.steps if names is None or n in names]
-        fill.block(steps, block.target, block.drop_empty_text, 1, where)
-    reads = _Writer()
+    wrapped = frozenset(head for head, target in (("event", "envelope"), ("data", "data"))
+                        if any(name == _NOVA_DATA for block in blocks if block.target == target
+                               for name, _ in block.steps))
+    kept = [[(n, s) for n, s in block.steps
+             if names is None or n in names]
+            for block in blocks for names in [env if block.target == "envelope" else data]]
+    kept[0], fallbacks = _merge_overrides(kept[0], kept[1])
+    fill = _Writer(wrapped)
+    for block, steps in zip(blocks, kept, strict=True):
+        fill.block(steps, block.target, block.drop_empty_text, 1, where,
+                   fallbacks if block is blocks[1] else None)
+    reads = _Writer(wrapped)
     reads.line(1, "envelope = root['event']")
     reads.line(1, "data = root['data']")
     reads.line(1, "facts = []")

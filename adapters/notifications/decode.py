@@ -144,6 +144,25 @@ def _publisher_parts(publisher_id: Any) -> tuple[str | None, str | None]:
     return found
 
 
+_PUBLISHER_VIEWS: dict[str, dict[str, str | None]] = {}
+
+
+def _publisher_view(publisher_id: Any) -> dict[str, str | None]:
+    """``{"prefix", "host"}`` of ``_publisher_parts``, one dict per publisher id, shared by
+    its messages' views: paths only read it (bounded like the parts' memo)."""
+    if publisher_id.__class__ is str:
+        found = _PUBLISHER_VIEWS.get(publisher_id)
+        if found is not None:
+            return found
+    prefix, host = _publisher_parts(publisher_id)
+    view = {"prefix": prefix, "host": host}
+    if publisher_id.__class__ is str:
+        if len(_PUBLISHER_VIEWS) > 10_000:
+            _PUBLISHER_VIEWS.clear()
+        _PUBLISHER_VIEWS[publisher_id] = view
+    return view
+
+
 def message_view(message: dict[str, Any]) -> dict[str, Any]:
     """One shape for the three: the root that mapping paths are resolved against.
 
@@ -160,11 +179,10 @@ def message_view(message: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(context, dict):
         context = FlatContext(message)
     publisher_id = message.get("publisher_id")
-    prefix, host = _publisher_parts(publisher_id)
     return {
         "event_type": message.get("event_type"),
         "publisher_id": publisher_id,
-        "publisher": {"prefix": prefix, "host": host},
+        "publisher": _publisher_view(publisher_id),
         "priority": message.get("priority") or metadata.get("priority"),
         "payload": message.get("payload"),
         "message_id": message.get("message_id") or metadata.get("message_id"),

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from adapters.notifications import default_mappings, load_sample, normalize
-from adapters.notifications.codegen import compiled_mappings
+from adapters.notifications.codegen import _merge_overrides, compiled_mappings
 from adapters.notifications.normalize import normalize_plain
 from engine.events import ENVELOPE_FIELDS, Event
 from engine.loader import load_rules
@@ -114,3 +114,20 @@ def test_plans_are_generated_once_per_wanted_set() -> None:
     assert compiled_mappings(mappings, None) is not first
     mapping = mappings.mappings[0]
     assert first.plan(mapping) is first.plan(mapping)
+
+
+def test_a_common_field_the_mapping_overrides_is_a_fallback() -> None:
+    """neutron-port's own project_id and host: the common ones run only when those find
+    nothing (the corpus comparisons above check the values); one that something in
+    between reads, or that reads event.*, stays where it was."""
+    common = [("project_id", ["payload.tenant_id", "context.project_id"]),
+              ("host", "payload.host"), ("user_id", "event.host")]
+    own = [("instance_id", "payload.uuid"), ("project_id", "payload.port.tenant_id"),
+           ("host", ["payload.port.host"]), ("user_id", "payload.user")]
+    left, fallbacks = _merge_overrides(common, own)
+    assert fallbacks == {"project_id": ["payload.tenant_id", "context.project_id"]}
+    assert [name for name, _ in left] == ["host", "user_id"]
+    mapping = next(m for m in default_mappings().mappings if m.name == "neutron-port")
+    plan = compiled_mappings(default_mappings(), None).plan(mapping)
+    assert plan.fill.__doc__.count("envelope['project_id'] = v") == 2  # one site, in an else
+    assert "else:\n" in plan.fill.__doc__
