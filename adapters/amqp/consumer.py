@@ -65,6 +65,7 @@ from typing import Any, Protocol
 import kombu
 
 from adapters.amqp.deadletter import AmqpDeadLetters
+from adapters.amqp.delivery import DeliveryReader
 from adapters.amqp.queues import QueueOptions, declare_queue, passive_count
 from adapters.amqp.transport import BufferedAmqpTransport, BufferedTCPTransport
 from adapters.notifications.decode import decode_body
@@ -426,7 +427,9 @@ class NotificationConsumer:
         ``poll`` once the buffer runs dry does the same with one system call per
         ~64 KiB under a backlog.
         """
-        read_frame = conn.connection.blocking_read
+        # py-amqp's blocking_read(None) is read_frame and on_inbound_frame in a context
+        # manager that does nothing without a timeout; the reader takes our deliveries
+        feed, read_frame = DeliveryReader(conn.connection, self._channel).feed, transport.read_frame
         poller = select.poll()
         poller.register(transport.sock, select.POLLIN | select.POLLPRI)
         batch_size, flush_interval = self.batch_size, self.flush_interval
@@ -439,7 +442,7 @@ class NotificationConsumer:
                     self._on_idle()
                     conn.heartbeat_check()
                     continue
-            read_frame(None)  # one frame; blocks only to complete a frame begun
+            feed(read_frame())  # one frame; blocks only to complete a frame begun
             if self._unacked >= batch_size or (
                 self._unacked and monotonic() - self._oldest >= flush_interval
             ):
