@@ -439,12 +439,30 @@ class CompiledMappings:
         self.mappings = mset
         self.wanted = wanted
         self._plans: dict[int, Plan] = {}
+        #: ``(event type, publisher id)`` → what ``route`` found: one look-up per message
+        self.routes: dict[tuple[str, str | None], Route] = {}
 
     def plan(self, mapping: Mapping) -> Plan:
         found = self._plans.get(id(mapping))
         if found is None:
             found = self._plans[id(mapping)] = compile_plan(self.mappings, mapping, self.wanted)
         return found
+
+    def route(self, event_type: str, publisher_id: str | None) -> Route | None:
+        """The mapping of a message of this type and publisher, with its plan (None for
+        an ignored mapping), kept in ``routes``; None if no mapping takes it."""
+        mapping = self.mappings.find(event_type, publisher_id)
+        if mapping is None:
+            return None
+        found: Route = (mapping, None if mapping.ignore else self.plan(mapping))
+        if len(self.routes) > 10_000:  # bounded like MappingSet.find's cache
+            self.routes.clear()
+        self.routes[(event_type, publisher_id)] = found
+        return found
+
+
+#: a message's mapping and its plan (None: the mapping ignores such messages)
+Route = tuple[Mapping, "Plan | None"]
 
 
 def compiled_mappings(mset: MappingSet, wanted: Iterable[str] | None) -> CompiledMappings:

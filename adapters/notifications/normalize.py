@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, get_args
 
-from adapters.notifications.codegen import Plan, RawFact, compiled_mappings
+from adapters.notifications.codegen import CompiledMappings, Plan, RawFact, compiled_mappings
 from adapters.notifications.decode import content_id, message_view
 from adapters.notifications.errors import NormalizationError
 from adapters.notifications.mapping import Mapping, MappingSet, load_mappings
@@ -92,7 +92,7 @@ def normalize(
     need) are extracted; None extracts all. Raises ``NormalizationError``.
     """
     compiled = compiled_mappings(mappings or default_mappings(), wanted)
-    return _normalize(message, fallback_id, fallback_time, compiled.mappings, compiled.plan)
+    return _normalize(message, fallback_id, fallback_time, compiled)
 
 
 def normalizer(wanted: Iterable[str] | None = None, mappings: MappingSet | None = None,
@@ -104,28 +104,19 @@ def normalizer(wanted: Iterable[str] | None = None, mappings: MappingSet | None 
     for mapping in compiled.mappings.mappings:
         if not mapping.ignore:
             compiled.plan(mapping)
-    mset, plan = compiled.mappings, compiled.plan
 
     def run(message: dict[str, Any], fallback_id: str | None) -> Event | None:
-        return _normalize(message, fallback_id, None, mset, plan)
+        return _normalize(message, fallback_id, None, compiled)
 
     return run
 
 
-def normalize_plain(
-    message: dict[str, Any],
-    *,
-    fallback_id: str | None = None,
-    fallback_time: datetime | None = None,
-    mappings: MappingSet | None = None,
-) -> Event | None:
-    """``normalize`` walking each mapping field by field (``FieldPlan.fill``), every field.
+class _PlainPlans(CompiledMappings):
+    """``CompiledMappings`` whose plans walk the mapping field by field (``normalize_plain``)."""
 
-    The reference the generated plans are tested against; nothing else calls it.
-    """
-    mset = mappings or default_mappings()
+    def plan(self, mapping: Mapping) -> Plan:
+        mset = self.mappings
 
-    def plain(mapping: Mapping) -> Plan:
         def fill(root: dict[str, Any], envelope: dict[str, Any], data: dict[str, Any]) -> None:
             mset.common_fields.fill(root, envelope, True)
             mapping.fields.fill(root, envelope, True)
@@ -145,12 +136,24 @@ def normalize_plain(
 
         return Plan(fill, facts)
 
-    return _normalize(message, fallback_id, fallback_time, mset, plain)
+
+def normalize_plain(
+    message: dict[str, Any],
+    *,
+    fallback_id: str | None = None,
+    fallback_time: datetime | None = None,
+    mappings: MappingSet | None = None,
+) -> Event | None:
+    """``normalize`` walking each mapping field by field (``FieldPlan.fill``), every field.
+
+    The reference the generated plans are tested against; nothing else calls it.
+    """
+    plans = _PlainPlans(mappings or default_mappings(), None)
+    return _normalize(message, fallback_id, fallback_time, plans)
 
 
 def _normalize(message: dict[str, Any], fallback_id: str | None,
-               fallback_time: datetime | None, mset: MappingSet,
-               plan_of: Callable[[Mapping], Plan]) -> Event | None:
+               fallback_time: datetime | None, compiled: CompiledMappings) -> Event | None:
     if not isinstance(message, dict):
         raise NormalizationError(f"message is a {type(message).__name__}, not an object")
     root = message_view(message)
@@ -161,10 +164,12 @@ def _normalize(message: dict[str, Any], fallback_id: str | None,
     if payload is not None and not isinstance(payload, dict):
         raise NormalizationError(f"payload is a {type(payload).__name__}, not an object")
     publisher_id = root["publisher_id"]
-    mapping = mset.find(event_type, publisher_id if isinstance(publisher_id, str) else None)
-    if mapping is None:
+    key = (event_type, publisher_id if isinstance(publisher_id, str) else None)
+    route = compiled.routes.get(key) or compiled.route(*key)
+    if route is None:
         raise NormalizationError(f"no mapping for event type {event_type!r}")
-    if mapping.ignore:
+    mapping, plan = route
+    if plan is None:  # the mapping ignores these
         return None
 
     envelope: dict[str, Any] = {}
@@ -172,7 +177,6 @@ def _normalize(message: dict[str, Any], fallback_id: str | None,
     root["event"] = envelope
     root["data"] = data
     # an empty string is "not known" for the envelope (boot-from-volume image_uuid "")
-    plan = plan_of(mapping)
     plan.fill(root, envelope, data)
 
     time = envelope.pop("time", None) or fallback_time
