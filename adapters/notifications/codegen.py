@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from adapters.notifications.decode import FlatContext
+from adapters.notifications.errors import NormalizationError
 from adapters.notifications.mapping import (
     _FORMAT_RE,
     _MISSING,
@@ -40,9 +41,27 @@ from adapters.notifications.mapping import (
     compile_spec,
 )
 from adapters.notifications.transforms import TRANSFORMS
+from engine.events import FactUpdate, trusted_fact
 
-#: (fact spec, its id, its fields) for each fact a message carries
-RawFact = tuple[FactSpec, Any, dict[str, Any]]
+# a tuple of types, built once: `A | B` in isinstance() builds a union object per call
+_SCALARS = (bool, int, float)
+
+
+def as_text(name: str, value: Any) -> str:
+    """An envelope value or fact id as text (numbers and booleans printed), else the error."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _SCALARS):
+        return str(value)
+    raise NormalizationError(f"field {name} is a {type(value).__name__}, expected text")
+
+
+def fact_update(spec: FactSpec, fact_id: Any, fields: dict[str, Any], event_type: str,
+                ) -> FactUpdate:
+    """The inventory update of a fact found (its id as text; a delete for the types in
+    ``delete_on``): what each plan's generated ``facts`` builds inline."""
+    return trusted_fact(spec.kind, fact_id if fact_id.__class__ is str
+                        else as_text("fact id", fact_id), fields, spec.deletes(event_type))
 _CONTEXT_PREFIX = "_context_"
 #: the keys of a versioned nova payload around its data (none is a plain, dot-less key)
 _NOVA_KEYS = frozenset({"nova_object.name", "nova_object.namespace", "nova_object.version",
@@ -159,7 +178,8 @@ class _Writer:
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "_M": _MISSING, "_ND": _NOVA_DATA, "_FlatContext": FlatContext, "_dict": dict,
-            "_list": list, "_NOVA_KEYS": _NOVA_KEYS,
+            "_list": list, "_NOVA_KEYS": _NOVA_KEYS, "_str": str, "_text": as_text,
+            "_fact": trusted_fact,
         }
         self._count = 0
         #: root heads read with keys: bound once, with their nova_object.data, up front
@@ -383,11 +403,12 @@ def _merge_overrides(common: list[tuple[str, Any]], own: list[tuple[str, Any]],
 
 class Plan(NamedTuple):
     """One mapping's generated code: ``fill(root, envelope, data)`` sets the fields;
-    ``facts(root)`` reads the facts, after the envelope is finished (text, lower-case
-    MAC), as the facts' ``event.<name>`` paths see it."""
+    ``facts(root, event_type)`` reads the facts, after the envelope is finished (text,
+    lower-case MAC), as the facts' ``event.<name>`` paths see it: their updates
+    (``fact_update``)."""
 
     fill: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]
-    facts: Callable[[dict[str, Any]], list[RawFact]]
+    facts: Callable[[dict[str, Any], str], list[FactUpdate]]
 
 
 def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | None) -> Plan:
@@ -422,10 +443,13 @@ def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | No
         reads.line(1, "if fact_id is not None and fact_id != '':")
         reads.line(2, "fields = {}")
         reads.block(fields, "fields", False, 2, f"{where}.facts")
-        reads.line(2, f"facts.append(({reads.const(spec, '_f')}, fact_id, fields))")
+        # fact_update, inline: no call per fact beside trusted_fact's
+        spec_name = reads.const(spec, "_f")
+        reads.line(2, f"facts.append(_fact({spec.kind!r}, fact_id if fact_id.__class__ is _str"
+                      f" else _text('fact id', fact_id), fields, {spec_name}.deletes(event_type)))")
     reads.line(1, "return facts")
     return Plan(fill.function("fill", "root, envelope, data", where),
-                reads.function("facts", "root", where))
+                reads.function("facts", "root, event_type", where))
 
 
 class CompiledMappings:

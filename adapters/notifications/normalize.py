@@ -11,11 +11,17 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, get_args
 
-from adapters.notifications.codegen import CompiledMappings, Plan, RawFact, compiled_mappings
+from adapters.notifications.codegen import (
+    CompiledMappings,
+    Plan,
+    as_text,
+    compiled_mappings,
+    fact_update,
+)
 from adapters.notifications.decode import content_id, message_view
 from adapters.notifications.errors import NormalizationError
 from adapters.notifications.mapping import Mapping, MappingSet, load_mappings
-from engine.events import EVENT_FIELDS, Event, FactKind, trusted_event, trusted_fact
+from engine.events import EVENT_FIELDS, Event, FactKind, FactUpdate, trusted_event
 from engine.eventtime import EventTimeError
 
 #: Envelope fields a mapping may fill (``id``/``type`` come from the message itself).
@@ -29,8 +35,6 @@ _default: MappingSet | None = None
 #: an Event's fields in field order, all None: copied and filled for each event
 _EVENT_TEMPLATE: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
 _N_FIELDS = len(_EVENT_TEMPLATE)
-# a tuple of types, built once: `A | B` in isinstance() builds a union object per call
-_SCALARS = (bool, int, float)
 #: the envelope's values are all exact ``str`` when their types are a subset of this
 _TEXT_ONLY = frozenset({str})
 
@@ -60,19 +64,11 @@ def _check_fields(mappings: MappingSet) -> None:
                     f"{', '.join(kinds)}")
 
 
-def _as_text(name: str, value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, _SCALARS):
-        return str(value)
-    raise NormalizationError(f"field {name} is a {type(value).__name__}, expected text")
-
-
 def _envelope_text(envelope: dict[str, Any]) -> None:
     """Every envelope value as text (numbers and booleans printed), else the error."""
     for name, value in envelope.items():
         if value.__class__ is not str:
-            envelope[name] = _as_text(name, value)
+            envelope[name] = as_text(name, value)
 
 
 def normalize(
@@ -123,15 +119,15 @@ class _PlainPlans(CompiledMappings):
             mapping.data.fill(root, data, False)
             mset.derived_fields.fill(root, envelope, True)
 
-        def facts(root: dict[str, Any]) -> list[RawFact]:
-            found: list[RawFact] = []
+        def facts(root: dict[str, Any], event_type: str) -> list[FactUpdate]:
+            found: list[FactUpdate] = []
             for spec in mapping.facts:
                 fact_id = spec.id(root)
                 if fact_id is None or fact_id == "":
                     continue
                 fields: dict[str, Any] = {}
                 spec.fields.fill(root, fields, False)
-                found.append((spec, fact_id, fields))
+                found.append(fact_update(spec, fact_id, fields, event_type))
             return found
 
         return Plan(fill, facts)
@@ -191,10 +187,7 @@ def _normalize(message: dict[str, Any], fallback_id: str | None,
     if mac:
         envelope["mac"] = mac.lower()
 
-    raw_facts = plan.facts(root)  # after the envelope is finished: facts read it so
-    facts = [trusted_fact(spec.kind, fact_id if fact_id.__class__ is str
-                          else _as_text("fact id", fact_id), fields, spec.deletes(event_type))
-             for spec, fact_id, fields in raw_facts] if raw_facts else []
+    facts = plan.facts(root, event_type)  # after the envelope is finished: facts read it so
     message_id = root["message_id"]
     # every field, in field order, filled in: trusted_event takes it as the event's own
     # (MAPPABLE_FIELDS, checked at load, are all Event fields; id/type/time set here)
