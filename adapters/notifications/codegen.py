@@ -171,10 +171,15 @@ def _needed(blocks: list[_Block], facts: list[tuple[Any, list[tuple[str, Any]]]]
 class _Writer:
     """Python source of one plan function, with the constants it refers to."""
 
-    def __init__(self, wrapped_heads: frozenset[str] = frozenset({"event", "data"})) -> None:
+    def __init__(self, wrapped_heads: frozenset[str] = frozenset({"event", "data"}),
+                 shared: frozenset[tuple[str, str]] = frozenset()) -> None:
         #: of ``event``/``data``, those that may hold a ``nova_object.data`` key (a block
         #: names one so): read through the general steps; the others with one ``get``
         self.wrapped_heads = wrapped_heads
+        #: ``(head, key)`` prefixes several paths read (``payload.port`` of
+        #: ``payload.port.id``, ``payload.port.mac_address``...): bound once up front
+        self.shared = shared
+        self.subs: dict[tuple[str, str], str] = {}
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "_M": _MISSING, "_ND": _NOVA_DATA, "_FlatContext": FlatContext, "_dict": dict,
@@ -218,6 +223,25 @@ class _Writer:
             if head == "context":
                 prologue.append(f"{local}f = {local}._message if {local}.__class__ is "
                                 "_FlatContext else None")
+        for (head, key), sub in self.subs.items():
+            # the value at head.key as one dict (its nova_object.data under its own keys),
+            # else None, with {sub}x saying whether the path needs the general walk
+            local = self.heads[head]
+            prologue += [f"if {local}m is not None:",
+                         f"    {sub} = {local}m.get({key!r})",
+                         f"    if {sub}.__class__ is _dict:",
+                         f"        {sub}m = {sub}.get(_ND)",
+                         f"        if {sub}m.__class__ is not _dict:",
+                         f"            {sub}m = {sub}",
+                         f"        elif not {sub}.keys() <= _NOVA_KEYS:",
+                         f"            {sub}m = {{**{sub}m, **{sub}}}",
+                         f"        {sub}x = False",
+                         "    else:",
+                         f"        {sub}m = None",
+                         f"        {sub}x = {sub} is not None",
+                         "else:",
+                         f"    {sub}m = None",
+                         f"    {sub}x = {local} is not None"]
         text = "\n".join([f"def {name}({params}):", *("    " + p for p in prologue),
                           *self.lines, *(["    pass"] if not self.lines else [])])
         namespace = dict(self.namespace)
@@ -266,6 +290,16 @@ class _Writer:
             return
         local = self.heads.setdefault(head, f"_h{len(self.heads)}")
         key, rest = keys[0], keys[1:]
+        if rest and (head, key) in self.shared:
+            sub = self.subs.setdefault((head, key), f"_q{len(self.subs)}")
+            self.line(indent, f"if {sub}m is not None:")
+            self.line(indent + 1, f"{target} = {sub}m.get({rest[0]!r})")
+            self._rest(rest[1:], target, indent + 1, fallback)
+            self.line(indent, f"elif {sub}x:")
+            self.line(indent + 1, f"{target} = {fallback}")
+            self.line(indent, "else:")
+            self.line(indent + 1, f"{target} = None")
+            return
         self.line(indent, f"if {local}m is not None:")
         self.line(indent + 1, f"{target} = {local}m.get({key!r})")
         self._rest(rest, target, indent + 1, fallback)
@@ -378,6 +412,18 @@ class _Writer:
                 self.line(indent + 2, f"{out}[{name!r}] = v")
 
 
+def _shared_prefixes(specs: Iterable[Any]) -> frozenset[tuple[str, str]]:
+    """``(head, key)`` of the root paths ``head.key.more`` that two or more plain paths of
+    ``specs`` start with (``event``/``data`` aside: those change as the plan runs)."""
+    seen: dict[tuple[str, str], int] = {}
+    for spec in specs:
+        for path in spec_reads(spec):
+            head, keys = _plain_keys(path)
+            if len(keys) >= 2 and head not in ("event", "data"):
+                seen[(head, keys[0])] = seen.get((head, keys[0]), 0) + 1
+    return frozenset(prefix for prefix, count in seen.items() if count > 1)
+
+
 def _merge_overrides(common: list[tuple[str, Any]], own: list[tuple[str, Any]],
                      ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
     """Common fields a mapping's own field of the same name overrides, computed only when
@@ -430,11 +476,13 @@ def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | No
              if names is None or n in names]
             for block in blocks for names in [env if block.target == "envelope" else data]]
     kept[0], fallbacks = _merge_overrides(kept[0], kept[1])
-    fill = _Writer(wrapped)
+    fill = _Writer(wrapped, _shared_prefixes(
+        spec for steps in kept for _, spec in steps) | _shared_prefixes(fallbacks.values()))
     for block, steps in zip(blocks, kept, strict=True):
         fill.block(steps, block.target, block.drop_empty_text, 1, where,
                    fallbacks if block is blocks[1] else None)
-    reads = _Writer(wrapped)
+    reads = _Writer(wrapped, _shared_prefixes(
+        spec for id_spec, fields in facts for spec in [id_spec, *(s for _, s in fields)]))
     reads.line(1, "envelope = root['event']")
     reads.line(1, "data = root['data']")
     reads.line(1, "facts = []")

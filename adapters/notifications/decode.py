@@ -220,10 +220,11 @@ def message_view(message: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(context, dict):
         context = FlatContext(message)
     publisher_id = message.get("publisher_id")
+    publisher = _PUBLISHER_VIEWS.get(publisher_id) if publisher_id.__class__ is str else None
     return {
         "event_type": message.get("event_type"),
         "publisher_id": publisher_id,
-        "publisher": _publisher_view(publisher_id),
+        "publisher": publisher or _publisher_view(publisher_id),
         "priority": message.get("priority") or metadata.get("priority"),
         "payload": message.get("payload"),
         "message_id": message.get("message_id") or metadata.get("message_id"),

@@ -131,3 +131,23 @@ def test_a_common_field_the_mapping_overrides_is_a_fallback() -> None:
     plan = compiled_mappings(default_mappings(), None).plan(mapping)
     assert plan.fill.__doc__.count("envelope['project_id'] = v") == 2  # one site, in an else
     assert "else:\n" in plan.fill.__doc__
+
+
+@pytest.mark.parametrize("port", [
+    {"id": "p1", "mac_address": "AA:BB", "tenant_id": "t", "binding:host_id": "h@b"},
+    {"nova_object.data": {"id": "p2", "mac_address": "CC"}, "nova_object.name": "Port"},
+    {"nova_object.data": {"id": "inner", "status": "DOWN"}, "id": "outer"},
+    {"nova_object.data": "not a dict", "id": "p3"},
+    None, [], [{"id": "p4"}], "text", 5,
+], ids=repr)
+def test_a_shared_prefix_reads_as_each_path_alone(port: Any) -> None:
+    """``payload.port`` is bound once for all its ``payload.port.*`` paths: the same
+    values as the plain walk, whatever the port is (a nova object, a list, missing)."""
+    mapping = next(m for m in default_mappings().mappings if m.name == "neutron-port")
+    assert "_q0m" in compiled_mappings(default_mappings(), None).plan(mapping).fill.__doc__
+    message = {"event_type": "port.update.end", "publisher_id": "network.n1",
+               "timestamp": "2020-01-01 00:00:00.000000", "message_id": "m",
+               "payload": {"port": port, "port_id": "fallback-id"}}
+    fast, plain = _pair(message, None)
+    assert fast is not None and plain is not None
+    assert fast.model_dump() == plain.model_dump()
