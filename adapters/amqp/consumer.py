@@ -428,21 +428,28 @@ class NotificationConsumer:
         ~64 KiB under a backlog.
         """
         # py-amqp's blocking_read(None) is read_frame and on_inbound_frame in a context
-        # manager that does nothing without a timeout; the reader takes our deliveries
-        feed, read_frame = DeliveryReader(conn.connection, self._channel).feed, transport.read_frame
+        # manager that does nothing without a timeout; the reader takes our deliveries.
+        # While it is inside one (its content frames to come), nothing else may read
+        # frames (a dead letter's confirm, a passive declare, a cancel would hand them to
+        # py-amqp, which never saw the delivery begin): acks, idle work and stopping wait.
+        reader = DeliveryReader(conn.connection, self._channel)
+        feed, read_frame = reader.feed, transport.read_frame
         poller = select.poll()
         poller.register(transport.sock, select.POLLIN | select.POLLPRI)
         batch_size, flush_interval = self.batch_size, self.flush_interval
         monotonic = time.monotonic
-        while not self._stopping:
+        while not self._stopping or reader.in_delivery:
             if not transport.has_unread():
                 # with unacked messages, a short wait tells "the queue went idle"
                 wait = self.idle_ack if self._unacked else self.poll_interval
                 if not poller.poll(wait * 1000):
-                    self._on_idle()
+                    if not reader.in_delivery:
+                        self._on_idle()
                     conn.heartbeat_check()
                     continue
             feed(read_frame())  # one frame; blocks only to complete a frame begun
+            if reader.in_delivery:
+                continue
             if self._unacked >= batch_size or (
                 self._unacked and monotonic() - self._oldest >= flush_interval
             ):

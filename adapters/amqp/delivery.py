@@ -86,6 +86,11 @@ class DeliveryReader:
         self._chunks: list[bytes] = []
         self._received = 0
 
+    @property
+    def in_delivery(self) -> bool:
+        """A delivery begun, its content frames still to come."""
+        return self._info is not None
+
     def feed(self, frame: Frame) -> None:
         """One frame, as ``transport.read_frame`` returns it."""
         frame_type, channel_id, payload = frame

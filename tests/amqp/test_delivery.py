@@ -132,3 +132,15 @@ def test_a_frame_out_of_order_is_refused_as_py_amqp_refuses_it() -> None:
         plain.connection.on_inbound_frame(frames[1])
     with pytest.raises(amqp.exceptions.UnexpectedFrame):
         reader.feed(frames[1])
+
+
+def test_in_delivery_from_the_method_frame_to_the_last_body_frame() -> None:
+    """The consumer reads nothing through py-amqp while this is true."""
+    fast = _Side()
+    reader = DeliveryReader(fast.connection, fast.channel)
+    states = []
+    for frame in [deliver("ours", 1, False, "e", "k"), *content(b"x" * 10, chunk=4)]:
+        reader.feed(frame)
+        states.append(reader.in_delivery)
+    assert states == [True, True, True, True, False]
+    assert fast.got and not reader.in_delivery
