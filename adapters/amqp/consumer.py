@@ -14,6 +14,11 @@ Latency and throughput come from separating processing from acking:
   old, or once the queue goes idle (no message within ``idle_ack`` seconds),
   so a backlog drains with one ack per batch and a trickle is acked at once.
 
+Under a backlog the socket is read 64 KiB at a time (``transport``) and the
+consuming channel's deliveries are cut out of the frames by ``delivery``'s
+reader, past py-amqp's general method dispatch (TLS connections keep py-amqp's
+own reading).
+
 Delivery contract:
 
 - a message is acked only after ``handler`` returned for it (its effects are

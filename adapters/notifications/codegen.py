@@ -4,10 +4,16 @@
 closure call and several dict look-ups per field). Here the same specs become
 the source of two functions per mapping (``fill``: common fields, the mapping's
 own, ``data``, the derived fields, in that order; ``facts``: its facts, read
-once the envelope is finished, as before), compiled with
-``compile``/``exec`` from the mapping alone, never from message data. Plain
+once the envelope is finished, as before, built into ``FactUpdate``s), compiled
+with ``compile``/``exec`` from the mapping alone, never from message data. Plain
 paths are read inline; anything else (indexes, ``*``, ``format``) calls the
 spec's closure from ``mapping.compile_spec``, so both paths share one meaning.
+
+What a message's paths start from is bound once up front: each root head (with
+its ``nova_object.data``), and each ``head.key`` several paths step through
+(``payload.port`` of ``payload.port.*``). A common field that the mapping's own
+field of the same name overrides is computed only when that one finds nothing
+(``_merge_overrides`` says when that is the same).
 
 ``wanted`` (names an event is read by: rules, the inventory) prunes the plan:
 only the fields named, those facts read and what those depend on
