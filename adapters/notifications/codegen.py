@@ -68,6 +68,8 @@ def fact_update(spec: FactSpec, fact_id: Any, fields: dict[str, Any], event_type
     ``delete_on``): what each plan's generated ``facts`` builds inline."""
     return trusted_fact(spec.kind, fact_id if fact_id.__class__ is str
                         else as_text("fact id", fact_id), fields, spec.deletes(event_type))
+
+
 _CONTEXT_PREFIX = "_context_"
 #: the keys of a versioned nova payload around its data (none is a plain, dot-less key)
 _NOVA_KEYS = frozenset({"nova_object.name", "nova_object.namespace", "nova_object.version",
