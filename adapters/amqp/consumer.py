@@ -14,6 +14,11 @@ Latency and throughput come from separating processing from acking:
   old, or once the queue goes idle (no message within ``idle_ack`` seconds),
   so a backlog drains with one ack per batch and a trickle is acked at once.
 
+Under a backlog the socket is read 64 KiB at a time (``transport``) and the
+consuming channel's deliveries are cut out of the frames by ``delivery``'s
+reader, past py-amqp's general method dispatch (TLS connections keep py-amqp's
+own reading).
+
 Delivery contract:
 
 - a message is acked only after ``handler`` returned for it (its effects are
@@ -65,6 +70,7 @@ from typing import Any, Protocol
 import kombu
 
 from adapters.amqp.deadletter import AmqpDeadLetters
+from adapters.amqp.delivery import DeliveryReader
 from adapters.amqp.queues import QueueOptions, declare_queue, passive_count
 from adapters.amqp.transport import BufferedAmqpTransport, BufferedTCPTransport
 from adapters.notifications.decode import decode_body
@@ -426,20 +432,29 @@ class NotificationConsumer:
         ``poll`` once the buffer runs dry does the same with one system call per
         ~64 KiB under a backlog.
         """
-        read_frame = conn.connection.blocking_read
+        # py-amqp's blocking_read(None) is read_frame and on_inbound_frame in a context
+        # manager that does nothing without a timeout; the reader takes our deliveries.
+        # While it is inside one (its content frames to come), nothing else may read
+        # frames (a dead letter's confirm, a passive declare, a cancel would hand them to
+        # py-amqp, which never saw the delivery begin): acks, idle work and stopping wait.
+        reader = DeliveryReader(conn.connection, self._channel)
+        feed, read_frame = reader.feed, transport.read_frame
         poller = select.poll()
         poller.register(transport.sock, select.POLLIN | select.POLLPRI)
         batch_size, flush_interval = self.batch_size, self.flush_interval
         monotonic = time.monotonic
-        while not self._stopping:
+        while not self._stopping or reader.in_delivery:
             if not transport.has_unread():
                 # with unacked messages, a short wait tells "the queue went idle"
                 wait = self.idle_ack if self._unacked else self.poll_interval
                 if not poller.poll(wait * 1000):
-                    self._on_idle()
+                    if not reader.in_delivery:
+                        self._on_idle()
                     conn.heartbeat_check()
                     continue
-            read_frame(None)  # one frame; blocks only to complete a frame begun
+            feed(read_frame())  # one frame; blocks only to complete a frame begun
+            if reader.in_delivery:
+                continue
             if self._unacked >= batch_size or (
                 self._unacked and monotonic() - self._oldest >= flush_interval
             ):

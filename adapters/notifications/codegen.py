@@ -4,10 +4,16 @@
 closure call and several dict look-ups per field). Here the same specs become
 the source of two functions per mapping (``fill``: common fields, the mapping's
 own, ``data``, the derived fields, in that order; ``facts``: its facts, read
-once the envelope is finished, as before), compiled with
-``compile``/``exec`` from the mapping alone, never from message data. Plain
+once the envelope is finished, as before, built into ``FactUpdate``s), compiled
+with ``compile``/``exec`` from the mapping alone, never from message data. Plain
 paths are read inline; anything else (indexes, ``*``, ``format``) calls the
 spec's closure from ``mapping.compile_spec``, so both paths share one meaning.
+
+What a message's paths start from is bound once up front: each root head (with
+its ``nova_object.data``), and each ``head.key`` several paths step through
+(``payload.port`` of ``payload.port.*``). A common field that the mapping's own
+field of the same name overrides is computed only when that one finds nothing
+(``_merge_overrides`` says when that is the same).
 
 ``wanted`` (names an event is read by: rules, the inventory) prunes the plan:
 only the fields named, those facts read and what those depend on
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from adapters.notifications.decode import FlatContext
+from adapters.notifications.errors import NormalizationError
 from adapters.notifications.mapping import (
     _FORMAT_RE,
     _MISSING,
@@ -40,9 +47,29 @@ from adapters.notifications.mapping import (
     compile_spec,
 )
 from adapters.notifications.transforms import TRANSFORMS
+from engine.events import FactUpdate, trusted_fact
 
-#: (fact spec, its id, its fields) for each fact a message carries
-RawFact = tuple[FactSpec, Any, dict[str, Any]]
+# a tuple of types, built once: `A | B` in isinstance() builds a union object per call
+_SCALARS = (bool, int, float)
+
+
+def as_text(name: str, value: Any) -> str:
+    """An envelope value or fact id as text (numbers and booleans printed), else the error."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _SCALARS):
+        return str(value)
+    raise NormalizationError(f"field {name} is a {type(value).__name__}, expected text")
+
+
+def fact_update(spec: FactSpec, fact_id: Any, fields: dict[str, Any], event_type: str,
+                ) -> FactUpdate:
+    """The inventory update of a fact found (its id as text; a delete for the types in
+    ``delete_on``): what each plan's generated ``facts`` builds inline."""
+    return trusted_fact(spec.kind, fact_id if fact_id.__class__ is str
+                        else as_text("fact id", fact_id), fields, spec.deletes(event_type))
+
+
 _CONTEXT_PREFIX = "_context_"
 #: the keys of a versioned nova payload around its data (none is a plain, dot-less key)
 _NOVA_KEYS = frozenset({"nova_object.name", "nova_object.namespace", "nova_object.version",
@@ -152,11 +179,20 @@ def _needed(blocks: list[_Block], facts: list[tuple[Any, list[tuple[str, Any]]]]
 class _Writer:
     """Python source of one plan function, with the constants it refers to."""
 
-    def __init__(self) -> None:
+    def __init__(self, wrapped_heads: frozenset[str] = frozenset({"event", "data"}),
+                 shared: frozenset[tuple[str, str]] = frozenset()) -> None:
+        #: of ``event``/``data``, those that may hold a ``nova_object.data`` key (a block
+        #: names one so): read through the general steps; the others with one ``get``
+        self.wrapped_heads = wrapped_heads
+        #: ``(head, key)`` prefixes several paths read (``payload.port`` of
+        #: ``payload.port.id``, ``payload.port.mac_address``...): bound once up front
+        self.shared = shared
+        self.subs: dict[tuple[str, str], str] = {}
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "_M": _MISSING, "_ND": _NOVA_DATA, "_FlatContext": FlatContext, "_dict": dict,
-            "_list": list, "_NOVA_KEYS": _NOVA_KEYS,
+            "_list": list, "_NOVA_KEYS": _NOVA_KEYS, "_str": str, "_text": as_text,
+            "_fact": trusted_fact,
         }
         self._count = 0
         #: root heads read with keys: bound once, with their nova_object.data, up front
@@ -195,6 +231,25 @@ class _Writer:
             if head == "context":
                 prologue.append(f"{local}f = {local}._message if {local}.__class__ is "
                                 "_FlatContext else None")
+        for (head, key), sub in self.subs.items():
+            # the value at head.key as one dict (its nova_object.data under its own keys),
+            # else None, with {sub}x saying whether the path needs the general walk
+            local = self.heads[head]
+            prologue += [f"if {local}m is not None:",
+                         f"    {sub} = {local}m.get({key!r})",
+                         f"    if {sub}.__class__ is _dict:",
+                         f"        {sub}m = {sub}.get(_ND)",
+                         f"        if {sub}m.__class__ is not _dict:",
+                         f"            {sub}m = {sub}",
+                         f"        elif not {sub}.keys() <= _NOVA_KEYS:",
+                         f"            {sub}m = {{**{sub}m, **{sub}}}",
+                         f"        {sub}x = False",
+                         "    else:",
+                         f"        {sub}m = None",
+                         f"        {sub}x = {sub} is not None",
+                         "else:",
+                         f"    {sub}m = None",
+                         f"    {sub}x = {local} is not None"]
         text = "\n".join([f"def {name}({params}):", *("    " + p for p in prologue),
                           *self.lines, *(["    pass"] if not self.lines else [])])
         namespace = dict(self.namespace)
@@ -232,11 +287,27 @@ class _Writer:
             return
         fallback = self.const(compile_spec(spec, where), "_x") + "(root)"
         if head in ("event", "data"):  # filled as the plan runs: read as they are now
-            self.line(indent, f"{target} = {'envelope' if head == 'event' else 'data'}")
+            local = "envelope" if head == "event" else "data"
+            if len(keys) == 1 and head not in self.wrapped_heads:
+                # a dict of our own with no nova_object.data key to step through
+                self.line(indent, f"{target} = {local}.get({keys[0]!r})")
+                self._rest((), target, indent, fallback)
+                return
+            self.line(indent, f"{target} = {local}")
             self._steps(keys, target, indent, fallback)
             return
         local = self.heads.setdefault(head, f"_h{len(self.heads)}")
         key, rest = keys[0], keys[1:]
+        if rest and (head, key) in self.shared:
+            sub = self.subs.setdefault((head, key), f"_q{len(self.subs)}")
+            self.line(indent, f"if {sub}m is not None:")
+            self.line(indent + 1, f"{target} = {sub}m.get({rest[0]!r})")
+            self._rest(rest[1:], target, indent + 1, fallback)
+            self.line(indent, f"elif {sub}x:")
+            self.line(indent + 1, f"{target} = {fallback}")
+            self.line(indent, "else:")
+            self.line(indent + 1, f"{target} = None")
+            return
         self.line(indent, f"if {local}m is not None:")
         self.line(indent + 1, f"{target} = {local}m.get({key!r})")
         self._rest(rest, target, indent + 1, fallback)
@@ -334,21 +405,64 @@ class _Writer:
 
     # -- blocks -------------------------------------------------------------------
     def block(self, steps: Iterable[tuple[str, Any]], out: str, drop_empty_text: bool,
-              indent: int, where: str) -> None:
+              indent: int, where: str, fallbacks: dict[str, Any] | None = None) -> None:
+        """Each step's value into ``out[name]`` when found; with a fallback spec for the
+        name (``_merge_overrides``), that one's value when the step's is not."""
+        test = "v is not None and v != ''" if drop_empty_text else "v is not None"
         for name, spec in steps:
             self.value(spec, "v", indent, f"{where}.{name}")
-            test = "v is not None and v != ''" if drop_empty_text else "v is not None"
             self.line(indent, f"if {test}:")
             self.line(indent + 1, f"{out}[{name!r}] = v")
+            if fallbacks and name in fallbacks:
+                self.line(indent, "else:")
+                self.value(fallbacks[name], "v", indent + 1, f"{where}.{name}")
+                self.line(indent + 1, f"if {test}:")
+                self.line(indent + 2, f"{out}[{name!r}] = v")
+
+
+def _shared_prefixes(specs: Iterable[Any]) -> frozenset[tuple[str, str]]:
+    """``(head, key)`` of the root paths ``head.key.more`` that two or more plain paths of
+    ``specs`` start with (``event``/``data`` aside: those change as the plan runs)."""
+    seen: dict[tuple[str, str], int] = {}
+    for spec in specs:
+        for path in spec_reads(spec):
+            head, keys = _plain_keys(path)
+            if len(keys) >= 2 and head not in ("event", "data"):
+                seen[(head, keys[0])] = seen.get((head, keys[0]), 0) + 1
+    return frozenset(prefix for prefix, count in seen.items() if count > 1)
+
+
+def _merge_overrides(common: list[tuple[str, Any]], own: list[tuple[str, Any]],
+                     ) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+    """Common fields a mapping's own field of the same name overrides, computed only when
+    that one finds nothing: ``(common steps left, {name: common spec})``.
+
+    The same result as computing both in order (the own value wins when found) as long
+    as nothing in between reads the name (``event.<name>``, ``event``) and the common
+    spec reads only the message (not ``event.*``/``data.*``, which change in between).
+    """
+    own_at = {name: i for i, (name, _) in enumerate(own)}
+    left: list[tuple[str, Any]] = []
+    fallbacks: dict[str, Any] = {}
+    for i, (name, spec) in enumerate(common):
+        at = own_at.get(name)
+        if at is not None and _depends(spec) == (set(), set()) and not any(
+                {name, _ALL} & _depends(other)[0]
+                for _, other in [*common[i + 1:], *own[:at + 1]]):
+            fallbacks[name] = spec
+        else:
+            left.append((name, spec))
+    return left, fallbacks
 
 
 class Plan(NamedTuple):
     """One mapping's generated code: ``fill(root, envelope, data)`` sets the fields;
-    ``facts(root)`` reads the facts, after the envelope is finished (text, lower-case
-    MAC), as the facts' ``event.<name>`` paths see it."""
+    ``facts(root, event_type)`` reads the facts, after the envelope is finished (text,
+    lower-case MAC), as the facts' ``event.<name>`` paths see it: their updates
+    (``fact_update``)."""
 
     fill: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]
-    facts: Callable[[dict[str, Any]], list[RawFact]]
+    facts: Callable[[dict[str, Any], str], list[FactUpdate]]
 
 
 def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | None) -> Plan:
@@ -363,12 +477,20 @@ def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | No
     ]
     env, data = _needed(blocks, facts, wanted)
     where = f"{mapping.source}: {mapping.name}"
-    fill = _Writer()
-    for block in blocks:
-        names = env if block.target == "envelope" else data
-        steps = [(n, s) for n, s in block.steps if names is None or n in names]
-        fill.block(steps, block.target, block.drop_empty_text, 1, where)
-    reads = _Writer()
+    wrapped = frozenset(head for head, target in (("event", "envelope"), ("data", "data"))
+                        if any(name == _NOVA_DATA for block in blocks if block.target == target
+                               for name, _ in block.steps))
+    kept = [[(n, s) for n, s in block.steps
+             if names is None or n in names]
+            for block in blocks for names in [env if block.target == "envelope" else data]]
+    kept[0], fallbacks = _merge_overrides(kept[0], kept[1])
+    fill = _Writer(wrapped, _shared_prefixes(
+        spec for steps in kept for _, spec in steps) | _shared_prefixes(fallbacks.values()))
+    for block, steps in zip(blocks, kept, strict=True):
+        fill.block(steps, block.target, block.drop_empty_text, 1, where,
+                   fallbacks if block is blocks[1] else None)
+    reads = _Writer(wrapped, _shared_prefixes(
+        spec for id_spec, fields in facts for spec in [id_spec, *(s for _, s in fields)]))
     reads.line(1, "envelope = root['event']")
     reads.line(1, "data = root['data']")
     reads.line(1, "facts = []")
@@ -377,10 +499,13 @@ def compile_plan(mset: MappingSet, mapping: Mapping, wanted: frozenset[str] | No
         reads.line(1, "if fact_id is not None and fact_id != '':")
         reads.line(2, "fields = {}")
         reads.block(fields, "fields", False, 2, f"{where}.facts")
-        reads.line(2, f"facts.append(({reads.const(spec, '_f')}, fact_id, fields))")
+        # fact_update, inline: no call per fact beside trusted_fact's
+        spec_name = reads.const(spec, "_f")
+        reads.line(2, f"facts.append(_fact({spec.kind!r}, fact_id if fact_id.__class__ is _str"
+                      f" else _text('fact id', fact_id), fields, {spec_name}.deletes(event_type)))")
     reads.line(1, "return facts")
     return Plan(fill.function("fill", "root, envelope, data", where),
-                reads.function("facts", "root", where))
+                reads.function("facts", "root, event_type", where))
 
 
 class CompiledMappings:
@@ -394,12 +519,30 @@ class CompiledMappings:
         self.mappings = mset
         self.wanted = wanted
         self._plans: dict[int, Plan] = {}
+        #: ``(event type, publisher id)`` → what ``route`` found: one look-up per message
+        self.routes: dict[tuple[str, str | None], Route] = {}
 
     def plan(self, mapping: Mapping) -> Plan:
         found = self._plans.get(id(mapping))
         if found is None:
             found = self._plans[id(mapping)] = compile_plan(self.mappings, mapping, self.wanted)
         return found
+
+    def route(self, event_type: str, publisher_id: str | None) -> Route | None:
+        """The mapping of a message of this type and publisher, with its plan (None for
+        an ignored mapping), kept in ``routes``; None if no mapping takes it."""
+        mapping = self.mappings.find(event_type, publisher_id)
+        if mapping is None:
+            return None
+        found: Route = (mapping, None if mapping.ignore else self.plan(mapping))
+        if len(self.routes) > 10_000:  # bounded like MappingSet.find's cache
+            self.routes.clear()
+        self.routes[(event_type, publisher_id)] = found
+        return found
+
+
+#: a message's mapping and its plan (None: the mapping ignores such messages)
+Route = tuple[Mapping, "Plan | None"]
 
 
 def compiled_mappings(mset: MappingSet, wanted: Iterable[str] | None) -> CompiledMappings:

@@ -16,13 +16,14 @@ from typing import Any
 
 import orjson
 
-from adapters.notifications.bounds import check_depth, check_parsed, check_size
+from adapters.notifications.bounds import MAX_BYTES, check_depth, check_parsed, check_size
 from adapters.notifications.errors import DecodeError
 
 ENVELOPE_KEY = "oslo.message"
 VERSION_KEY = "oslo.version"
 _CONTEXT_PREFIX = "_context_"
 _CONTEXT_PREFIX_LEN = len(_CONTEXT_PREFIX)
+_NO_ENVELOPE = object()
 
 
 def decode_body(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +33,46 @@ def decode_body(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
     whose 2.0 envelope does not hold a JSON object, or that is over the size or depth
     bounds (``adapters.notifications.bounds``).
     """
+    if body.__class__ is str or body.__class__ is bytes:
+        found = _decode_wire(body)
+        if found is not None:
+            return found
+    return decode_body_plain(body)
+
+
+def _decode_wire(body: bytes | str) -> dict[str, Any] | None:
+    """``decode_body`` of what the bus carries (a 2.0 envelope or a bare object, within
+    the bounds) with no check it does not need; None for anything else, which
+    ``decode_body_plain`` then decodes or refuses with its reason."""
+    if len(body) > MAX_BYTES:
+        return None
+    try:
+        outer = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if outer.__class__ is not dict:
+        return None
+    inner = outer.get(ENVELOPE_KEY, _NO_ENVELOPE)
+    if inner is _NO_ENVELOPE:
+        check_parsed(body, outer)
+        result: dict[str, Any] = outer
+        return result
+    if inner.__class__ is not str or len(inner) > MAX_BYTES or outer.get(VERSION_KEY) != "2.0":
+        return None
+    try:
+        message = orjson.loads(inner)
+    except orjson.JSONDecodeError:
+        return None
+    if message.__class__ is not dict:
+        return None
+    check_parsed(inner, message)
+    result = message
+    return result
+
+
+def decode_body_plain(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    """``decode_body`` for any body, every check in order: the reference ``_decode_wire``
+    is tested against, and the path of everything it declines."""
     outer: dict[str, Any]
     if isinstance(body, dict):
         outer = body
@@ -144,6 +185,25 @@ def _publisher_parts(publisher_id: Any) -> tuple[str | None, str | None]:
     return found
 
 
+_PUBLISHER_VIEWS: dict[str, dict[str, str | None]] = {}
+
+
+def _publisher_view(publisher_id: Any) -> dict[str, str | None]:
+    """``{"prefix", "host"}`` of ``_publisher_parts``, one dict per publisher id, shared by
+    its messages' views: paths only read it (bounded like the parts' memo)."""
+    if publisher_id.__class__ is str:
+        found = _PUBLISHER_VIEWS.get(publisher_id)
+        if found is not None:
+            return found
+    prefix, host = _publisher_parts(publisher_id)
+    view = {"prefix": prefix, "host": host}
+    if publisher_id.__class__ is str:
+        if len(_PUBLISHER_VIEWS) > 10_000:
+            _PUBLISHER_VIEWS.clear()
+        _PUBLISHER_VIEWS[publisher_id] = view
+    return view
+
+
 def message_view(message: dict[str, Any]) -> dict[str, Any]:
     """One shape for the three: the root that mapping paths are resolved against.
 
@@ -160,11 +220,11 @@ def message_view(message: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(context, dict):
         context = FlatContext(message)
     publisher_id = message.get("publisher_id")
-    prefix, host = _publisher_parts(publisher_id)
+    publisher = _PUBLISHER_VIEWS.get(publisher_id) if publisher_id.__class__ is str else None
     return {
         "event_type": message.get("event_type"),
         "publisher_id": publisher_id,
-        "publisher": {"prefix": prefix, "host": host},
+        "publisher": publisher or _publisher_view(publisher_id),
         "priority": message.get("priority") or metadata.get("priority"),
         "payload": message.get("payload"),
         "message_id": message.get("message_id") or metadata.get("message_id"),

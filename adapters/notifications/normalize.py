@@ -11,11 +11,17 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, get_args
 
-from adapters.notifications.codegen import Plan, RawFact, compiled_mappings
+from adapters.notifications.codegen import (
+    CompiledMappings,
+    Plan,
+    as_text,
+    compiled_mappings,
+    fact_update,
+)
 from adapters.notifications.decode import content_id, message_view
 from adapters.notifications.errors import NormalizationError
 from adapters.notifications.mapping import Mapping, MappingSet, load_mappings
-from engine.events import EVENT_FIELDS, Event, FactKind, trusted_event, trusted_fact
+from engine.events import EVENT_FIELDS, Event, FactKind, FactUpdate, trusted_event
 from engine.eventtime import EventTimeError
 
 #: Envelope fields a mapping may fill (``id``/``type`` come from the message itself).
@@ -29,8 +35,8 @@ _default: MappingSet | None = None
 #: an Event's fields in field order, all None: copied and filled for each event
 _EVENT_TEMPLATE: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
 _N_FIELDS = len(_EVENT_TEMPLATE)
-# a tuple of types, built once: `A | B` in isinstance() builds a union object per call
-_SCALARS = (bool, int, float)
+#: the envelope's values are all exact ``str`` when their types are a subset of this
+_TEXT_ONLY = frozenset({str})
 
 
 def default_mappings() -> MappingSet:
@@ -58,12 +64,11 @@ def _check_fields(mappings: MappingSet) -> None:
                     f"{', '.join(kinds)}")
 
 
-def _as_text(name: str, value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, _SCALARS):
-        return str(value)
-    raise NormalizationError(f"field {name} is a {type(value).__name__}, expected text")
+def _envelope_text(envelope: dict[str, Any]) -> None:
+    """Every envelope value as text (numbers and booleans printed), else the error."""
+    for name, value in envelope.items():
+        if value.__class__ is not str:
+            envelope[name] = as_text(name, value)
 
 
 def normalize(
@@ -83,7 +88,7 @@ def normalize(
     need) are extracted; None extracts all. Raises ``NormalizationError``.
     """
     compiled = compiled_mappings(mappings or default_mappings(), wanted)
-    return _normalize(message, fallback_id, fallback_time, compiled.mappings, compiled.plan)
+    return _normalize(message, fallback_id, fallback_time, compiled)
 
 
 def normalizer(wanted: Iterable[str] | None = None, mappings: MappingSet | None = None,
@@ -95,12 +100,37 @@ def normalizer(wanted: Iterable[str] | None = None, mappings: MappingSet | None 
     for mapping in compiled.mappings.mappings:
         if not mapping.ignore:
             compiled.plan(mapping)
-    mset, plan = compiled.mappings, compiled.plan
 
     def run(message: dict[str, Any], fallback_id: str | None) -> Event | None:
-        return _normalize(message, fallback_id, None, mset, plan)
+        return _normalize(message, fallback_id, None, compiled)
 
     return run
+
+
+class _PlainPlans(CompiledMappings):
+    """``CompiledMappings`` whose plans walk the mapping field by field (``normalize_plain``)."""
+
+    def plan(self, mapping: Mapping) -> Plan:
+        mset = self.mappings
+
+        def fill(root: dict[str, Any], envelope: dict[str, Any], data: dict[str, Any]) -> None:
+            mset.common_fields.fill(root, envelope, True)
+            mapping.fields.fill(root, envelope, True)
+            mapping.data.fill(root, data, False)
+            mset.derived_fields.fill(root, envelope, True)
+
+        def facts(root: dict[str, Any], event_type: str) -> list[FactUpdate]:
+            found: list[FactUpdate] = []
+            for spec in mapping.facts:
+                fact_id = spec.id(root)
+                if fact_id is None or fact_id == "":
+                    continue
+                fields: dict[str, Any] = {}
+                spec.fields.fill(root, fields, False)
+                found.append(fact_update(spec, fact_id, fields, event_type))
+            return found
+
+        return Plan(fill, facts)
 
 
 def normalize_plain(
@@ -114,34 +144,12 @@ def normalize_plain(
 
     The reference the generated plans are tested against; nothing else calls it.
     """
-    mset = mappings or default_mappings()
-
-    def plain(mapping: Mapping) -> Plan:
-        def fill(root: dict[str, Any], envelope: dict[str, Any], data: dict[str, Any]) -> None:
-            mset.common_fields.fill(root, envelope, True)
-            mapping.fields.fill(root, envelope, True)
-            mapping.data.fill(root, data, False)
-            mset.derived_fields.fill(root, envelope, True)
-
-        def facts(root: dict[str, Any]) -> list[RawFact]:
-            found: list[RawFact] = []
-            for spec in mapping.facts:
-                fact_id = spec.id(root)
-                if fact_id is None or fact_id == "":
-                    continue
-                fields: dict[str, Any] = {}
-                spec.fields.fill(root, fields, False)
-                found.append((spec, fact_id, fields))
-            return found
-
-        return Plan(fill, facts)
-
-    return _normalize(message, fallback_id, fallback_time, mset, plain)
+    plans = _PlainPlans(mappings or default_mappings(), None)
+    return _normalize(message, fallback_id, fallback_time, plans)
 
 
 def _normalize(message: dict[str, Any], fallback_id: str | None,
-               fallback_time: datetime | None, mset: MappingSet,
-               plan_of: Callable[[Mapping], Plan]) -> Event | None:
+               fallback_time: datetime | None, compiled: CompiledMappings) -> Event | None:
     if not isinstance(message, dict):
         raise NormalizationError(f"message is a {type(message).__name__}, not an object")
     root = message_view(message)
@@ -152,10 +160,12 @@ def _normalize(message: dict[str, Any], fallback_id: str | None,
     if payload is not None and not isinstance(payload, dict):
         raise NormalizationError(f"payload is a {type(payload).__name__}, not an object")
     publisher_id = root["publisher_id"]
-    mapping = mset.find(event_type, publisher_id if isinstance(publisher_id, str) else None)
-    if mapping is None:
+    key = (event_type, publisher_id if isinstance(publisher_id, str) else None)
+    route = compiled.routes.get(key) or compiled.route(*key)
+    if route is None:
         raise NormalizationError(f"no mapping for event type {event_type!r}")
-    if mapping.ignore:
+    mapping, plan = route
+    if plan is None:  # the mapping ignores these
         return None
 
     envelope: dict[str, Any] = {}
@@ -163,7 +173,6 @@ def _normalize(message: dict[str, Any], fallback_id: str | None,
     root["event"] = envelope
     root["data"] = data
     # an empty string is "not known" for the envelope (boot-from-volume image_uuid "")
-    plan = plan_of(mapping)
     plan.fill(root, envelope, data)
 
     time = envelope.pop("time", None) or fallback_time
@@ -171,23 +180,21 @@ def _normalize(message: dict[str, Any], fallback_id: str | None,
         raise NormalizationError(f"{event_type}: no usable timestamp in message or payload")
     if mapping.service:
         envelope["service"] = mapping.service
-    for name, value in envelope.items():
-        if value.__class__ is not str:
-            envelope[name] = _as_text(name, value)
+    # all text nearly always: one pass in C (`map(type, ...)`) says so, no loop here
+    if not _TEXT_ONLY.issuperset(map(type, envelope.values())):
+        _envelope_text(envelope)
     mac = envelope.get("mac")
     if mac:
         envelope["mac"] = mac.lower()
 
-    raw_facts = plan.facts(root)  # after the envelope is finished: facts read it so
-    facts = [trusted_fact(spec.kind, fact_id if fact_id.__class__ is str
-                          else _as_text("fact id", fact_id), fields, spec.deletes(event_type))
-             for spec, fact_id, fields in raw_facts] if raw_facts else []
+    facts = plan.facts(root, event_type)  # after the envelope is finished: facts read it so
     message_id = root["message_id"]
     # every field, in field order, filled in: trusted_event takes it as the event's own
     # (MAPPABLE_FIELDS, checked at load, are all Event fields; id/type/time set here)
     fields = _EVENT_TEMPLATE.copy()
     fields.update(envelope)
-    fields["id"] = str(message_id) if message_id else (fallback_id or content_id(message))
+    fields["id"] = (message_id if message_id.__class__ is str else str(message_id)) \
+        if message_id else (fallback_id or content_id(message))
     fields["type"] = event_type
     fields["time"] = time
     fields["data"] = data

@@ -37,11 +37,36 @@ def host_only(value: Any) -> Any:
     return value.split("@", 1)[0].split("#", 1)[0] or None
 
 
+#: oslo's ``str(utcnow())``: ``2018-05-29 20:12:38.640725``, naive, the bus's every timestamp
+_OSLO_LEN = 26
+_OSLO_DOT = 19
+
+
 def parse_time(value: Any) -> datetime | None:
     """oslo (``2018-05-29 20:12:38.640725``) and payload styles (``...Z``, ``+00:00``) → UTC.
 
     Unparseable (the corpus has ``23:59:99Z``) → None, so the next candidate is tried.
+    An oslo timestamp (microseconds, so no room for an offset) is parsed once, as UTC
+    (``_oslo_utc``); anything else takes ``parse_time_plain``.
     """
+    if value.__class__ is str and len(value) == _OSLO_LEN and value[_OSLO_DOT] == ".":
+        parsed = _oslo_utc(value)
+        if parsed is not None:
+            return parsed
+    return parse_time_plain(value)
+
+
+def _oslo_utc(value: str) -> datetime | None:
+    """``value`` (oslo's form) parsed with ``+00:00`` appended: what ``parse_time_plain``
+    gives for it, in one parse instead of two; None if that does not parse."""
+    try:
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:
+        return None
+
+
+def parse_time_plain(value: Any) -> datetime | None:
+    """``parse_time`` for any value: the reference ``_oslo_utc`` is tested against."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value:

@@ -11,6 +11,7 @@ import pytest
 
 from adapters.notifications import DecodeError, decode_body, normalize
 from adapters.notifications.bounds import MAX_BYTES, MAX_DEPTH, check_depth
+from adapters.notifications.decode import decode_body_plain
 from tests.paths import corpus_notifications
 
 START = "notifications/legacy/nova/designate__compute.instance.create.start.json"
@@ -145,3 +146,36 @@ def test_our_own_events_are_bounded_alike(tmp_path: Path,
     [rejected] = [json.loads(line) for line in dead.read_text().splitlines()]
     assert (rejected["origin"], rejected["reason"]) == (
         f"{events}:1", f"event: nested deeper than {MAX_DEPTH} levels")
+
+
+def _outcome(decode: Any, body: Any) -> Any:
+    try:
+        return decode(body)
+    except DecodeError as exc:
+        return ("refused", exc.reason)
+
+
+def test_the_wire_path_decodes_as_the_plain_path(corpus: Path) -> None:
+    """``decode_body``'s path for bus bodies gives ``decode_body_plain``'s message or its
+    reason, on every corpus notification in both envelopes and as text, and on bodies
+    it must decline (other versions, wrong types, too big, too deep, not JSON)."""
+    bodies: list[Any] = []
+    for _, message in corpus_notifications():
+        bare = orjson.dumps(message)
+        wrapped = orjson.dumps({"oslo.version": "2.0", "oslo.message": bare.decode()})
+        bodies += [bare, wrapped, wrapped.decode()]
+    deep = orjson.dumps({"event_type": "x", "payload": nested(MAX_DEPTH, {})}).decode()
+    bodies += [b"", b"  ", b"[1]", b"null", b"{broken", "{}", b"{}", deep.encode(),
+               orjson.dumps({"oslo.version": "2.0", "oslo.message": deep}),
+               orjson.dumps({"oslo.version": "3.0", "oslo.message": "{}"}),
+               orjson.dumps({"oslo.version": 2, "oslo.message": "{}"}),
+               orjson.dumps({"oslo.message": "{}"}),
+               orjson.dumps({"oslo.version": "2.0", "oslo.message": {"event_type": "x"}}),
+               orjson.dumps({"oslo.version": "2.0", "oslo.message": "[1]"}),
+               orjson.dumps({"oslo.version": "2.0", "oslo.message": "{nope"}),
+               orjson.dumps({"oslo.version": "2.0", "oslo.message": 5}),
+               b'{"a": "' + b"a" * MAX_BYTES + b'"}',
+               orjson.dumps({"oslo.version": "2.0", "oslo.message": "1" * (MAX_BYTES + 1)})]
+    assert len(bodies) > 1500
+    for body in bodies:
+        assert _outcome(decode_body, body) == _outcome(decode_body_plain, body), body[:80]

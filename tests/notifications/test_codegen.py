@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from adapters.notifications import default_mappings, load_sample, normalize
-from adapters.notifications.codegen import compiled_mappings
+from adapters.notifications.codegen import _merge_overrides, compiled_mappings
 from adapters.notifications.normalize import normalize_plain
 from engine.events import ENVELOPE_FIELDS, Event
 from engine.loader import load_rules
@@ -114,3 +114,40 @@ def test_plans_are_generated_once_per_wanted_set() -> None:
     assert compiled_mappings(mappings, None) is not first
     mapping = mappings.mappings[0]
     assert first.plan(mapping) is first.plan(mapping)
+
+
+def test_a_common_field_the_mapping_overrides_is_a_fallback() -> None:
+    """neutron-port's own project_id and host: the common ones run only when those find
+    nothing (the corpus comparisons above check the values); one that something in
+    between reads, or that reads event.*, stays where it was."""
+    common = [("project_id", ["payload.tenant_id", "context.project_id"]),
+              ("host", "payload.host"), ("user_id", "event.host")]
+    own = [("instance_id", "payload.uuid"), ("project_id", "payload.port.tenant_id"),
+           ("host", ["payload.port.host"]), ("user_id", "payload.user")]
+    left, fallbacks = _merge_overrides(common, own)
+    assert fallbacks == {"project_id": ["payload.tenant_id", "context.project_id"]}
+    assert [name for name, _ in left] == ["host", "user_id"]
+    mapping = next(m for m in default_mappings().mappings if m.name == "neutron-port")
+    plan = compiled_mappings(default_mappings(), None).plan(mapping)
+    assert plan.fill.__doc__.count("envelope['project_id'] = v") == 2  # one site, in an else
+    assert "else:\n" in plan.fill.__doc__
+
+
+@pytest.mark.parametrize("port", [
+    {"id": "p1", "mac_address": "AA:BB", "tenant_id": "t", "binding:host_id": "h@b"},
+    {"nova_object.data": {"id": "p2", "mac_address": "CC"}, "nova_object.name": "Port"},
+    {"nova_object.data": {"id": "inner", "status": "DOWN"}, "id": "outer"},
+    {"nova_object.data": "not a dict", "id": "p3"},
+    None, [], [{"id": "p4"}], "text", 5,
+], ids=repr)
+def test_a_shared_prefix_reads_as_each_path_alone(port: Any) -> None:
+    """``payload.port`` is bound once for all its ``payload.port.*`` paths: the same
+    values as the plain walk, whatever the port is (a nova object, a list, missing)."""
+    mapping = next(m for m in default_mappings().mappings if m.name == "neutron-port")
+    assert "_q0m" in compiled_mappings(default_mappings(), None).plan(mapping).fill.__doc__
+    message = {"event_type": "port.update.end", "publisher_id": "network.n1",
+               "timestamp": "2020-01-01 00:00:00.000000", "message_id": "m",
+               "payload": {"port": port, "port_id": "fallback-id"}}
+    fast, plain = _pair(message, None)
+    assert fast is not None and plain is not None
+    assert fast.model_dump() == plain.model_dump()

@@ -17,10 +17,12 @@ from adapters.notifications import default_mappings, normalize
 from adapters.notifications.decode import (
     FlatContext,
     _publisher_parts,
+    _publisher_view,
     message_view,
     split_publisher,
 )
 from adapters.notifications.mapping import FieldPlan
+from adapters.notifications.transforms import parse_time, parse_time_plain
 from engine.events import EVENT_FIELDS, Event
 from tests.paths import corpus_notifications
 
@@ -124,3 +126,31 @@ def test_events_built_complete_equal_validated_events(corpus: Path) -> None:
         assert event == Event(**event.__dict__)
         checked += 1
     assert checked > 200
+
+
+def test_oslo_timestamps_parse_as_the_plain_parser_does(corpus: Path) -> None:
+    """``parse_time``'s one-parse path for oslo's form gives ``parse_time_plain``'s answer,
+    on every corpus timestamp and on near misses (offsets, bad digits, other lengths)."""
+    stamps = {str(m.get("timestamp") or m.get("metadata", {}).get("timestamp"))
+              for m in _messages(corpus)}
+    stamps |= {"2018-05-29 20:12:38.640725", "2018-05-29T20:12:38.640725",
+               "2018-05-29 20:12:99.640725", "2018-05-29 20:12:38.64+01:0",
+               "2018-05-29 20:12:38.640725Z", "2018-05-29 20:12:38.6407+1",
+               "2018-02-30 20:12:38.640725", "20180529T201238.640725+0000",
+               "2018-05-29 20:12:38,640725", "x" * 26, "2018-05-29 20:12:38.640725 "}
+    fast = 0
+    for stamp in stamps:
+        assert parse_time(stamp) == parse_time_plain(stamp), stamp
+        if len(stamp) == 26 and stamp[19] == "." and parse_time(stamp) is not None:
+            fast += 1
+    assert fast > 5
+
+
+def test_publisher_views_are_shared_and_match_the_parts(corpus: Path) -> None:
+    ids = {message.get("publisher_id") for message in _messages(corpus)} | {None, 7, ""}
+    for publisher_id in ids:
+        view = _publisher_view(publisher_id)
+        prefix, host = split_publisher(publisher_id)
+        assert view == {"prefix": prefix, "host": host}
+        if isinstance(publisher_id, str):
+            assert _publisher_view(publisher_id) is view  # one per id, not one per message

@@ -288,3 +288,12 @@ def test_fast_built_event_equals_a_validated_one(corpus: Path) -> None:
         validated = Event.model_validate(event.model_dump())
         assert validated == event
         assert validated.model_dump_json() == event.model_dump_json()
+
+
+def test_numbers_and_booleans_in_the_envelope_become_text() -> None:
+    """The envelope's all-text check in C lets non-text values through to the loop."""
+    event = normalize({"event_type": "port.create.end", "timestamp": "2020-01-01 00:00:00",
+                       "publisher_id": "network.h1",
+                       "payload": {"port": {"id": 42, "tenant_id": True}}})
+    assert event is not None
+    assert (event.port_id, event.project_id) == ("42", "True")
