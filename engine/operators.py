@@ -17,7 +17,7 @@ from typing import Any
 from engine.events import Event
 from engine.paths import event_getter
 from engine.reads import Keep
-from engine.snapshots import restore, snapshot
+from engine.snapshots import Snapshot, restore, snapshot
 from engine.store import StateStore
 
 
@@ -37,7 +37,7 @@ _NONE: tuple[Evidence, ...] = ()
 _time_then_step = itemgetter(1, 0)
 
 
-def _restore_all(times: Sequence[float], snaps: Sequence[str]) -> list[Event]:
+def _restore_all(times: Sequence[float], snaps: Sequence[Snapshot]) -> list[Event]:
     return [restore(s, ts) for ts, s in zip(times, snaps, strict=True)]
 
 
@@ -122,7 +122,7 @@ class CountOp(Operator):
             out["distinct"] = values
         return out
 
-    def _add_distinct(self, old: Any, new: tuple[float, str, str]) -> tuple[Any, Any]:
+    def _add_distinct(self, old: Any, new: tuple[float, Snapshot, str]) -> tuple[Any, Any]:
         """State: ((ts, snapshot, value), ...) in time order, one entry per value."""
         ts, _snap, value = new
         entries = [tuple(e) for e in old or ()]
@@ -146,7 +146,7 @@ class CountOp(Operator):
         rest = entries[:start] + entries[start + self.at_least:]
         return (tuple(rest) or None), used
 
-    def _add(self, old: Any, new: tuple[float, str]) -> tuple[Any, tuple[Any, ...] | None]:
+    def _add(self, old: Any, new: tuple[float, Snapshot]) -> tuple[Any, tuple[Any, ...] | None]:
         """State: (ts, snapshot, ts, snapshot, ...) in time order, a flat tuple."""
         ts, snap = new
         n, within = self.at_least, self.within
@@ -209,7 +209,8 @@ class SequenceOp(Operator):
         return {"steps": [[e[0], e[1], e[2]] for e in state], "of": self.steps,
                 "within": self.within}
 
-    def _add(self, old: Any, entry: tuple[int, float, str, str]) -> tuple[Any, list[Any] | None]:
+    def _add(self, old: Any, entry: tuple[int, float, str, Snapshot]
+             ) -> tuple[Any, list[Any] | None]:
         """State: ((step, ts, event id, snapshot), ...) sorted by time, then step."""
         steps = self.steps
         if old is None and steps > 1:
@@ -318,7 +319,7 @@ class ExpectOp(Operator):
             self.store.schedule(state_key, ts + self.within, self.rule_id)
         return _NONE
 
-    def _open_first(self, old: Any, first: tuple[float, str]) -> tuple[Any, bool]:
+    def _open_first(self, old: Any, first: tuple[float, Snapshot]) -> tuple[Any, bool]:
         """True when this first is now the oldest open one (its deadline is next)."""
         if old is None:
             return ((), *first), True
