@@ -1,4 +1,11 @@
-from engine.memstore import MemoryStore
+"""The memory store: the contract, and its compact layouts against plain models."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from engine.memstore import MemoryStore, _entry, _value
 from engine.store import StateStore
 from tests.engine.store_contract import StoreContract
 
@@ -6,3 +13,65 @@ from tests.engine.store_contract import StoreContract
 class TestMemoryStore(StoreContract):
     def make_store(self) -> StateStore:
         return MemoryStore()
+
+
+def test_an_entry_gives_back_exactly_the_value_folded_in() -> None:
+    values: list[Any] = [(), (1,), ((),), (1, 2), ((), 1.5, ("n", "a")), [1, 2], {"a": 1},
+                         None, 3, "s", ((1, 2),)]
+    for value in values:
+        entry = _entry(7.0, value)
+        assert entry[0] == 7.0
+        assert _value(entry) == value and type(_value(entry)) is type(value)
+    assert _entry(7.0, (1, 2)) == (7.0, 1, 2)  # one tuple, not a pair holding one
+    assert _entry(7.0, (1,)) == (7.0, (1,))  # a two-tuple always holds a bare value
+
+
+class _PlainTimers:
+    """The timer contract the plain way: id -> (due, payload), popped by sorting."""
+
+    def __init__(self) -> None:
+        self.armed: dict[str, tuple[float, Any]] = {}
+
+    def schedule(self, timer_id: str, due: float, payload: Any) -> None:
+        self.armed[timer_id] = (due, payload)
+
+    def cancel(self, timer_id: str) -> None:
+        self.armed.pop(timer_id, None)
+
+    def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
+        due = sorted((d, i, p) for i, (d, p) in self.armed.items() if d <= now)
+        for _d, timer_id, _p in due:
+            del self.armed[timer_id]
+        return [(i, d, p) for d, i, p in due]
+
+
+def test_timers_armed_again_moved_and_cancelled_fire_like_the_plain_model() -> None:
+    rng = random.Random(11)
+    store, plain = MemoryStore(), _PlainTimers()
+    now = 0.0
+    for step in range(20000):
+        now += rng.random() * 0.1
+        timer_id = f"t{rng.randrange(300)}"
+        roll = rng.random()
+        if roll < 0.5:
+            # mostly one rule's lane in order, sometimes another payload, a late due,
+            # a non-text payload, or the very same due again
+            payload: Any = rng.choice(["r1", "r1", "r1", "r2", None, 7])
+            due = now + (10.0 if rng.random() < 0.8 else rng.random() * 10.0)
+            if rng.random() < 0.05 and timer_id in plain.armed:
+                due = plain.armed[timer_id][0]
+            store.schedule(timer_id, due, payload)
+            plain.schedule(timer_id, due, payload)
+        elif roll < 0.8:
+            store.cancel(timer_id)
+            plain.cancel(timer_id)
+        if step % 37 == 0:
+            got = store.pop_due(now)
+            want = plain.pop_due(now)
+            # ties of due time may come in any fixed order: compare as sets per due
+            assert sorted(got, key=repr) == sorted(want, key=repr)
+            assert [d for _i, d, _p in got] == sorted(d for _i, d, _p in got)
+        assert store.size()["timers"] == len(plain.armed)
+    assert sorted(store.pop_due(float("inf")), key=repr) == sorted(
+        plain.pop_due(float("inf")), key=repr)
+    assert store.size()["timers"] == 0 and not store._timers
