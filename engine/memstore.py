@@ -7,6 +7,11 @@ needed. An entry is ``(expires, *value)`` when the value is a tuple of two or
 more (the operators' states: one tuple, not a pair holding a tuple), else
 ``(expires, value)``: a two-tuple is always the latter (``_entry``/``_value``).
 
+Each ``space`` (an operator's prefix) has dicts of its own, keyed without the
+prefix: the key is then the string the event carried, which its snapshot holds
+anyway. A key of the plain methods that starts with a space's prefix is that
+space's (``_route``), so both ways reach the same entries.
+
 A timer armed once with a rule id for payload (the usual one: an expectation's
 deadline) is its id mapped to the queue it sits on, which is that payload's
 lane: no tuple per timer. Any other arming (again, or with another payload)
@@ -21,7 +26,7 @@ from operator import itemgetter
 from typing import Any
 
 from engine.deadlines import DeadlineQueue
-from engine.store import R, StateStore, Updater
+from engine.store import R, Space, StateStore, Updater
 
 _FOREVER = float("inf")
 _due_of = itemgetter(1)
@@ -32,7 +37,7 @@ _Timer = DeadlineQueue[str] | tuple[float | None, Any, int]
 
 
 def _entry(expires: float, value: Any) -> tuple[Any, ...]:
-    """What ``_data`` holds for a value: a tuple of two or more folded behind its expiry."""
+    """What a space holds for a value: a tuple of two or more folded behind its expiry."""
     if type(value) is tuple and len(value) > 1:
         return (expires,) + value  # noqa: RUF005  # a concatenation: (e, *v) builds a list
     return (expires, value)
@@ -43,34 +48,40 @@ def _value(entry: tuple[Any, ...]) -> Any:
     return entry[1] if len(entry) == 2 else entry[1:]
 
 
-class MemoryStore(StateStore):
-    """Dicts and deadline queues; single-threaded, so every op is atomic."""
+class _Keys(Space):
+    """The values and timers of one prefix (the empty one: every key of no space)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_dead", "_ttls", "data", "timer_queues", "timers")
+
+    store: MemoryStore
+
+    def __init__(self, store: MemoryStore, prefix: str) -> None:
+        super().__init__(store, prefix)
         # key -> (expires at, value or *value): one lookup reads both, and an
         # immutable tuple of plain values drops out of the garbage collector's walks
-        self._data: dict[str, tuple[Any, ...]] = {}
-        self._marks: dict[str, float] = {}  # add_once marks -> when they lapse
+        self.data: dict[str, tuple[Any, ...]] = {}
         # one queue per TTL length: each then sees its deadlines mostly in order
         self._ttls: dict[float, DeadlineQueue[str]] = {}
-        # a set's one member is kept bare: a set object costs 216 bytes and an allocation
-        self._sets: dict[str, str | set[str]] = {}
-        self._timers: dict[str, _Timer] = {}
+        self.timers: dict[str, _Timer] = {}
         self._dead = 0  # timers disarmed but with entries still queued (not counted)
         # one queue per payload (the rule that armed it): each rule's deadlines are
         # one length after its events, so they arrive in due order and stay on a lane
-        self._timer_queues: dict[Any, DeadlineQueue[str]] = {}
-        self.due_hint = _FOREVER  # the earliest due in those queues, kept in step
+        self.timer_queues: dict[Any, DeadlineQueue[str]] = {}
 
-    def add_once(self, key: str, ttl: float, now: float) -> bool:
-        marks = self._marks
-        lapses = marks.get(key)
-        if lapses is not None and lapses > now:
-            return False
-        lapses = now + ttl
-        marks[key] = lapses
-        self._arm(key, ttl, lapses)
-        return True
+    def get(self, key: str) -> Any:
+        entry = self.data.get(key)
+        return None if entry is None else _value(entry)
+
+    def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
+        if ttl is None:
+            self.data[key] = _entry(_FOREVER, value)
+        else:
+            expires = now + ttl
+            self.data[key] = _entry(expires, value)
+            self._arm(key, ttl, expires)
+
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
 
     def _arm(self, key: str, ttl: float, expires: float) -> None:
         queue = self._ttls.get(ttl)
@@ -78,24 +89,9 @@ class MemoryStore(StateStore):
             queue = self._ttls[ttl] = DeadlineQueue()
         queue.add(expires, key)
 
-    def get(self, key: str) -> Any:
-        entry = self._data.get(key)
-        return None if entry is None else _value(entry)
-
-    def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
-        if ttl is None:
-            self._data[key] = _entry(_FOREVER, value)
-        else:
-            expires = now + ttl
-            self._data[key] = _entry(expires, value)
-            self._arm(key, ttl, expires)
-
-    def delete(self, key: str) -> None:
-        self._data.pop(key, None)
-
     def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
                arg: Any = None) -> R:
-        data = self._data
+        data = self.data
         entry = data.get(key)
         # _value and _entry inline: a call each would cost more than the rest of update
         if entry is None or entry[0] <= now:
@@ -117,6 +113,156 @@ class MemoryStore(StateStore):
         data[key] = ((expires,) + new  # noqa: RUF005  # (e, *v) builds a list first
                      if type(new) is tuple and len(new) > 1 else (expires, new))
         return result
+
+    def schedule(self, key: str, due: float, payload: Any) -> None:
+        owner = payload if type(payload) is str else None
+        queue = self.timer_queues.get(owner)
+        if queue is None:
+            queue = self.timer_queues[owner] = DeadlineQueue()
+            self.store._lanes.append((self, owner, queue))
+        timers = self.timers
+        current = timers.get(key)
+        if current is None:
+            timers[key] = queue if owner is not None else (due, payload, 1)
+        elif type(current) is tuple:
+            if current[0] is None:
+                self._dead -= 1
+            timers[key] = (due, payload, current[2] + 1)
+        else:  # its lane's entry is stale now
+            timers[key] = (due, payload, 2)
+        queue.add(due, key)
+        store = self.store
+        if due < store.due_hint:
+            store.due_hint = due
+
+    def cancel(self, key: str) -> None:
+        timers = self.timers
+        current = timers.get(key)
+        if current is None:
+            return
+        if type(current) is not tuple:
+            timers[key] = _CANCELLED_ONE
+        elif current[0] is not None:
+            timers[key] = (None, None, current[2])
+        else:
+            return
+        self._dead += 1
+
+    def pop_lane(self, owner: Any, queue: DeadlineQueue[str], now: float,
+                 out: list[tuple[str, float, Any]]) -> None:
+        """Add the timers of ``owner``'s lane due at ``now`` to ``out`` (ids with the prefix)."""
+        timers, prefix, dead = self.timers, self.prefix, self._dead
+        for due, key in queue.pop_due(now):
+            current = timers.get(key)
+            if current is queue:  # armed once, here
+                del timers[key]
+                out.append((prefix + key, due, owner))
+            elif current is _CANCELLED_ONE:  # the usual fate of a deadline
+                del timers[key]
+                dead -= 1
+            elif current is not None:
+                dead += self._claim(key, due, current, out)
+        self._dead = dead
+
+    def _claim(self, key: str, due: float, current: _Timer,
+               out: list[tuple[str, float, Any]]) -> int:
+        """One queued entry of a timer armed more than once: it fires if it is the live
+        one (claimed here, so an id armed twice for the same time fires once). Returns
+        the change in the count of dead timers."""
+        live, payload, pending = current  # type: ignore[misc]  # not a lane: a tuple
+        change = 0
+        if live == due:
+            out.append((self.prefix + key, due, payload))
+            live = None
+            change = 1
+        if pending > 1:
+            self.timers[key] = (live, payload, pending - 1)
+            return change
+        del self.timers[key]  # its last entry: it was live, so has fired, or dead
+        return change - 1
+
+    def expire(self, now: float) -> int:
+        data = self.data
+        dropped = 0
+        for queue in self._ttls.values():
+            for due, key in queue.pop_due(now):
+                # the queue may hold an older deadline of a key refreshed since
+                entry = data.get(key)
+                if entry is not None and entry[0] == due:
+                    del data[key]
+                    dropped += 1
+        return dropped
+
+    def armed(self) -> int:
+        return len(self.timers) - self._dead
+
+
+class MemoryStore(StateStore):
+    """Dicts and deadline queues; single-threaded, so every op is atomic."""
+
+    def __init__(self) -> None:
+        #: every timer queue: (its keys, its payload, the queue), in the order made
+        self._lanes: list[tuple[_Keys, Any, DeadlineQueue[str]]] = []
+        self._keys = _Keys(self, "")  # every key of no space
+        self._spaces: dict[str, _Keys] = {}  # by prefix
+        self._heads: tuple[str, ...] = ()  # the spaces' kinds ("expect:"), for _route
+        self._marks: dict[str, float] = {}  # add_once marks -> when they lapse
+        self._mark_ttls: dict[float, DeadlineQueue[str]] = {}  # one queue per TTL length
+        # a set's one member is kept bare: a set object costs 216 bytes and an allocation
+        self._sets: dict[str, str | set[str]] = {}
+        self.due_hint = _FOREVER  # the earliest due in the timer queues, kept in step
+
+    def space(self, prefix: str) -> Space:
+        keys = self._spaces.get(prefix)
+        if keys is None:
+            if not prefix or prefix.count(":") != 2 or not prefix.endswith(":"):
+                return Space(self, prefix)  # only "<kind>:<name>:" gets dicts of its own
+            keys = self._spaces[prefix] = _Keys(self, prefix)
+            kind = prefix[:prefix.index(":") + 1]
+            if kind not in self._heads:
+                self._heads = (*self._heads, kind)
+        return keys
+
+    def _route(self, key: str) -> tuple[_Keys, str]:
+        """The space a plain key is in (by its ``<kind>:<name>:`` head), and its key there.
+        The callers first test ``key.startswith(self._heads)``: one call, and no other for
+        the keys of no space (facts, indexes)."""
+        second = key.find(":", key.find(":") + 1)
+        if second > 0:
+            keys = self._spaces.get(key[:second + 1])
+            if keys is not None:
+                return keys, key[second + 1:]
+        return self._keys, key
+
+    def add_once(self, key: str, ttl: float, now: float) -> bool:
+        marks = self._marks
+        lapses = marks.get(key)
+        if lapses is not None and lapses > now:
+            return False
+        lapses = now + ttl
+        marks[key] = lapses
+        queue = self._mark_ttls.get(ttl)
+        if queue is None:
+            queue = self._mark_ttls[ttl] = DeadlineQueue()
+        queue.add(lapses, key)
+        return True
+
+    def get(self, key: str) -> Any:
+        keys, key = self._route(key) if key.startswith(self._heads) else (self._keys, key)
+        return keys.get(key)
+
+    def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
+        keys, key = self._route(key) if key.startswith(self._heads) else (self._keys, key)
+        keys.put(key, value, ttl, now)
+
+    def delete(self, key: str) -> None:
+        keys, key = self._route(key) if key.startswith(self._heads) else (self._keys, key)
+        keys.delete(key)
+
+    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
+               arg: Any = None) -> R:
+        keys, key = self._route(key) if key.startswith(self._heads) else (self._keys, key)
+        return keys.update(key, fn, ttl, now, arg)
 
     def set_add(self, key: str, member: str) -> None:
         sets = self._sets
@@ -151,99 +297,47 @@ class MemoryStore(StateStore):
         return [members] if isinstance(members, str) else sorted(members)
 
     def schedule(self, timer_id: str, due: float, payload: Any) -> None:
-        owner = payload if type(payload) is str else None
-        queue = self._timer_queues.get(owner)
-        if queue is None:
-            queue = self._timer_queues[owner] = DeadlineQueue()
-        timers = self._timers
-        current = timers.get(timer_id)
-        if current is None:
-            timers[timer_id] = queue if owner is not None else (due, payload, 1)
-        elif type(current) is tuple:
-            if current[0] is None:
-                self._dead -= 1
-            timers[timer_id] = (due, payload, current[2] + 1)
-        else:  # its lane's entry is stale now
-            timers[timer_id] = (due, payload, 2)
-        queue.add(due, timer_id)
-        if due < self.due_hint:
-            self.due_hint = due
+        keys, key = (self._route(timer_id) if timer_id.startswith(self._heads)
+                     else (self._keys, timer_id))
+        keys.schedule(key, due, payload)
 
     def cancel(self, timer_id: str) -> None:
-        timers = self._timers
-        current = timers.get(timer_id)
-        if current is None:
-            return
-        if type(current) is not tuple:
-            timers[timer_id] = _CANCELLED_ONE
-        elif current[0] is not None:
-            timers[timer_id] = (None, None, current[2])
-        else:
-            return
-        self._dead += 1
+        keys, key = (self._route(timer_id) if timer_id.startswith(self._heads)
+                     else (self._keys, timer_id))
+        keys.cancel(key)
 
     def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
         if self.due_hint > now:
             return []
-        timers = self._timers
         out: list[tuple[str, float, Any]] = []
-        earliest, sources, dead = _FOREVER, 0, self._dead
-        for owner, queue in self._timer_queues.items():
+        earliest, sources = _FOREVER, 0
+        for keys, owner, queue in self._lanes:
             if queue.next_due <= now:
                 sources += 1
-                for due, timer_id in queue.pop_due(now):
-                    current = timers.get(timer_id)
-                    if current is queue:  # armed once, here
-                        del timers[timer_id]
-                        out.append((timer_id, due, owner))
-                    elif current is _CANCELLED_ONE:  # the usual fate of a deadline
-                        del timers[timer_id]
-                        dead -= 1
-                    elif current is not None:
-                        dead += self._claim(timer_id, due, current, out)
+                keys.pop_lane(owner, queue, now, out)
             if queue.next_due < earliest:
                 earliest = queue.next_due
         self.due_hint = earliest
-        self._dead = dead
         if sources > 1:
             out.sort(key=_due_of)  # stable: ties keep the queues' order
         return out
-
-    def _claim(self, timer_id: str, due: float, current: _Timer,
-               out: list[tuple[str, float, Any]]) -> int:
-        """One queued entry of a timer armed more than once: it fires if it is the live
-        one (claimed here, so an id armed twice for the same time fires once). Returns
-        the change in the count of dead timers."""
-        live, payload, pending = current  # type: ignore[misc]  # not a lane: a tuple
-        change = 0
-        if live == due:
-            out.append((timer_id, due, payload))
-            live = None
-            change = 1
-        if pending > 1:
-            self._timers[timer_id] = (live, payload, pending - 1)
-            return change
-        del self._timers[timer_id]  # its last entry: it was live, so has fired, or dead
-        return change - 1
 
     def next_due(self) -> float | None:
         return None if self.due_hint == _FOREVER else self.due_hint
 
     def expire(self, now: float) -> int:
-        data, marks = self._data, self._marks
-        dropped = 0
-        for queue in self._ttls.values():
+        dropped = self._keys.expire(now)
+        for keys in self._spaces.values():
+            dropped += keys.expire(now)
+        marks = self._marks
+        for queue in self._mark_ttls.values():
             for due, key in queue.pop_due(now):
-                # the queue may hold an older deadline of a key refreshed since
-                entry = data.get(key)
-                if entry is not None and entry[0] == due:
-                    del data[key]
-                    dropped += 1
-                if marks.get(key) == due:
+                if marks.get(key) == due:  # not marked again since
                     del marks[key]
                     dropped += 1
         return dropped
 
     def size(self) -> dict[str, int]:
-        return {"keys": len(self._data) + len(self._marks), "sets": len(self._sets),
-                "timers": len(self._timers) - self._dead}
+        every = (self._keys, *self._spaces.values())
+        return {"keys": sum(len(k.data) for k in every) + len(self._marks),
+                "sets": len(self._sets), "timers": sum(k.armed() for k in every)}

@@ -53,6 +53,8 @@ class Operator:
         self.store = store
         self.lateness = lateness
         self._key_prefix = f"{self.kind}:{rule_id}:"
+        #: the rule's keys, named by the key string alone (``StateStore.space``)
+        self.space = store.space(self._key_prefix)
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
@@ -95,15 +97,13 @@ class CountOp(Operator):
             if value is None:
                 return _NONE
             entry = (ts, snapshot(event, self.keep), str(value))
-            found = self.store.update(self._key_prefix + key_str, self._add_distinct,
-                                      self.horizon, ts, entry)
+            found = self.space.update(key_str, self._add_distinct, self.horizon, ts, entry)
             if found is None:
                 return _NONE
             used: tuple[Any, ...] = tuple(x for e in found for x in e[:2])
         else:
-            pairs: tuple[Any, ...] | None = self.store.update(
-                self._key_prefix + key_str, self._add, self.horizon, ts,
-                (ts, snapshot(event, self.keep)))
+            pairs: tuple[Any, ...] | None = self.space.update(
+                key_str, self._add, self.horizon, ts, (ts, snapshot(event, self.keep)))
             if pairs is None:
                 return _NONE
             used = pairs
@@ -111,7 +111,7 @@ class CountOp(Operator):
         return [Evidence(events, key, max(used[0::2]), {"count": len(events)})]
 
     def describe(self, key_str: str) -> dict[str, Any]:
-        state = self.store.get(self._key_prefix + key_str) or ()
+        state = self.space.get(key_str) or ()
         if self._distinct is not None:
             times, values = [e[0] for e in state], [e[2] for e in state]
         else:
@@ -198,14 +198,14 @@ class SequenceOp(Operator):
     def _on_step(self, step_index: int, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
         entry = (step_index, ts, event.__dict__["id"], snapshot(event, self.keep))
-        chain = self.store.update(self._key_prefix + key_str, self._add, self.horizon, ts, entry)
+        chain = self.space.update(key_str, self._add, self.horizon, ts, entry)
         if chain is None:
             return _NONE
         return [Evidence(_restore_all([e[1] for e in chain], [e[3] for e in chain]), key,
                          chain[-1][1])]
 
     def describe(self, key_str: str) -> dict[str, Any]:
-        state = self.store.get(self._key_prefix + key_str) or ()
+        state = self.space.get(key_str) or ()
         return {"steps": [[e[0], e[1], e[2]] for e in state], "of": self.steps,
                 "within": self.within}
 
@@ -287,9 +287,9 @@ class ExpectOp(Operator):
 
     def _on_then(self, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
-        state_key = self._key_prefix + key_str
-        if self.store.update(state_key, self._consume, self.ttl, ts, ts) is None:
-            self.store.cancel(state_key)  # nothing left open: the deadline has nothing to do
+        space = self.space
+        if space.update(key_str, self._consume, self.ttl, ts, ts) is None:
+            space.cancel(key_str)  # nothing left open: the deadline has nothing to do
         return _NONE
 
     def _consume(self, old: Any, ts: float) -> tuple[Any, bool | None]:
@@ -313,10 +313,10 @@ class ExpectOp(Operator):
 
     def _on_first(self, event: Event, ts: float, key: tuple[Any, ...],
                   key_str: str) -> Sequence[Evidence]:
-        state_key = self._key_prefix + key_str
+        space = self.space
         first = (ts, snapshot(event, self.keep))
-        if self.store.update(state_key, self._open_first, self.ttl, ts, first):
-            self.store.schedule(state_key, ts + self.within, self.rule_id)
+        if space.update(key_str, self._open_first, self.ttl, ts, first):
+            space.schedule(key_str, ts + self.within, self.rule_id)
         return _NONE
 
     def _open_first(self, old: Any, first: tuple[float, Snapshot]) -> tuple[Any, bool]:
@@ -338,15 +338,16 @@ class ExpectOp(Operator):
         return (held, *pairs[: 2 * at], *first, *pairs[2 * at:]), at == 0
 
     def describe(self, key_str: str) -> dict[str, Any]:
-        state = self.store.get(self._key_prefix + key_str)
+        state = self.space.get(key_str)
         return {"open": list(state[1::2]) if state else [],
                 "held": list(state[0]) if state else [], "within": self.within,
                 "once": self.once}
 
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
-        expired, next_due = self.store.update(state_key, self._expire, self.ttl, now, now)
+        key_str = state_key[len(self._key_prefix):]  # the timer's id: the space's prefix + key
+        expired, next_due = self.space.update(key_str, self._expire, self.ttl, now, now)
         if next_due is not None:
-            self.store.schedule(state_key, next_due, self.rule_id)
+            self.space.schedule(key_str, next_due, self.rule_id)
         out = []
         within = self.within
         for i in range(0, len(expired), 2):

@@ -35,6 +35,38 @@ class StoreConflict(RuntimeError):
     """``commit`` found that another writer changed what the transaction read or claimed."""
 
 
+class Space:
+    """The keys under one prefix (an operator's: ``expect:<rule>:``), named by what follows.
+
+    ``space.get(k)`` is ``store.get(prefix + k)``, and likewise ``update``,
+    ``schedule`` and ``cancel``: the same entries, either way. This default joins
+    the two and asks the store, so a store need not know of spaces; the memory
+    store keeps each space's keys in dicts of their own, without the prefix, so an
+    open expectation's key is the very string its event carried (its snapshot
+    holds that string too) rather than a longer copy.
+    """
+
+    __slots__ = ("prefix", "store")
+
+    def __init__(self, store: StateStore, prefix: str) -> None:
+        self.store = store
+        self.prefix = prefix
+
+    def get(self, key: str) -> Any:
+        return self.store.get(self.prefix + key)
+
+    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
+               arg: Any = None) -> R:
+        return self.store.update(self.prefix + key, fn, ttl, now, arg)
+
+    def schedule(self, key: str, due: float, payload: Any) -> None:
+        """The timer's id is ``prefix + key`` (what ``pop_due`` hands back)."""
+        self.store.schedule(self.prefix + key, due, payload)
+
+    def cancel(self, key: str) -> None:
+        self.store.cancel(self.prefix + key)
+
+
 class StateStore(ABC):
     """Key/value state with TTLs, sets for indexes, and once-only timers.
 
@@ -67,6 +99,10 @@ class StateStore(ABC):
     def abort(self) -> None:
         """Forget what was staged; the store is as it was at ``begin``."""
         return
+
+    def space(self, prefix: str) -> Space:
+        """The keys under ``prefix`` (one operator's state), addressed without it."""
+        return Space(self, prefix)
 
     @abstractmethod
     def add_once(self, key: str, ttl: float, now: float) -> bool:

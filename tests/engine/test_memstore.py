@@ -74,4 +74,15 @@ def test_timers_armed_again_moved_and_cancelled_fire_like_the_plain_model() -> N
         assert store.size()["timers"] == len(plain.armed)
     assert sorted(store.pop_due(float("inf")), key=repr) == sorted(
         plain.pop_due(float("inf")), key=repr)
-    assert store.size()["timers"] == 0 and not store._timers
+    assert store.size()["timers"] == 0 and not store._keys.timers
+
+
+def test_a_space_holds_the_key_string_it_was_given() -> None:
+    store = MemoryStore()
+    space = store.space("expect:r:")
+    key = "".join(["inst-", "1"])  # a string of its own, as an event's field is
+    space.update(key, lambda old, arg: (arg, None), 10, 0, (1.0, "snap"))
+    [held] = store._spaces["expect:r:"].data
+    assert held is key  # not a copy with the prefix in front
+    assert store.get("expect:r:inst-1") == (1.0, "snap")
+    assert store.space("not-a-kind") is not space  # a prefix of another shape: plain keys
