@@ -109,7 +109,10 @@ class _Keys(Space):
             expires = entry[0]  # the TTL already reaches as far: no re-arming
         else:
             expires = now + ttl
-            self._arm(key, ttl, expires)
+            queue = self._ttls.get(ttl)  # _arm inline: update is the hot path
+            if queue is None:
+                queue = self._ttls[ttl] = DeadlineQueue()
+            queue.add(expires, key)
         data[key] = ((expires,) + new  # noqa: RUF005  # (e, *v) builds a list first
                      if type(new) is tuple and len(new) > 1 else (expires, new))
         return result

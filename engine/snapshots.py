@@ -79,7 +79,9 @@ def snapshot(event: Event, keep: Keep | None = None) -> Snapshot:
     if keep is None:
         snap = _json_snapshot(values)
     else:
-        plan = _plan(keep)
+        plan = _plans.get(id(keep))  # _plan inline: a call per snapshot
+        if plan is None or plan.keep is not keep:
+            plan = _plan(keep)
         kept = plan.get(values)
         data = values["data"]
         wanted = plan.data
@@ -88,7 +90,7 @@ def snapshot(event: Event, keep: Keep | None = None) -> Snapshot:
         if data:
             snap = (plan.names_data, *kept, orjson.dumps(data, default=str).decode())
         else:
-            snap = (plan.names, *kept)
+            snap = (plan.names,) + kept  # noqa: RUF005  # a concatenation: (n, *k) builds a list
     _last = (event, keep, snap)
     return snap
 
