@@ -22,6 +22,7 @@ cancelled or fired timer with entries still queued is ``(None, None, pending)``.
 
 from __future__ import annotations
 
+import math
 from operator import itemgetter
 from typing import Any
 
@@ -200,6 +201,37 @@ class _Keys(Space):
         return len(self.timers) - self._dead
 
 
+class _Marks:
+    """The ``add_once`` marks of one TTL length: each mark -> when it was made, which is
+    the ``now`` handed in, the event's own timestamp object that its state holds too
+    (no float per mark), and a queue of marks by that time (lapsing ``ttl`` later)."""
+
+    __slots__ = ("made", "queue", "ttl")
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self.made: dict[str, float] = {}
+        self.queue: DeadlineQueue[str] = DeadlineQueue()
+
+    def expire(self, now: float) -> int:
+        """Drop the marks lapsed at ``now`` (made + ttl <= now, as ``add_once`` sees it)."""
+        ttl, made = self.ttl, self.made
+        # the queue is by time made: ask for a little more than now - ttl, whose
+        # rounding may differ from made + ttl's, and keep what has not lapsed exactly
+        bound = now - ttl + 4 * math.ulp(abs(now) + abs(ttl))
+        dropped = 0
+        early: list[tuple[float, str]] = []
+        for since, key in self.queue.pop_due(bound):
+            if since + ttl > now:
+                early.append((since, key))
+            elif made.get(key) == since:  # not marked again since
+                del made[key]
+                dropped += 1
+        for since, key in early:
+            self.queue.add(since, key)
+        return dropped
+
+
 class MemoryStore(StateStore):
     """Dicts and deadline queues; single-threaded, so every op is atomic."""
 
@@ -209,8 +241,7 @@ class MemoryStore(StateStore):
         self._keys = _Keys(self, "")  # every key of no space
         self._spaces: dict[str, _Keys] = {}  # by prefix
         self._heads: tuple[str, ...] = ()  # the spaces' kinds ("expect:"), for _route
-        self._marks: dict[str, float] = {}  # add_once marks -> when they lapse
-        self._mark_ttls: dict[float, DeadlineQueue[str]] = {}  # one queue per TTL length
+        self._marks: dict[float, _Marks] = {}  # by TTL length (the engine uses one)
         # a set's one member is kept bare: a set object costs 216 bytes and an allocation
         self._sets: dict[str, str | set[str]] = {}
         self.due_hint = _FOREVER  # the earliest due in the timer queues, kept in step
@@ -238,16 +269,21 @@ class MemoryStore(StateStore):
         return self._keys, key
 
     def add_once(self, key: str, ttl: float, now: float) -> bool:
-        marks = self._marks
-        lapses = marks.get(key)
-        if lapses is not None and lapses > now:
-            return False
-        lapses = now + ttl
-        marks[key] = lapses
-        queue = self._mark_ttls.get(ttl)
-        if queue is None:
-            queue = self._mark_ttls[ttl] = DeadlineQueue()
-        queue.add(lapses, key)
+        every = self._marks
+        marks = every.get(ttl)
+        if marks is not None and len(every) == 1:  # the usual: marks of one length
+            since = marks.made.get(key)
+            if since is not None and since + ttl > now:
+                return False
+        else:  # marks of other lengths: any of them may hold the key
+            for other in every.values():
+                since = other.made.get(key)
+                if since is not None and since + other.ttl > now:
+                    return False
+            if marks is None:
+                marks = every[ttl] = _Marks(ttl)
+        marks.made[key] = now
+        marks.queue.add(now, key)
         return True
 
     def get(self, key: str) -> Any:
@@ -332,15 +368,12 @@ class MemoryStore(StateStore):
         dropped = self._keys.expire(now)
         for keys in self._spaces.values():
             dropped += keys.expire(now)
-        marks = self._marks
-        for queue in self._mark_ttls.values():
-            for due, key in queue.pop_due(now):
-                if marks.get(key) == due:  # not marked again since
-                    del marks[key]
-                    dropped += 1
+        for marks in self._marks.values():
+            dropped += marks.expire(now)
         return dropped
 
     def size(self) -> dict[str, int]:
         every = (self._keys, *self._spaces.values())
-        return {"keys": sum(len(k.data) for k in every) + len(self._marks),
+        return {"keys": sum(len(k.data) for k in every)
+                + sum(len(m.made) for m in self._marks.values()),
                 "sets": len(self._sets), "timers": sum(k.armed() for k in every)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -86,3 +87,30 @@ def test_a_space_holds_the_key_string_it_was_given() -> None:
     assert held is key  # not a copy with the prefix in front
     assert store.get("expect:r:inst-1") == (1.0, "snap")
     assert store.space("not-a-kind") is not space  # a prefix of another shape: plain keys
+
+
+def test_marks_of_two_lengths_see_each_other_and_lapse_exactly() -> None:
+    store = MemoryStore()
+    assert store.add_once("a", ttl=10, now=100.1)
+    assert not store.add_once("a", ttl=5, now=109)  # marked for 10: lives to 110.1
+    assert store.add_once("b", ttl=5, now=100.1)
+    assert not store.add_once("b", ttl=10, now=105)
+    assert store.add_once("b", ttl=10, now=105.1)  # its 5 lapsed at 105.1 exactly
+    assert store.expire(now=105.1) == 1  # the lapsed one of "b"; "b" for 10 stays
+    assert not store.add_once("b", ttl=10, now=110)
+    assert store.expire(now=110.1) == 1 and store.size()["keys"] == 1  # "a" went
+
+
+def test_marks_lapse_where_add_once_says_so_at_any_rounding() -> None:
+    rng = random.Random(5)
+    for _ in range(2000):
+        store = MemoryStore()
+        made, ttl = rng.uniform(1e9, 2e9), rng.choice([0.1, 0.3, 7.7, 21600.0])
+        store.add_once("k", ttl, made)
+        lapses = made + ttl
+        # expire at, just before and just after the lapse: dropped iff add_once sees it gone
+        for now in (lapses, math.nextafter(lapses, 0), math.nextafter(lapses, math.inf)):
+            fresh = MemoryStore()
+            fresh.add_once("k", ttl, made)
+            assert (fresh.expire(now) == 1) == (made + ttl <= now)
+        assert store.expire(lapses) == 1
