@@ -1,16 +1,21 @@
 """The in-memory state store: the default, and the reference for the contract.
 
 A worker holds a million open expectations for hours, so an entry is one
-immutable tuple and a dedup mark is a bare float: no mutable container per
-entry for every full garbage collection to walk again, and no object more than
-needed. An entry is ``(expires, *value)`` when the value is a tuple of two or
-more (the operators' states: one tuple, not a pair holding a tuple), else
-``(expires, value)``: a two-tuple is always the latter (``_entry``/``_value``).
+immutable tuple and a dedup mark a bare float: no mutable container per entry
+for every full garbage collection to walk again, and no object more than
+needed. An entry is ``(time, *value)`` when the value is a tuple of two or more
+(the operators' states: one tuple, not a pair holding a tuple), else ``(time,
+value)``: a two-tuple always holds a bare value (``_entry``/``_value``).
 
 Each ``space`` (an operator's prefix) has dicts of its own, keyed without the
 prefix: the key is then the string the event carried, which its snapshot holds
-anyway. A key of the plain methods that starts with a space's prefix is that
-space's (``_route``), so both ways reach the same entries.
+anyway. All its keys live one TTL, so an entry's time is when it was written,
+the ``now`` handed in, which is the event's own timestamp object that the state
+holds too, and its TTL queue holds those times (``DeadlineQueue.pop_lapsed``):
+no float per entry. A dedup mark likewise is the time it was made. A key of the
+plain methods that starts with a space's prefix is that space's (``_route``), so
+both ways reach the same entries. Every other key (facts, indexes) has its
+expiry for time.
 
 A timer armed once with a rule id for payload (the usual one: an expectation's
 deadline) is its id mapped to the queue it sits on, which is that payload's
@@ -22,7 +27,6 @@ cancelled or fired timer with entries still queued is ``(None, None, pending)``.
 
 from __future__ import annotations
 
-import math
 from operator import itemgetter
 from typing import Any
 
@@ -49,81 +53,38 @@ def _value(entry: tuple[Any, ...]) -> Any:
     return entry[1] if len(entry) == 2 else entry[1:]
 
 
-class _Keys(Space):
-    """The values and timers of one prefix (the empty one: every key of no space)."""
+class _Keys:
+    """What the keys of one prefix share: their entries by key, and their timers."""
 
-    __slots__ = ("_dead", "_ttls", "data", "timer_queues", "timers")
+    store: StateStore
+    prefix: str
+    data: dict[str, tuple[Any, ...]]
+    lanes: list[tuple[_Keys, Any, DeadlineQueue[str]]]  # the store's (MemoryStore._lanes)
+    timers: dict[str, _Timer]
+    timer_queues: dict[Any, DeadlineQueue[str]]
+    _dead: int
 
-    store: MemoryStore
-
-    def __init__(self, store: MemoryStore, prefix: str) -> None:
-        super().__init__(store, prefix)
-        # key -> (expires at, value or *value): one lookup reads both, and an
-        # immutable tuple of plain values drops out of the garbage collector's walks
-        self.data: dict[str, tuple[Any, ...]] = {}
-        # one queue per TTL length: each then sees its deadlines mostly in order
-        self._ttls: dict[float, DeadlineQueue[str]] = {}
-        self.timers: dict[str, _Timer] = {}
+    def _init_timers(self, lanes: list[tuple[_Keys, Any, DeadlineQueue[str]]]) -> None:
+        self.lanes = lanes
+        self.timers = {}
         self._dead = 0  # timers disarmed but with entries still queued (not counted)
         # one queue per payload (the rule that armed it): each rule's deadlines are
         # one length after its events, so they arrive in due order and stay on a lane
-        self.timer_queues: dict[Any, DeadlineQueue[str]] = {}
+        self.timer_queues = {}
 
     def get(self, key: str) -> Any:
         entry = self.data.get(key)
         return None if entry is None else _value(entry)
 
-    def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
-        if ttl is None:
-            self.data[key] = _entry(_FOREVER, value)
-        else:
-            expires = now + ttl
-            self.data[key] = _entry(expires, value)
-            self._arm(key, ttl, expires)
-
     def delete(self, key: str) -> None:
         self.data.pop(key, None)
-
-    def _arm(self, key: str, ttl: float, expires: float) -> None:
-        queue = self._ttls.get(ttl)
-        if queue is None:
-            queue = self._ttls[ttl] = DeadlineQueue()
-        queue.add(expires, key)
-
-    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
-               arg: Any = None) -> R:
-        data = self.data
-        entry = data.get(key)
-        # _value and _entry inline: a call each would cost more than the rest of update
-        if entry is None or entry[0] <= now:
-            old = None
-        else:
-            old = entry[1] if len(entry) == 2 else entry[1:]
-        new, result = fn(old, arg)
-        if new is None:
-            if entry is not None:
-                del data[key]
-            return result
-        if ttl is None:
-            expires = _FOREVER
-        elif entry is not None and entry[0] >= now + ttl:
-            expires = entry[0]  # the TTL already reaches as far: no re-arming
-        else:
-            expires = now + ttl
-            queue = self._ttls.get(ttl)  # _arm inline: update is the hot path
-            if queue is None:
-                queue = self._ttls[ttl] = DeadlineQueue()
-            queue.add(expires, key)
-        data[key] = ((expires,) + new  # noqa: RUF005  # (e, *v) builds a list first
-                     if type(new) is tuple and len(new) > 1 else (expires, new))
-        return result
 
     def schedule(self, key: str, due: float, payload: Any) -> None:
         owner = payload if type(payload) is str else None
         queue = self.timer_queues.get(owner)
         if queue is None:
             queue = self.timer_queues[owner] = DeadlineQueue()
-            self.store._lanes.append((self, owner, queue))
+            self.lanes.append((self, owner, queue))
         timers = self.timers
         current = timers.get(key)
         if current is None:
@@ -185,6 +146,65 @@ class _Keys(Space):
         del self.timers[key]  # its last entry: it was live, so has fired, or dead
         return change - 1
 
+    def armed(self) -> int:
+        return len(self.timers) - self._dead
+
+
+class _Root(_Keys):
+    """Every key of no space: each entry ``(expires at, *value)``, queued by that time."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.prefix = ""
+        # key -> (expires at, value or *value): one lookup reads both, and an
+        # immutable tuple of plain values drops out of the garbage collector's walks
+        self.data = {}
+        # one queue per TTL length: each then sees its deadlines mostly in order
+        self._ttls: dict[float, DeadlineQueue[str]] = {}
+        self._init_timers(store._lanes)
+
+    def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
+        if ttl is None:
+            self.data[key] = _entry(_FOREVER, value)
+        else:
+            expires = now + ttl
+            self.data[key] = _entry(expires, value)
+            self._arm(key, ttl, expires)
+
+    def _arm(self, key: str, ttl: float, expires: float) -> None:
+        queue = self._ttls.get(ttl)
+        if queue is None:
+            queue = self._ttls[ttl] = DeadlineQueue()
+        queue.add(expires, key)
+
+    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
+               arg: Any = None) -> R:
+        data = self.data
+        entry = data.get(key)
+        # _value and _entry inline: a call each would cost more than the rest of update
+        if entry is None or entry[0] <= now:
+            old = None
+        else:
+            old = entry[1] if len(entry) == 2 else entry[1:]
+        new, result = fn(old, arg)
+        if new is None:
+            if entry is not None:
+                del data[key]
+            return result
+        if ttl is None:
+            expires = _FOREVER
+        elif entry is not None and entry[0] >= now + ttl:
+            expires = entry[0]  # the TTL already reaches as far: no re-arming
+        else:
+            expires = now + ttl
+            queue = self._ttls.get(ttl)  # _arm inline: update is the hot path
+            if queue is None:
+                queue = self._ttls[ttl] = DeadlineQueue()
+            queue.add(expires, key)
+        data[key] = ((expires,) + new  # noqa: RUF005  # (e, *v) builds a list first
+                     if type(new) is tuple and len(new) > 1 else (expires, new))
+        return result
+
     def expire(self, now: float) -> int:
         data = self.data
         dropped = 0
@@ -197,8 +217,54 @@ class _Keys(Space):
                     dropped += 1
         return dropped
 
-    def armed(self) -> int:
-        return len(self.timers) - self._dead
+
+class _Space(_Keys, Space):
+    """The keys of one space, all of one TTL length: each entry ``(written at, *value)``,
+    the time the ``now`` handed in (the event's own timestamp object, which its state
+    holds too), queued by that time; it lapses ``ttl`` later."""
+
+    def __init__(self, store: MemoryStore, prefix: str, ttl: float) -> None:
+        Space.__init__(self, store, prefix, ttl)
+        self.data = {}
+        self._queue: DeadlineQueue[str] = DeadlineQueue()
+        self._init_timers(store._lanes)
+
+    def put(self, key: str, value: Any, now: float) -> None:
+        self.data[key] = _entry(now, value)
+        self._queue.add(now, key)
+
+    def update(self, key: str, fn: Updater[R], now: float, arg: Any = None) -> R:
+        data = self.data
+        entry = data.get(key)
+        # _value and _entry inline: a call each would cost more than the rest of update
+        if entry is None or entry[0] + self.ttl <= now:
+            old = None
+        else:
+            old = entry[1] if len(entry) == 2 else entry[1:]
+        new, result = fn(old, arg)
+        if new is None:
+            if entry is not None:
+                del data[key]
+            return result
+        if entry is not None and entry[0] >= now:
+            made = entry[0]  # written later already (this is a late event): lives as long
+        else:
+            made = now
+            self._queue.add(now, key)
+        data[key] = ((made,) + new  # noqa: RUF005  # (m, *v) builds a list first
+                     if type(new) is tuple and len(new) > 1 else (made, new))
+        return result
+
+    def expire(self, now: float) -> int:
+        data = self.data
+        dropped = 0
+        for made, key in self._queue.pop_lapsed(now, self.ttl):
+            # the queue may hold an older write of a key written again since
+            entry = data.get(key)
+            if entry is not None and entry[0] == made:
+                del data[key]
+                dropped += 1
+        return dropped
 
 
 class _Marks:
@@ -215,20 +281,12 @@ class _Marks:
 
     def expire(self, now: float) -> int:
         """Drop the marks lapsed at ``now`` (made + ttl <= now, as ``add_once`` sees it)."""
-        ttl, made = self.ttl, self.made
-        # the queue is by time made: ask for a little more than now - ttl, whose
-        # rounding may differ from made + ttl's, and keep what has not lapsed exactly
-        bound = now - ttl + 4 * math.ulp(abs(now) + abs(ttl))
+        made = self.made
         dropped = 0
-        early: list[tuple[float, str]] = []
-        for since, key in self.queue.pop_due(bound):
-            if since + ttl > now:
-                early.append((since, key))
-            elif made.get(key) == since:  # not marked again since
+        for since, key in self.queue.pop_lapsed(now, self.ttl):
+            if made.get(key) == since:  # not marked again since
                 del made[key]
                 dropped += 1
-        for since, key in early:
-            self.queue.add(since, key)
         return dropped
 
 
@@ -238,35 +296,44 @@ class MemoryStore(StateStore):
     def __init__(self) -> None:
         #: every timer queue: (its keys, its payload, the queue), in the order made
         self._lanes: list[tuple[_Keys, Any, DeadlineQueue[str]]] = []
-        self._keys = _Keys(self, "")  # every key of no space
-        self._spaces: dict[str, _Keys] = {}  # by prefix
+        self._keys = _Root(self)  # every key of no space
+        self._spaces: dict[str, _Space] = {}  # by prefix
         self._heads: tuple[str, ...] = ()  # the spaces' kinds ("expect:"), for _route
         self._marks: dict[float, _Marks] = {}  # by TTL length (the engine uses one)
         # a set's one member is kept bare: a set object costs 216 bytes and an allocation
         self._sets: dict[str, str | set[str]] = {}
         self.due_hint = _FOREVER  # the earliest due in the timer queues, kept in step
 
-    def space(self, prefix: str) -> Space:
-        keys = self._spaces.get(prefix)
-        if keys is None:
+    def space(self, prefix: str, ttl: float) -> Space:
+        """A space's keys are written when made, so asked again with another ``ttl`` (a
+        rule reloaded) every key of it lives the new one from its last write."""
+        space = self._spaces.get(prefix)
+        if space is None:
             if not prefix or prefix.count(":") != 2 or not prefix.endswith(":"):
-                return Space(self, prefix)  # only "<kind>:<name>:" gets dicts of its own
-            keys = self._spaces[prefix] = _Keys(self, prefix)
+                return Space(self, prefix, ttl)  # only "<kind>:<name>:" has dicts of its own
+            space = self._spaces[prefix] = _Space(self, prefix, ttl)
             kind = prefix[:prefix.index(":") + 1]
             if kind not in self._heads:
                 self._heads = (*self._heads, kind)
-        return keys
+        space.ttl = ttl
+        return space
 
-    def _route(self, key: str) -> tuple[_Keys, str]:
+    def _route(self, key: str) -> tuple[_Space | None, str]:
         """The space a plain key is in (by its ``<kind>:<name>:`` head), and its key there.
         The callers first test ``key.startswith(self._heads)``: one call, and no other for
         the keys of no space (facts, indexes)."""
         second = key.find(":", key.find(":") + 1)
         if second > 0:
-            keys = self._spaces.get(key[:second + 1])
-            if keys is not None:
-                return keys, key[second + 1:]
-        return self._keys, key
+            space = self._spaces.get(key[:second + 1])
+            if space is not None:
+                return space, key[second + 1:]
+        return None, key
+
+    @staticmethod
+    def _space_ttl(space: _Space, key: str, ttl: float | None) -> None:
+        if ttl != space.ttl:
+            raise ValueError(f"{space.prefix}{key}: the keys under {space.prefix!r} live "
+                             f"{space.ttl} s (StateStore.space), not {ttl}")
 
     def add_once(self, key: str, ttl: float, now: float) -> bool:
         every = self._marks
@@ -287,21 +354,37 @@ class MemoryStore(StateStore):
         return True
 
     def get(self, key: str) -> Any:
-        keys, key = self._route(key) if key.startswith(self._heads) else (self._keys, key)
-        return keys.get(key)
+        if key.startswith(self._heads):
+            space, rest = self._route(key)
+            if space is not None:
+                return space.get(rest)
+        return self._keys.get(key)
 
     def put(self, key: str, value: Any, ttl: float | None, now: float) -> None:
-        keys, key = self._route(key) if key.startswith(self._heads) else (self._keys, key)
-        keys.put(key, value, ttl, now)
+        if key.startswith(self._heads):
+            space, rest = self._route(key)
+            if space is not None:
+                self._space_ttl(space, rest, ttl)
+                space.put(rest, value, now)
+                return
+        self._keys.put(key, value, ttl, now)
 
     def delete(self, key: str) -> None:
-        keys, key = self._route(key) if key.startswith(self._heads) else (self._keys, key)
-        keys.delete(key)
+        if key.startswith(self._heads):
+            space, rest = self._route(key)
+            if space is not None:
+                space.delete(rest)
+                return
+        self._keys.delete(key)
 
     def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
                arg: Any = None) -> R:
-        keys, key = self._route(key) if key.startswith(self._heads) else (self._keys, key)
-        return keys.update(key, fn, ttl, now, arg)
+        if key.startswith(self._heads):
+            space, rest = self._route(key)
+            if space is not None:
+                self._space_ttl(space, rest, ttl)
+                return space.update(rest, fn, now, arg)
+        return self._keys.update(key, fn, ttl, now, arg)
 
     def set_add(self, key: str, member: str) -> None:
         sets = self._sets
@@ -336,14 +419,20 @@ class MemoryStore(StateStore):
         return [members] if isinstance(members, str) else sorted(members)
 
     def schedule(self, timer_id: str, due: float, payload: Any) -> None:
-        keys, key = (self._route(timer_id) if timer_id.startswith(self._heads)
-                     else (self._keys, timer_id))
-        keys.schedule(key, due, payload)
+        if timer_id.startswith(self._heads):
+            space, rest = self._route(timer_id)
+            if space is not None:
+                space.schedule(rest, due, payload)
+                return
+        self._keys.schedule(timer_id, due, payload)
 
     def cancel(self, timer_id: str) -> None:
-        keys, key = (self._route(timer_id) if timer_id.startswith(self._heads)
-                     else (self._keys, timer_id))
-        keys.cancel(key)
+        if timer_id.startswith(self._heads):
+            space, rest = self._route(timer_id)
+            if space is not None:
+                space.cancel(rest)
+                return
+        self._keys.cancel(timer_id)
 
     def pop_due(self, now: float) -> list[tuple[str, float, Any]]:
         if self.due_hint > now:
@@ -373,7 +462,7 @@ class MemoryStore(StateStore):
         return dropped
 
     def size(self) -> dict[str, int]:
-        every = (self._keys, *self._spaces.values())
+        every: tuple[_Keys, ...] = (self._keys, *self._spaces.values())
         return {"keys": sum(len(k.data) for k in every)
                 + sum(len(m.made) for m in self._marks.values()),
                 "sets": len(self._sets), "timers": sum(k.armed() for k in every)}

@@ -53,8 +53,6 @@ class Operator:
         self.store = store
         self.lateness = lateness
         self._key_prefix = f"{self.kind}:{rule_id}:"
-        #: the rule's keys, named by the key string alone (``StateStore.space``)
-        self.space = store.space(self._key_prefix)
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
@@ -89,6 +87,8 @@ class CountOp(Operator):
         self.within = within
         self.horizon = within + lateness
         self._distinct = event_getter(distinct) if distinct is not None else None
+        #: the rule's keys, named by the key string alone (``StateStore.space``)
+        self.space = store.space(self._key_prefix, self.horizon)
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
@@ -97,13 +97,13 @@ class CountOp(Operator):
             if value is None:
                 return _NONE
             entry = (ts, snapshot(event, self.keep), str(value))
-            found = self.space.update(key_str, self._add_distinct, self.horizon, ts, entry)
+            found = self.space.update(key_str, self._add_distinct, ts, entry)
             if found is None:
                 return _NONE
             used: tuple[Any, ...] = tuple(x for e in found for x in e[:2])
         else:
             pairs: tuple[Any, ...] | None = self.space.update(
-                key_str, self._add, self.horizon, ts, (ts, snapshot(event, self.keep)))
+                key_str, self._add, ts, (ts, snapshot(event, self.keep)))
             if pairs is None:
                 return _NONE
             used = pairs
@@ -187,6 +187,7 @@ class SequenceOp(Operator):
         self.steps = steps
         self.within = within
         self.horizon = within + lateness
+        self.space = store.space(self._key_prefix, self.horizon)  # as CountOp's
 
     def handler(self, role: str) -> Handler:
         return partial(self._on_step, _step_index(role))
@@ -198,7 +199,7 @@ class SequenceOp(Operator):
     def _on_step(self, step_index: int, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
         entry = (step_index, ts, event.__dict__["id"], snapshot(event, self.keep))
-        chain = self.space.update(key_str, self._add, self.horizon, ts, entry)
+        chain = self.space.update(key_str, self._add, ts, entry)
         if chain is None:
             return _NONE
         return [Evidence(_restore_all([e[1] for e in chain], [e[3] for e in chain]), key,
@@ -276,6 +277,7 @@ class ExpectOp(Operator):
         self.once = once
         # state must outlive its deadline timer, which reads it at the deadline itself
         self.ttl = within + lateness + 60.0
+        self.space = store.space(self._key_prefix, self.ttl)  # as CountOp's
         self.hold = 2 * lateness  # how long a then waits for a first that is late
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
@@ -288,7 +290,7 @@ class ExpectOp(Operator):
     def _on_then(self, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
         space = self.space
-        if space.update(key_str, self._consume, self.ttl, ts, ts) is None:
+        if space.update(key_str, self._consume, ts, ts) is None:
             space.cancel(key_str)  # nothing left open: the deadline has nothing to do
         return _NONE
 
@@ -315,7 +317,7 @@ class ExpectOp(Operator):
                   key_str: str) -> Sequence[Evidence]:
         space = self.space
         first = (ts, snapshot(event, self.keep))
-        if space.update(key_str, self._open_first, self.ttl, ts, first):
+        if space.update(key_str, self._open_first, ts, first):
             space.schedule(key_str, ts + self.within, self.rule_id)
         return _NONE
 
@@ -345,7 +347,7 @@ class ExpectOp(Operator):
 
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
         key_str = state_key[len(self._key_prefix):]  # the timer's id: the space's prefix + key
-        expired, next_due = self.space.update(key_str, self._expire, self.ttl, now, now)
+        expired, next_due = self.space.update(key_str, self._expire, now, now)
         if next_due is not None:
             self.space.schedule(key_str, next_due, self.rule_id)
         out = []

@@ -36,28 +36,31 @@ class StoreConflict(RuntimeError):
 
 
 class Space:
-    """The keys under one prefix (an operator's: ``expect:<rule>:``), named by what follows.
+    """The keys under one prefix (an operator's: ``expect:<rule>:``), named by what follows,
+    each living ``ttl`` after the write that set it (or longer, if it already did).
 
-    ``space.get(k)`` is ``store.get(prefix + k)``, and likewise ``update``,
-    ``schedule`` and ``cancel``: the same entries, either way. This default joins
-    the two and asks the store, so a store need not know of spaces; the memory
-    store keeps each space's keys in dicts of their own, without the prefix, so an
-    open expectation's key is the very string its event carried (its snapshot
-    holds that string too) rather than a longer copy.
+    ``space.get(k)`` is ``store.get(prefix + k)``, ``space.update(k, fn, now)`` is
+    ``store.update(prefix + k, fn, ttl, now)``, and likewise ``schedule`` and
+    ``cancel``: the same entries, either way. This default joins the two and asks
+    the store, so a store need not know of spaces; the memory store keeps each
+    space's keys in dicts of their own, without the prefix, so an open
+    expectation's key is the very string its event carried (its snapshot holds
+    that string too) rather than a longer copy, and with the one TTL known it
+    keeps when each key was written, the event's own timestamp, not a new expiry.
     """
 
-    __slots__ = ("prefix", "store")
+    __slots__ = ("prefix", "store", "ttl")
 
-    def __init__(self, store: StateStore, prefix: str) -> None:
+    def __init__(self, store: StateStore, prefix: str, ttl: float) -> None:
         self.store = store
         self.prefix = prefix
+        self.ttl = ttl
 
     def get(self, key: str) -> Any:
         return self.store.get(self.prefix + key)
 
-    def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
-               arg: Any = None) -> R:
-        return self.store.update(self.prefix + key, fn, ttl, now, arg)
+    def update(self, key: str, fn: Updater[R], now: float, arg: Any = None) -> R:
+        return self.store.update(self.prefix + key, fn, self.ttl, now, arg)
 
     def schedule(self, key: str, due: float, payload: Any) -> None:
         """The timer's id is ``prefix + key`` (what ``pop_due`` hands back)."""
@@ -100,9 +103,11 @@ class StateStore(ABC):
         """Forget what was staged; the store is as it was at ``begin``."""
         return
 
-    def space(self, prefix: str) -> Space:
-        """The keys under ``prefix`` (one operator's state), addressed without it."""
-        return Space(self, prefix)
+    def space(self, prefix: str, ttl: float) -> Space:
+        """The keys under ``prefix`` (one operator's state), addressed without it, each
+        living ``ttl``. Their keys are written with that TTL only. Asked again (a rule
+        reloaded), the same keys, written with the new ``ttl`` from then on."""
+        return Space(self, prefix, ttl)
 
     @abstractmethod
     def add_once(self, key: str, ttl: float, now: float) -> bool:

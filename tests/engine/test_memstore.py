@@ -6,6 +6,8 @@ import math
 import random
 from typing import Any
 
+import pytest
+
 from engine.memstore import MemoryStore, _entry, _value
 from engine.store import StateStore
 from tests.engine.store_contract import StoreContract
@@ -80,13 +82,27 @@ def test_timers_armed_again_moved_and_cancelled_fire_like_the_plain_model() -> N
 
 def test_a_space_holds_the_key_string_it_was_given() -> None:
     store = MemoryStore()
-    space = store.space("expect:r:")
+    space = store.space("expect:r:", 10)
     key = "".join(["inst-", "1"])  # a string of its own, as an event's field is
-    space.update(key, lambda old, arg: (arg, None), 10, 0, (1.0, "snap"))
-    [held] = store._spaces["expect:r:"].data
+    now = 1.5 + 0.25  # a float of its own, as an event's timestamp is
+    space.update(key, lambda old, arg: (arg, None), now, (now, "snap"))
+    [(held, entry)] = store._spaces["expect:r:"].data.items()
     assert held is key  # not a copy with the prefix in front
-    assert store.get("expect:r:inst-1") == (1.0, "snap")
-    assert store.space("not-a-kind") is not space  # a prefix of another shape: plain keys
+    assert entry[0] is now  # when written: the timestamp the state holds, no new float
+    assert store.get("expect:r:inst-1") == (1.75, "snap")
+    assert store.space("not-a-kind", 10) is not space  # a prefix of another shape: plain keys
+
+
+def test_a_space_takes_writes_of_its_own_ttl_only_and_a_new_one_when_asked() -> None:
+    store = MemoryStore()
+    space = store.space("expect:r:", 10)
+    with pytest.raises(ValueError, match="live 10"):
+        store.put("expect:r:k", 1, ttl=None, now=0)
+    with pytest.raises(ValueError, match="live 10"):
+        store.update("expect:r:k", lambda old, arg: (1, None), 20, 0)
+    store.put("expect:r:k", 1, ttl=10, now=0)
+    assert store.space("expect:r:", 30) is space  # the rule reloaded with a longer TTL
+    assert store.expire(now=29) == 0 and store.expire(now=30) == 1
 
 
 def test_marks_of_two_lengths_see_each_other_and_lapse_exactly() -> None:
