@@ -93,6 +93,8 @@ class DeadlineQueue(Generic[T]):
         owner holds anyway, not a new float per item. The bound handed to ``pop_due``
         is a few ulps past ``now - ttl`` (its rounding may differ from ``made + ttl``'s);
         what that brings early goes back."""
+        if self.next_due + ttl > now:  # the earliest made has not lapsed: none has
+            return []
         bound = now - ttl + 4 * math.ulp(abs(now) + abs(ttl))
         ready = self.pop_due(bound)
         if ready and ready[-1][0] + ttl > now:

@@ -39,6 +39,8 @@ _CANCELLED_ONE = (None, None, 1)  # a lane timer cancelled: its one entry is sti
 
 #: a timer: its lane (armed once, there), or (due or None, payload, entries queued)
 _Timer = DeadlineQueue[str] | tuple[float | None, Any, int]
+#: a timer queue: its keys, payload, delay (the queue holds times that much earlier)
+_Lane = tuple["_Keys", Any, float, DeadlineQueue[str]]
 
 
 def _entry(expires: float, value: Any) -> tuple[Any, ...]:
@@ -59,17 +61,17 @@ class _Keys:
     store: StateStore
     prefix: str
     data: dict[str, tuple[Any, ...]]
-    lanes: list[tuple[_Keys, Any, DeadlineQueue[str]]]  # the store's (MemoryStore._lanes)
+    lanes: list[_Lane]  # the store's (MemoryStore._lanes)
     timers: dict[str, _Timer]
-    timer_queues: dict[Any, DeadlineQueue[str]]
+    timer_queues: dict[float, dict[Any, DeadlineQueue[str]]]  # by delay, then payload
     _dead: int
 
-    def _init_timers(self, lanes: list[tuple[_Keys, Any, DeadlineQueue[str]]]) -> None:
+    def _init_timers(self, lanes: list[_Lane]) -> None:
         self.lanes = lanes
         self.timers = {}
         self._dead = 0  # timers disarmed but with entries still queued (not counted)
-        # one queue per payload (the rule that armed it): each rule's deadlines are
-        # one length after its events, so they arrive in due order and stay on a lane
+        # one queue per payload (the rule that armed it) and delay: each rule's deadlines
+        # are one length after its events, so they arrive in due order and stay on a lane
         self.timer_queues = {}
 
     def get(self, key: str) -> Any:
@@ -80,11 +82,19 @@ class _Keys:
         self.data.pop(key, None)
 
     def schedule(self, key: str, due: float, payload: Any) -> None:
+        self.schedule_after(key, due, 0.0, payload)
+
+    def schedule_after(self, key: str, since: float, delay: float, payload: Any) -> None:
+        """The timer queued by ``since`` on a lane of ``delay``: no float of its own."""
         owner = payload if type(payload) is str else None
-        queue = self.timer_queues.get(owner)
+        lanes = self.timer_queues.get(delay)
+        if lanes is None:
+            lanes = self.timer_queues[delay] = {}
+        queue = lanes.get(owner)
         if queue is None:
-            queue = self.timer_queues[owner] = DeadlineQueue()
-            self.lanes.append((self, owner, queue))
+            queue = lanes[owner] = DeadlineQueue()
+            self.lanes.append((self, owner, delay, queue))
+        due = since + delay if delay else since
         timers = self.timers
         current = timers.get(key)
         if current is None:
@@ -95,7 +105,7 @@ class _Keys:
             timers[key] = (due, payload, current[2] + 1)
         else:  # its lane's entry is stale now
             timers[key] = (due, payload, 2)
-        queue.add(due, key)
+        queue.add(since, key)
         store = self.store
         if due < store.due_hint:
             store.due_hint = due
@@ -113,11 +123,14 @@ class _Keys:
             return
         self._dead += 1
 
-    def pop_lane(self, owner: Any, queue: DeadlineQueue[str], now: float,
+    def pop_lane(self, owner: Any, delay: float, queue: DeadlineQueue[str], now: float,
                  out: list[tuple[str, float, Any]]) -> None:
-        """Add the timers of ``owner``'s lane due at ``now`` to ``out`` (ids with the prefix)."""
+        """Add the timers of ``owner``'s lane of ``delay`` due at ``now`` to ``out`` (ids
+        with the prefix)."""
         timers, prefix, dead = self.timers, self.prefix, self._dead
-        for due, key in queue.pop_due(now):
+        ready = queue.pop_lapsed(now, delay) if delay else queue.pop_due(now)
+        for since, key in ready:
+            due = since + delay if delay else since
             current = timers.get(key)
             if current is queue:  # armed once, here
                 del timers[key]
@@ -294,8 +307,8 @@ class MemoryStore(StateStore):
     """Dicts and deadline queues; single-threaded, so every op is atomic."""
 
     def __init__(self) -> None:
-        #: every timer queue: (its keys, its payload, the queue), in the order made
-        self._lanes: list[tuple[_Keys, Any, DeadlineQueue[str]]] = []
+        #: every timer queue: (its keys, payload, delay, the queue), in the order made
+        self._lanes: list[_Lane] = []
         self._keys = _Root(self)  # every key of no space
         self._spaces: dict[str, _Space] = {}  # by prefix
         self._heads: tuple[str, ...] = ()  # the spaces' kinds ("expect:"), for _route
@@ -439,12 +452,14 @@ class MemoryStore(StateStore):
             return []
         out: list[tuple[str, float, Any]] = []
         earliest, sources = _FOREVER, 0
-        for keys, owner, queue in self._lanes:
-            if queue.next_due <= now:
+        for keys, owner, delay, queue in self._lanes:
+            first = queue.next_due + delay
+            if first <= now:
                 sources += 1
-                keys.pop_lane(owner, queue, now, out)
-            if queue.next_due < earliest:
-                earliest = queue.next_due
+                keys.pop_lane(owner, delay, queue, now, out)
+                first = queue.next_due + delay
+            if first < earliest:
+                earliest = first
         self.due_hint = earliest
         if sources > 1:
             out.sort(key=_due_of)  # stable: ties keep the queues' order

@@ -318,7 +318,7 @@ class ExpectOp(Operator):
         space = self.space
         first = (ts, snapshot(event, self.keep))
         if space.update(key_str, self._open_first, ts, first):
-            space.schedule(key_str, ts + self.within, self.rule_id)
+            space.schedule_after(key_str, ts, self.within, self.rule_id)
         return _NONE
 
     def _open_first(self, old: Any, first: tuple[float, Snapshot]) -> tuple[Any, bool]:
@@ -347,9 +347,9 @@ class ExpectOp(Operator):
 
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
         key_str = state_key[len(self._key_prefix):]  # the timer's id: the space's prefix + key
-        expired, next_due = self.space.update(key_str, self._expire, now, now)
-        if next_due is not None:
-            self.space.schedule(key_str, next_due, self.rule_id)
+        expired, next_open = self.space.update(key_str, self._expire, now, now)
+        if next_open is not None:
+            self.space.schedule_after(key_str, next_open, self.within, self.rule_id)
         out = []
         within = self.within
         for i in range(0, len(expired), 2):
@@ -367,8 +367,8 @@ class ExpectOp(Operator):
             cut += 2
         rest = pairs[cut:]
         held = _held_since(old[0], now - self.hold)
-        next_due = rest[0] + within if rest else None
-        return ((held, *rest) if rest or held else None), (pairs[:cut], next_due)
+        next_open = rest[0] if rest else None  # the oldest left open: its deadline is next
+        return ((held, *rest) if rest or held else None), (pairs[:cut], next_open)
 
 
 def _held_since(held: Sequence[float], since: float) -> tuple[float, ...]:

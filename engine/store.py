@@ -66,6 +66,12 @@ class Space:
         """The timer's id is ``prefix + key`` (what ``pop_due`` hands back)."""
         self.store.schedule(self.prefix + key, due, payload)
 
+    def schedule_after(self, key: str, since: float, delay: float, payload: Any) -> None:
+        """``schedule(key, since + delay, payload)``: a timer one length after a time
+        the caller holds (an expectation's deadline, after its first), which a store
+        may keep instead of the due time."""
+        self.store.schedule(self.prefix + key, since + delay, payload)
+
     def cancel(self, key: str) -> None:
         self.store.cancel(self.prefix + key)
 

@@ -62,12 +62,20 @@ def test_timers_armed_again_moved_and_cancelled_fire_like_the_plain_model() -> N
             payload: Any = rng.choice(["r1", "r1", "r1", "r2", None, 7])
             due = now + (10.0 if rng.random() < 0.8 else rng.random() * 10.0)
             if rng.random() < 0.05 and timer_id in plain.armed:
-                due = plain.armed[timer_id][0]
-            store.schedule(timer_id, due, payload)
-            plain.schedule(timer_id, due, payload)
+                due = plain.armed[timer_id][0]  # the very same due again
+            if rng.random() < 0.5:  # one length after a time held (an expectation's)
+                delay = rng.choice([10.0, 0.3, 7.7])
+                since = due - delay
+                store.space("expect:x:", 60).schedule_after(timer_id, since, delay, payload)
+                plain.schedule("expect:x:" + timer_id, since + delay, payload)
+            else:
+                store.schedule(timer_id, due, payload)
+                plain.schedule(timer_id, due, payload)
         elif roll < 0.8:
             store.cancel(timer_id)
             plain.cancel(timer_id)
+            store.cancel("expect:x:" + timer_id)
+            plain.cancel("expect:x:" + timer_id)
         if step % 37 == 0:
             got = store.pop_due(now)
             want = plain.pop_due(now)
@@ -78,6 +86,7 @@ def test_timers_armed_again_moved_and_cancelled_fire_like_the_plain_model() -> N
     assert sorted(store.pop_due(float("inf")), key=repr) == sorted(
         plain.pop_due(float("inf")), key=repr)
     assert store.size()["timers"] == 0 and not store._keys.timers
+    assert not store._spaces["expect:x:"].timers
 
 
 def test_a_space_holds_the_key_string_it_was_given() -> None:
