@@ -44,7 +44,7 @@ _Lane = tuple["_Keys", Any, float, DeadlineQueue[str]]
 
 
 def _entry(expires: float, value: Any) -> tuple[Any, ...]:
-    """What a space holds for a value: a tuple of two or more folded behind its expiry."""
+    """What the store holds for a value: a tuple of two or more folded behind its time."""
     if type(value) is tuple and len(value) > 1:
         return (expires,) + value  # noqa: RUF005  # a concatenation: (e, *v) builds a list
     return (expires, value)
