@@ -87,6 +87,23 @@ class DeadlineQueue(Generic[T]):
             self.next_due = dues[0] if dues else math.inf
         return ready
 
+    def pop_lapsed(self, now: float, ttl: float) -> list[tuple[float, T]]:
+        """``(made, item)`` of the items queued by the time they were made whose
+        ``made + ttl <= now``, in order: a queue of one TTL length holds the times the
+        owner holds anyway, not a new float per item. The bound handed to ``pop_due``
+        is a few ulps past ``now - ttl`` (its rounding may differ from ``made + ttl``'s);
+        what that brings early goes back."""
+        if self.next_due + ttl > now:  # the earliest made has not lapsed: none has
+            return []
+        bound = now - ttl + 4 * math.ulp(abs(now) + abs(ttl))
+        ready = self.pop_due(bound)
+        if ready and ready[-1][0] + ttl > now:
+            early = [(made, item) for made, item in ready if made + ttl > now]
+            ready = [(made, item) for made, item in ready if made + ttl <= now]
+            for made, item in early:
+                self.add(made, item)
+        return ready
+
     def _earliest(self) -> float:
         earliest = self._lane_dues[0] if self._lane_dues else math.inf
         if self._heap:

@@ -17,7 +17,7 @@ from typing import Any
 from engine.events import Event
 from engine.paths import event_getter
 from engine.reads import Keep
-from engine.snapshots import restore, snapshot
+from engine.snapshots import Snapshot, restore, snapshot
 from engine.store import StateStore
 
 
@@ -37,7 +37,7 @@ _NONE: tuple[Evidence, ...] = ()
 _time_then_step = itemgetter(1, 0)
 
 
-def _restore_all(times: Sequence[float], snaps: Sequence[str]) -> list[Event]:
+def _restore_all(times: Sequence[float], snaps: Sequence[Snapshot]) -> list[Event]:
     return [restore(s, ts) for ts, s in zip(times, snaps, strict=True)]
 
 
@@ -87,6 +87,8 @@ class CountOp(Operator):
         self.within = within
         self.horizon = within + lateness
         self._distinct = event_getter(distinct) if distinct is not None else None
+        #: the rule's keys, named by the key string alone (``StateStore.space``)
+        self.space = store.space(self._key_prefix, self.horizon)
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
@@ -95,15 +97,13 @@ class CountOp(Operator):
             if value is None:
                 return _NONE
             entry = (ts, snapshot(event, self.keep), str(value))
-            found = self.store.update(self._key_prefix + key_str, self._add_distinct,
-                                      self.horizon, ts, entry)
+            found = self.space.update(key_str, self._add_distinct, ts, entry)
             if found is None:
                 return _NONE
             used: tuple[Any, ...] = tuple(x for e in found for x in e[:2])
         else:
-            pairs: tuple[Any, ...] | None = self.store.update(
-                self._key_prefix + key_str, self._add, self.horizon, ts,
-                (ts, snapshot(event, self.keep)))
+            pairs: tuple[Any, ...] | None = self.space.update(
+                key_str, self._add, ts, (ts, snapshot(event, self.keep)))
             if pairs is None:
                 return _NONE
             used = pairs
@@ -111,7 +111,7 @@ class CountOp(Operator):
         return [Evidence(events, key, max(used[0::2]), {"count": len(events)})]
 
     def describe(self, key_str: str) -> dict[str, Any]:
-        state = self.store.get(self._key_prefix + key_str) or ()
+        state = self.space.get(key_str) or ()
         if self._distinct is not None:
             times, values = [e[0] for e in state], [e[2] for e in state]
         else:
@@ -122,7 +122,7 @@ class CountOp(Operator):
             out["distinct"] = values
         return out
 
-    def _add_distinct(self, old: Any, new: tuple[float, str, str]) -> tuple[Any, Any]:
+    def _add_distinct(self, old: Any, new: tuple[float, Snapshot, str]) -> tuple[Any, Any]:
         """State: ((ts, snapshot, value), ...) in time order, one entry per value."""
         ts, _snap, value = new
         entries = [tuple(e) for e in old or ()]
@@ -146,7 +146,7 @@ class CountOp(Operator):
         rest = entries[:start] + entries[start + self.at_least:]
         return (tuple(rest) or None), used
 
-    def _add(self, old: Any, new: tuple[float, str]) -> tuple[Any, tuple[Any, ...] | None]:
+    def _add(self, old: Any, new: tuple[float, Snapshot]) -> tuple[Any, tuple[Any, ...] | None]:
         """State: (ts, snapshot, ts, snapshot, ...) in time order, a flat tuple."""
         ts, snap = new
         n, within = self.at_least, self.within
@@ -187,6 +187,7 @@ class SequenceOp(Operator):
         self.steps = steps
         self.within = within
         self.horizon = within + lateness
+        self.space = store.space(self._key_prefix, self.horizon)  # as CountOp's
 
     def handler(self, role: str) -> Handler:
         return partial(self._on_step, _step_index(role))
@@ -198,18 +199,19 @@ class SequenceOp(Operator):
     def _on_step(self, step_index: int, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
         entry = (step_index, ts, event.__dict__["id"], snapshot(event, self.keep))
-        chain = self.store.update(self._key_prefix + key_str, self._add, self.horizon, ts, entry)
+        chain = self.space.update(key_str, self._add, ts, entry)
         if chain is None:
             return _NONE
         return [Evidence(_restore_all([e[1] for e in chain], [e[3] for e in chain]), key,
                          chain[-1][1])]
 
     def describe(self, key_str: str) -> dict[str, Any]:
-        state = self.store.get(self._key_prefix + key_str) or ()
+        state = self.space.get(key_str) or ()
         return {"steps": [[e[0], e[1], e[2]] for e in state], "of": self.steps,
                 "within": self.within}
 
-    def _add(self, old: Any, entry: tuple[int, float, str, str]) -> tuple[Any, list[Any] | None]:
+    def _add(self, old: Any, entry: tuple[int, float, str, Snapshot]
+             ) -> tuple[Any, list[Any] | None]:
         """State: ((step, ts, event id, snapshot), ...) sorted by time, then step."""
         steps = self.steps
         if old is None and steps > 1:
@@ -275,6 +277,7 @@ class ExpectOp(Operator):
         self.once = once
         # state must outlive its deadline timer, which reads it at the deadline itself
         self.ttl = within + lateness + 60.0
+        self.space = store.space(self._key_prefix, self.ttl)  # as CountOp's
         self.hold = 2 * lateness  # how long a then waits for a first that is late
 
     def on_event(self, role: str, event: Event, ts: float, key: tuple[Any, ...],
@@ -286,9 +289,9 @@ class ExpectOp(Operator):
 
     def _on_then(self, event: Event, ts: float, key: tuple[Any, ...],
                  key_str: str) -> Sequence[Evidence]:
-        state_key = self._key_prefix + key_str
-        if self.store.update(state_key, self._consume, self.ttl, ts, ts) is None:
-            self.store.cancel(state_key)  # nothing left open: the deadline has nothing to do
+        space = self.space
+        if space.update(key_str, self._consume, ts, ts) is None:
+            space.cancel(key_str)  # nothing left open: the deadline has nothing to do
         return _NONE
 
     def _consume(self, old: Any, ts: float) -> tuple[Any, bool | None]:
@@ -312,13 +315,13 @@ class ExpectOp(Operator):
 
     def _on_first(self, event: Event, ts: float, key: tuple[Any, ...],
                   key_str: str) -> Sequence[Evidence]:
-        state_key = self._key_prefix + key_str
+        space = self.space
         first = (ts, snapshot(event, self.keep))
-        if self.store.update(state_key, self._open_first, self.ttl, ts, first):
-            self.store.schedule(state_key, ts + self.within, self.rule_id)
+        if space.update(key_str, self._open_first, ts, first):
+            space.schedule_after(key_str, ts, self.within, self.rule_id)
         return _NONE
 
-    def _open_first(self, old: Any, first: tuple[float, str]) -> tuple[Any, bool]:
+    def _open_first(self, old: Any, first: tuple[float, Snapshot]) -> tuple[Any, bool]:
         """True when this first is now the oldest open one (its deadline is next)."""
         if old is None:
             return ((), *first), True
@@ -337,15 +340,16 @@ class ExpectOp(Operator):
         return (held, *pairs[: 2 * at], *first, *pairs[2 * at:]), at == 0
 
     def describe(self, key_str: str) -> dict[str, Any]:
-        state = self.store.get(self._key_prefix + key_str)
+        state = self.space.get(key_str)
         return {"open": list(state[1::2]) if state else [],
                 "held": list(state[0]) if state else [], "within": self.within,
                 "once": self.once}
 
     def on_timer(self, state_key: str, now: float) -> list[Evidence]:
-        expired, next_due = self.store.update(state_key, self._expire, self.ttl, now, now)
-        if next_due is not None:
-            self.store.schedule(state_key, next_due, self.rule_id)
+        key_str = state_key[len(self._key_prefix):]  # the timer's id: the space's prefix + key
+        expired, next_open = self.space.update(key_str, self._expire, now, now)
+        if next_open is not None:
+            self.space.schedule_after(key_str, next_open, self.within, self.rule_id)
         out = []
         within = self.within
         for i in range(0, len(expired), 2):
@@ -363,8 +367,8 @@ class ExpectOp(Operator):
             cut += 2
         rest = pairs[cut:]
         held = _held_since(old[0], now - self.hold)
-        next_due = rest[0] + within if rest else None
-        return ((held, *rest) if rest or held else None), (pairs[:cut], next_due)
+        next_open = rest[0] if rest else None  # the oldest left open: its deadline is next
+        return ((held, *rest) if rest or held else None), (pairs[:cut], next_open)
 
 
 def _held_since(held: Sequence[float], since: float) -> tuple[float, ...]:

@@ -35,6 +35,47 @@ class StoreConflict(RuntimeError):
     """``commit`` found that another writer changed what the transaction read or claimed."""
 
 
+class Space:
+    """The keys under one prefix (an operator's: ``expect:<rule>:``), named by what follows,
+    each living ``ttl`` after the write that set it (or longer, if it already did).
+
+    ``space.get(k)`` is ``store.get(prefix + k)``, ``space.update(k, fn, now)`` is
+    ``store.update(prefix + k, fn, ttl, now)``, and likewise ``schedule`` and
+    ``cancel``: the same entries, either way. This default joins the two and asks
+    the store, so a store need not know of spaces; the memory store keeps each
+    space's keys in dicts of their own, without the prefix, so an open
+    expectation's key is the very string its event carried (its snapshot holds
+    that string too) rather than a longer copy, and with the one TTL known it
+    keeps when each key was written, the event's own timestamp, not a new expiry.
+    """
+
+    __slots__ = ("prefix", "store", "ttl")
+
+    def __init__(self, store: StateStore, prefix: str, ttl: float) -> None:
+        self.store = store
+        self.prefix = prefix
+        self.ttl = ttl
+
+    def get(self, key: str) -> Any:
+        return self.store.get(self.prefix + key)
+
+    def update(self, key: str, fn: Updater[R], now: float, arg: Any = None) -> R:
+        return self.store.update(self.prefix + key, fn, self.ttl, now, arg)
+
+    def schedule(self, key: str, due: float, payload: Any) -> None:
+        """The timer's id is ``prefix + key`` (what ``pop_due`` hands back)."""
+        self.store.schedule(self.prefix + key, due, payload)
+
+    def schedule_after(self, key: str, since: float, delay: float, payload: Any) -> None:
+        """``schedule(key, since + delay, payload)``: a timer one length after a time
+        the caller holds (an expectation's deadline, after its first), which a store
+        may keep instead of the due time."""
+        self.store.schedule(self.prefix + key, since + delay, payload)
+
+    def cancel(self, key: str) -> None:
+        self.store.cancel(self.prefix + key)
+
+
 class StateStore(ABC):
     """Key/value state with TTLs, sets for indexes, and once-only timers.
 
@@ -67,6 +108,12 @@ class StateStore(ABC):
     def abort(self) -> None:
         """Forget what was staged; the store is as it was at ``begin``."""
         return
+
+    def space(self, prefix: str, ttl: float) -> Space:
+        """The keys under ``prefix`` (one operator's state), addressed without it, each
+        living ``ttl``. Their keys are written with that TTL only. Asked again (a rule
+        reloaded), the same keys, written with the new ``ttl`` from then on."""
+        return Space(self, prefix, ttl)
 
     @abstractmethod
     def add_once(self, key: str, ttl: float, now: float) -> bool:

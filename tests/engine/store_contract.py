@@ -162,3 +162,33 @@ class StoreContract:
         assert dropped == sum(1 for i in range(1000) if 1 + i % 10 <= 5)
         assert s.get("k4") is None and s.get("k5") == 5  # ttl 5 went, ttl 6 stays
         assert s.size()["keys"] == 1000 - dropped
+
+    def test_a_space_is_the_keys_under_its_prefix(self) -> None:
+        s = self.make_store()
+        space = s.space("expect:r:", 10)
+        assert space.update("k", lambda old, arg: ((old or 0) + arg, None), 0, 2) is None
+        assert s.get("expect:r:k") == 2  # the same entry through the plain key
+        s.update("expect:r:k", lambda old, arg: ((old, arg), None), 10, 1, "x")
+        assert space.get("k") == (2, "x") or space.get("k") == [2, "x"]  # Redis: JSON lists
+        s.put("expect:r:j", 5, ttl=10, now=0)
+        assert space.get("j") == 5 and space.get("zz") is None
+        s.delete("expect:r:j")
+        assert space.get("j") is None
+        assert s.space("expect:r:", 10).get("k") is not None  # asked again: the same keys
+        assert s.space("expect:other:", 10).get("k") is None  # another prefix: others
+        space.schedule("k", 5.0, "r")
+        s.schedule("expect:r:m", 6.0, "r")
+        space.cancel("m")
+        assert s.pop_due(now=10) == [("expect:r:k", 5.0, "r")]
+        assert s.expire(now=10.9) == 0  # last written at 1: lives to 11
+        assert space.update("k", lambda old, arg: (old, old), 11) is None  # lapsed: absent
+        assert s.get("expect:r:k") is None
+        assert s.size() == {"keys": 0, "sets": 0, "timers": 0}
+
+    def test_a_late_write_to_a_space_keeps_the_later_lapse(self) -> None:
+        s = self.make_store()
+        space = s.space("count:r:", 5)
+        space.update("k", lambda old, arg: (arg, None), 10, "new")
+        space.update("k", lambda old, arg: (arg, None), 8, "late")  # an older event
+        assert s.expire(now=14.9) == 0 and space.get("k") == "late"
+        assert s.expire(now=15) == 1

@@ -39,3 +39,22 @@ def test_late_items_come_back_with_their_due_times_in_due_order() -> None:
     assert queue.next_due == 1.0
     assert queue.pop_due(5.5) == [(1.0, "late"), (5.0, "keep")]
     assert queue.next_due == 6.0 and len(queue) == 1
+
+
+def test_pop_lapsed_takes_exactly_what_made_plus_ttl_has_passed() -> None:
+    rng = random.Random(8)
+    for _ in range(300):
+        queue: DeadlineQueue[int] = DeadlineQueue()
+        ttl = rng.choice([0.1, 0.3, 7.7, 600.0, 21600.0])
+        made = [rng.uniform(1e9, 1e9 + 50) for _ in range(40)]
+        for i, m in enumerate(sorted(made)):
+            queue.add(m, i)
+        left = dict(enumerate(sorted(made)))
+        for m in sorted(rng.sample(made, 10)):
+            # at a lapse exactly, and an ulp either side of it
+            for now in (math.nextafter(m + ttl, 0), m + ttl, math.nextafter(m + ttl, math.inf)):
+                got = queue.pop_lapsed(now, ttl)
+                assert got == sorted((t, i) for i, t in left.items() if t + ttl <= now)
+                for _t, i in got:
+                    del left[i]
+        assert len(queue) == len(left)
