@@ -21,11 +21,16 @@ from engine.engine import Engine, EventFailed
 from engine.events import Event
 from engine.loader import load_rules
 from engine.memstore import MemoryStore
-from engine.store import R, Updater
+from engine.store import R, Space, Updater
 from tests.live.test_future_stamps import RULE, WITHIN, _Fired, _wait
 
 
 class _FailsOnPoison(MemoryStore):
+    def space(self, prefix: str, ttl: float) -> Space:
+        # the plain space: its updates come through ``update`` below, not the memory
+        # store's own key spaces
+        return Space(self, prefix, ttl)
+
     def update(self, key: str, fn: Updater[R], ttl: float | None, now: float,
                arg: Any = None) -> R:
         if "poison" in key:
