@@ -190,6 +190,10 @@ def format_pattern(fmt: str, user_identity: str = DEFAULT_USER_IDENTITY) -> str:
 
 #: The id and name slots a layout fills from its runs, in ``line``'s order.
 _SLOTS = ("request_id", "global_request_id", "user", "project", "user_name", "project_name")
+#: What ``Layout.values`` reads of a line: (time, severity, level, logger, ids, instance,
+#: (user name, project name)).
+Values = tuple[datetime | None, str | None, str, str, IdTuple, str | None,
+               tuple[str | None, str | None]]
 #: Head fields taken from their own groups (a field the format lacks: an empty group).
 _HEAD = ("date", "frac", "level", "logger", "instance")
 
@@ -254,14 +258,27 @@ class Layout:
                 f"(?>{self.head}){self.lookahead}" + body, re.DOTALL)
         return regex
 
-    def values(self, g: Sequence[str | None]) -> tuple[
-            datetime | None, str | None, str, str, IdTuple, str | None,
-            tuple[str | None, str | None]]:
-        """(time, severity, level, logger, ids, instance, names) of a match's groups."""
+    def fitting_values(self, g: Sequence[str | None]) -> Values | None:
+        """``values(g)`` when ``fits(g)``, else None, the usual one-run context split once
+        for both (the fused access line's one call). A context that ends in an empty
+        token, which ``fits`` lets by, is None here too: the caller reads it the plain way.
+        """
+        one = self._width1
+        if one is None or one[0] != self._one_run:
+            return self.values(g) if not self._widths or self.fits(g) else None
+        tokens = g[one[0]].split(" ")  # type: ignore[union-attr]  # a run always takes part
+        if len(tokens) != one[1] + 1 or "" in tokens or tokens[0].startswith("instance:"):
+            return None
+        return self.values(g, tokens)
+
+    def values(self, g: Sequence[str | None], tokens: list[str] | None = None) -> Values:
+        """(time, severity, level, logger, ids, instance, names) of a match's groups
+        (``tokens``: its runs' tokens, when the caller split them)."""
         date, frac, level, logger, instance = self._head(g)
-        one = self._one_run
-        tokens = g[one].split(" ") if one >= 0 else [  # type: ignore[union-attr]
-            t for i in self._runs for t in g[i].split(" ")]  # type: ignore[union-attr]
+        if tokens is None:
+            one = self._one_run
+            tokens = g[one].split(" ") if one >= 0 else [  # type: ignore[union-attr]
+                t for i in self._runs for t in g[i].split(" ")]  # type: ignore[union-attr]
         tokens.append("-")
         request, global_request, user, project, user_name, project_name = self._slots(tokens)
         if not level:

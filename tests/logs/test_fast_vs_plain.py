@@ -1,0 +1,151 @@
+"""Every log fast path against the plain code, on the whole corpus: identical Events.
+
+Each shortcut has a module flag that sends its lines the plain way; every log file
+of the corpus is parsed with the flag on and off, and the events (every field, in
+field order) and the counts of lines that gave none must be the same. Each test
+also checks that the shortcut was taken on the corpus, so it proves something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.logs import kind_for_origin, oslo, parse_lines
+from adapters.logs.base import IGNORED, StreamContext
+from adapters.logs.header import split_header
+from adapters.logs.parsers import nova_api
+from adapters.logs.parsers.nova_api import NovaApiParser
+from adapters.logs.stats import UnparsedStats
+from tests.logs.test_fastpaths import EDGE_LINES
+
+#: the time of lines without one (the clock's now would differ between two runs)
+_WHEN = datetime(2020, 6, 1, tzinfo=UTC)
+
+
+def _corpus_logs(corpus: Path) -> list[Path]:
+    logs = sorted(corpus.rglob("*.log"))
+    assert len(logs) >= 20
+    return logs
+
+
+def _parsed(corpus: Path) -> list[tuple[str, list[tuple[Any, ...]], dict[str, Any]]]:
+    """Each corpus file parsed as its own stream: (name, events, what was not one)."""
+    out = []
+    for path in _corpus_logs(corpus):
+        stats = UnparsedStats()
+        lines = path.read_text(errors="replace").splitlines()
+        events = [(list(e.__dict__.items()), e.model_dump_json())
+                  for e in parse_lines(lines, str(path), kind_for_origin(str(path)),
+                                       year=2020, default_time=_WHEN, stats=stats)]
+        out.append((str(path), events, stats.as_dict()))
+    return out
+
+
+def _outcomes(lines: list[str]) -> Iterator[Any]:
+    """``lines`` as one nova-api stream, line by line: an event's fields, or what else."""
+    parser = NovaApiParser(StreamContext("nova-api-test", 2020, _WHEN))
+    for i, raw in enumerate(lines):
+        try:
+            result = parser.parse(split_header(raw, 2020), raw, i)
+        except (IndexError, ValueError) as exc:  # the pipeline dead-letters these
+            yield type(exc).__name__
+            continue
+        yield result if result is None or result is IGNORED else list(result.__dict__.items())
+
+
+def _taken(lines: list[str]) -> int:
+    """How many of ``lines`` the fused regex reads (the plain way is not needed)."""
+    parser = NovaApiParser(StreamContext("nova-api-count", 2020, _WHEN))
+    taken = 0
+    for i, raw in enumerate(lines):
+        head = split_header(raw, 2020)
+        parser.parse(head, raw, i)
+        fast, layout = parser._fast, parser._fast_layout
+        m = fast.match(head.message) if fast is not None else None
+        taken += m is not None and layout is not None \
+            and layout.fitting_values(m.groups()) is not None
+    return taken
+
+
+def test_nova_api_fused_path_gives_the_plain_events_on_the_corpus(
+        corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = _parsed(corpus)
+    monkeypatch.setattr(nova_api, "FAST", False)
+    assert _parsed(corpus) == fast
+    nova = [lines for name, lines, _ in fast if "nova-api" in name]
+    assert sum(map(len, nova)) > 1500
+
+
+def _layout_lines() -> list[str]:
+    """Access lines of every known oslo layout with ids, switching layouts midway."""
+    access = EDGE_LINES[0].split("] ", 1)[1]
+    return [
+        f"2017-05-16 00:00:00.008 1 INFO nova.osapi_compute.wsgi.server "
+        f"[req-g req-1 u p - - - -] {access}",  # Train: 8 fields
+        f"2017-05-16 00:00:00.009 1 INFO nova.osapi_compute.wsgi.server "
+        f"[req-g req-1 u p - - -] {access}",  # Pike: 7
+        f"2017-05-16 00:00:00.010 1 INFO nova.osapi_compute.wsgi.server "
+        f"[req-1 u p - - -] {access}",  # before Pike: 6
+        f"2017-05-16 00:00:00.010 1 INFO nova.osapi_compute.wsgi.server "
+        f"[req-1 u p - - ] {access}",  # an empty last token: the plain way
+        f"2017-05-16 00:00:00.010 1 INFO nova.osapi_compute.wsgi.server "
+        f"[instance: u p - - -] {access}",
+        f"INFO nova.api.openstack.requestlog [req-g req-1 demo admin] {access}",  # DevStack
+        f"INFO nova.api.openstack.requestlog [None req-1 - admin] {access}",
+        f"DEBUG nova.api.openstack.requestlog [None req-1 - admin] {access} "
+        "{{(pid=1) f /p.py:1}}",
+    ]
+
+
+@pytest.mark.parametrize("repeat", [1, 3])
+def test_nova_api_fused_path_gives_the_plain_events_on_every_line(
+        corpus: Path, monkeypatch: pytest.MonkeyPatch, repeat: int) -> None:
+    """Every corpus line, and each known layout's, read as nova-api in one stream: a
+    layout that became the stream's usual one meets the others' lines too."""
+    lines = [raw for path in _corpus_logs(corpus)
+             for raw in path.read_text(errors="replace").splitlines()]
+    lines += (EDGE_LINES + _layout_lines()) * repeat
+    fast = list(_outcomes(lines))
+    monkeypatch.setattr(nova_api, "FAST", False)
+    assert list(_outcomes(lines)) == fast
+    monkeypatch.setattr(nova_api, "FAST", True)
+    assert _taken(lines) > 1500
+    # each layout's line, seen twice: the second time (and DevStack's after the first of
+    # its kind) its layout is the stream's usual one; the empty last token and the
+    # ``[instance: ..]`` "context" always go the plain way
+    assert _taken([raw for raw in _layout_lines() for _ in (1, 2)]) == 8
+
+
+def test_fitting_values_are_fits_then_values(corpus: Path) -> None:
+    """Every layout on every corpus line (and the layouts' own lines, with mutations of
+    their contexts): what ``fits`` then ``values`` give, or None where ``fits`` fails
+    or the context ends in an empty token."""
+    contexts = ["", " ", "a", "a ", " a", "a  b", "instance: x", "x instance:", "a b c"]
+    lines = [raw for path in _corpus_logs(corpus)
+             for raw in path.read_text(errors="replace").splitlines()]
+    lines += EDGE_LINES + _layout_lines()
+    lines += [raw.replace("[req-1 u p - - -]", f"[{ctx}]") for raw in _layout_lines()
+              for ctx in contexts]
+    read = 0
+    for raw in lines:
+        msg = split_header(raw, 2020).message
+        for fmt in oslo.AUTO:
+            for layout in fmt.layouts:
+                m = layout.regex.match(msg)
+                if m is None or layout is oslo.LEGACY.layouts[0]:
+                    continue
+                g = m.groups()
+                fits = not layout._widths or layout.fits(g)
+                got = layout.fitting_values(g)
+                if got is None:
+                    runs = [g[i] for i, _ in layout._widths]
+                    assert not fits or any(r.endswith(" ") or r == "" for r in runs), raw
+                else:
+                    assert fits and got == layout.values(g), raw
+                    read += 1
+    assert read > 1500
