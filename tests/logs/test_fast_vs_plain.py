@@ -99,6 +99,9 @@ def _layout_lines() -> list[str]:
         f"INFO nova.api.openstack.requestlog [None req-1 - admin] {access}",
         f"DEBUG nova.api.openstack.requestlog [None req-1 - admin] {access} "
         "{{(pid=1) f /p.py:1}}",
+        # whitespace other than a space in the path: no access line for ``\S+``
+        *(f"INFO nova.api.openstack.requestlog [None req-1 - admin] "
+          f"{access.replace('/servers', f'/{ws}servers')}" for ws in ("\t", "\xa0", "\u2028")),
     ]
 
 
