@@ -466,7 +466,7 @@ class OsloReader:
     take the request ids of the record they belong to (same time and logger).
     """
 
-    __slots__ = ("_last", "_layout", "_trace", "formats", "json", "origin")
+    __slots__ = ("_last", "_layout", "_trace", "formats", "json", "origin", "usual")
 
     def __init__(self, formats: OsloFormat | Sequence[OsloFormat] | None = None,
                  origin: str | None = None) -> None:
@@ -479,17 +479,16 @@ class OsloReader:
         self._last: OsloLine | None = None  # the last record line with ids
         #: the record layout that read the last record line, the prefix of the last trace
         self._layout: tuple[OsloFormat, Layout] | None = None
+        #: The record layout that read the stream's last record line (None at first): a
+        #: slot, kept with ``_layout``, since the nova-api parser reads it every line.
+        self.usual: Layout | None = None
         self._trace: tuple[OsloFormat, Layout] | None = None
         self.origin = origin
         known = _origin_layouts.get(origin) if origin is not None else None
         if known is not None and known[0] in self.formats:  # a new parser of a known stream
             self._layout = known
+            self.usual = known[1]
             self.formats = (known[0], *(f for f in self.formats if f is not known[0]))
-
-    @property
-    def usual(self) -> Layout | None:
-        """The record layout that read the stream's last record line (None at first)."""
-        return self._layout[1] if self._layout is not None else None
 
     def match(self, text: str) -> tuple[OsloFormat, Layout, re.Match[str]] | None:
         """The first layout that reads ``text``, its format moved to the front.
@@ -528,6 +527,7 @@ class OsloReader:
                                 self._trace = (fmt, layout)
                             else:
                                 self._layout = (fmt, layout)
+                                self.usual = layout
                                 if self.origin is not None:
                                     remember_layout(self.origin, fmt, layout)
                         return fmt, layout, m

@@ -152,3 +152,19 @@ def test_fitting_values_are_fits_then_values(corpus: Path) -> None:
                     assert fits and got == layout.values(g), raw
                     read += 1
     assert read > 1500
+
+
+def test_reader_usual_is_the_layout_of_the_last_record_line(corpus: Path) -> None:
+    """``OsloReader.usual`` (a slot the nova-api parser reads each line) follows the
+    reader's own record of its last layout, through every corpus file in one stream."""
+    reader = oslo.OsloReader(origin="usual-test")
+    seen = set()
+    for path in _corpus_logs(corpus):
+        for raw in path.read_text(errors="replace").splitlines():
+            reader.parse(split_header(raw, 2020).message)
+            last = reader._layout
+            assert reader.usual is (last[1] if last is not None else None)
+            seen.add(reader.usual.name if reader.usual is not None else None)
+    assert len(seen) >= 3  # it moved between layouts
+    again = oslo.OsloReader(origin="usual-test")  # a new reader of a known stream
+    assert again.usual is reader.usual is not None
