@@ -444,6 +444,26 @@ JSON_FORMAT = OsloFormat("json", ())
 AUTO: tuple[OsloFormat, ...] = (*KNOWN_FORMATS, LEGACY)
 
 
+def record_twin(layout: Layout) -> Layout | None:
+    """The other record layout of ``layout``'s known format (its ``[-]`` layout for its
+    context one, and back), or None: a site's own format, or one without two.
+
+    A line the twin reads (and ``fits``) is read so by ``OsloReader.parse`` too, whatever
+    its state, so a parser may try the twin first without asking the reader: the known
+    formats' record layouts exclude each other (a context of four or more tokens, or
+    ``[-]``, after the same head; Grizzly's and DevStack's heads differ from the start)
+    but for identical ones (the ``[-]`` layouts of oslo.log's own formats, the contexts
+    of pre-Pike and Kilo), which read a line alike; and the reader refuses an exception
+    prefix's match that leaves a bracket (``[-]``, a context) after the logger name.
+    """
+    for fmt in KNOWN_FORMATS:
+        if layout in fmt.layouts:
+            records = [other for other in fmt.layouts if other.role == "record"]
+            if len(records) == 2:
+                return records[1] if records[0] is layout else records[0]
+    return None
+
+
 #: Per stream origin, the format and record layout that read its last line: a stream
 #: read in batches (``parse_lines`` per delivery) starts where the last batch left off.
 #: The known formats exclude each other, so the start changes no result, only its cost.

@@ -59,16 +59,19 @@ def _outcomes(lines: list[str]) -> Iterator[Any]:
 
 
 def _taken(lines: list[str]) -> int:
-    """How many of ``lines`` the fused regex reads (the plain way is not needed)."""
+    """How many of ``lines`` the fused regexes read (the plain way is not needed)."""
     parser = NovaApiParser(StreamContext("nova-api-count", 2020, _WHEN))
     taken = 0
     for i, raw in enumerate(lines):
         head = split_header(raw, 2020)
+        if parser._oslo.usual is not parser._fast_layout:  # as parse() does first
+            parser._set_fast(parser._oslo.usual)
+        for fused in (parser._fast, parser._twin):
+            m = fused[0].match(head.message) if fused is not None else None
+            if m is not None and fused is not None and fused[1].fitting_values(m.groups()):
+                taken += 1
+                break
         parser.parse(head, raw, i)
-        fast, layout = parser._fast, parser._fast_layout
-        m = fast.match(head.message) if fast is not None else None
-        taken += m is not None and layout is not None \
-            and layout.fitting_values(m.groups()) is not None
     return taken
 
 
@@ -99,6 +102,10 @@ def _layout_lines() -> list[str]:
         f"INFO nova.api.openstack.requestlog [None req-1 - admin] {access}",
         f"DEBUG nova.api.openstack.requestlog [None req-1 - admin] {access} "
         "{{(pid=1) f /p.py:1}}",
+        # the ``[-]`` layouts (no request context), read by the context layout's twin
+        f"2017-05-16 00:00:00.011 1 INFO nova.osapi_compute.wsgi.server [-] {access}",
+        f"2017-05-16 00:00:00.012 1 ERROR nova.osapi_compute.wsgi.server [-] {access}",
+        f"INFO nova.api.openstack.requestlog [-] {access}",
         # whitespace other than a space in the path: no access line for ``\S+``
         *(f"INFO nova.api.openstack.requestlog [None req-1 - admin] "
           f"{access.replace('/servers', f'/{ws}servers')}" for ws in ("\t", "\xa0", "\u2028")),
@@ -117,11 +124,14 @@ def test_nova_api_fused_path_gives_the_plain_events_on_every_line(
     monkeypatch.setattr(nova_api, "FAST", False)
     assert list(_outcomes(lines)) == fast
     monkeypatch.setattr(nova_api, "FAST", True)
-    assert _taken(lines) > 1500
+    fast_taken = _taken(lines)
+    assert fast_taken > 1500
     # each layout's line, seen twice: the second time (and DevStack's after the first of
-    # its kind) its layout is the stream's usual one; the empty last token and the
-    # ``[instance: ..]`` "context" always go the plain way
-    assert _taken([raw for raw in _layout_lines() for _ in (1, 2)]) == 8
+    # its kind, oslo's ``[-]`` ERROR after its INFO) its layout is the stream's usual one;
+    # the empty last token and the ``[instance: ..]`` "context" always go the plain way
+    assert _taken([raw for raw in _layout_lines() for _ in (1, 2)]) == 12
+    monkeypatch.setattr(nova_api, "TWIN", False)
+    assert _taken(lines) < fast_taken  # the twin reads the corpus's ``[-]`` lines
 
 
 def test_fitting_values_are_fits_then_values(corpus: Path) -> None:
@@ -168,3 +178,38 @@ def test_reader_usual_is_the_layout_of_the_last_record_line(corpus: Path) -> Non
     assert len(seen) >= 3  # it moved between layouts
     again = oslo.OsloReader(origin="usual-test")  # a new reader of a known stream
     assert again.usual is reader.usual is not None
+
+
+def test_record_twin_reads_as_the_reader_does_in_any_state(corpus: Path) -> None:
+    """``oslo.record_twin``'s promise: a line its twin reads is read alike by the reader,
+    whichever layout is the reader's usual one and whether it saw a traceback."""
+    records = [(fmt, layout) for fmt in oslo.KNOWN_FORMATS for layout in fmt.layouts
+               if layout.role == "record"]
+    traces = [None, *((fmt, layout) for fmt in oslo.KNOWN_FORMATS for layout in fmt.layouts
+                      if layout.role == "trace")]
+    twins = {layout.name: oslo.record_twin(layout) for _, layout in records}
+    assert twins["oslo:context"] is not None and twins["oslo:context"].name == "oslo:default"
+    assert twins["devstack:default"] is not None
+    assert twins["devstack:default"].name == "devstack:context"
+    assert twins["grizzly:default"] is None
+    assert oslo.record_twin(oslo.oslo_format(name="site").layouts[0]) is None
+    lines = [split_header(raw, 2020).message for path in _corpus_logs(corpus)
+             for raw in path.read_text(errors="replace").splitlines()]
+    lines += [split_header(raw, 2020).message for raw in EDGE_LINES + _layout_lines()]
+    compared = 0
+    for msg in lines:
+        for fmt, usual in records:
+            twin = oslo.record_twin(usual)
+            m = twin.regex.match(msg) if twin is not None and "\x1b" not in msg else None
+            if twin is None or m is None or twin.fitting_values(m.groups()) is None:
+                continue
+            for trace in traces:
+                reader = oslo.OsloReader()
+                reader._layout, reader.usual, reader._trace = (fmt, usual), usual, trace
+                line = reader.parse(msg)
+                assert line is not None and not line.trace, msg
+                got = twin.values(m.groups())
+                assert (line.time, line.severity, line.level, line.module, line.ids,
+                        line.instance_id, line.names) == got, msg
+                compared += 1
+    assert compared > 500
