@@ -477,6 +477,11 @@ def remember_layout(origin: str, fmt: OsloFormat, layout: Layout) -> None:
     _origin_layouts[origin] = (fmt, layout)
 
 
+#: Whether ``OsloReader.parse`` reads a line of the stream's usual layout itself (one
+#: ``groups``, the context split once) before ``match``; the same line either way.
+USUAL_FIRST = True
+
+
 class OsloReader:
     """One stream's reader: its formats (``AUTO`` unless the site declared one).
 
@@ -510,7 +515,8 @@ class OsloReader:
             self.usual = known[1]
             self.formats = (known[0], *(f for f in self.formats if f is not known[0]))
 
-    def match(self, text: str) -> tuple[OsloFormat, Layout, re.Match[str]] | None:
+    def match(self, text: str, skip_usual: bool = False,
+              ) -> tuple[OsloFormat, Layout, re.Match[str]] | None:
         """The first layout that reads ``text``, its format moved to the front.
 
         Every format's record layouts are tried before any exception prefix: a prefix
@@ -520,7 +526,7 @@ class OsloReader:
         what it leaves is no bracketed context (a record line of another layout).
         """
         last = self._layout
-        if last is not None:  # the stream's usual line
+        if last is not None and not skip_usual:  # the stream's usual line
             layout = last[1]
             m = layout.regex.match(text)
             if m is not None and (not layout._widths or layout.fits(m.groups())):
@@ -563,12 +569,27 @@ class OsloReader:
             text = _ANSI.sub("", text)
         if text[:1] == "{" and self.json:
             return parse_json(text)
-        found = self.match(text)
-        if found is None:
-            return None
-        fmt, layout, m = found
-        g = m.groups()
-        line = layout.line(g, g[-1] or "")
+        line = None
+        usual = self._layout
+        m = None
+        if usual is not None and USUAL_FIRST:  # the stream's usual line, its groups taken once
+            fmt, layout = usual
+            m = layout.regex.match(text)
+            if m is not None:
+                g = m.groups()
+                read = layout.fitting_values(g)
+                if read is not None:
+                    time, severity, level, logger, ids, instance, names = read
+                    line = OsloLine(time, severity, level, logger, g[-1] or "", ids, instance,
+                                    names, layout.trace)
+        if line is None:
+            # (the usual layout need not be tried again when its regex refused the line)
+            found = self.match(text, skip_usual=usual is not None and USUAL_FIRST and m is None)
+            if found is None:
+                return None
+            fmt, layout, m = found
+            g = m.groups()
+            line = layout.line(g, g[-1] or "")
         if line.level == "DEBUG":
             line.message = fmt.strip_debug_suffix(line.message)
         if line.trace:

@@ -213,3 +213,33 @@ def test_record_twin_reads_as_the_reader_does_in_any_state(corpus: Path) -> None
                         line.instance_id, line.names) == got, msg
                 compared += 1
     assert compared > 500
+
+
+def _read_all(lines: list[str]) -> list[Any]:
+    """Every line through one reader: its split, and which layout is usual after it."""
+    reader = oslo.OsloReader()
+    out: list[Any] = []
+    for msg in lines:
+        line = reader.parse(msg)
+        out.append(None if line is None else
+                   ([getattr(line, name) for name in oslo.OsloLine.__slots__],
+                    reader.usual.name if reader.usual is not None else None))
+    return out
+
+
+def test_reader_usual_first_reads_as_match_does(
+        corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``OsloReader.parse`` reading the usual layout's line itself (``USUAL_FIRST``) gives
+    what ``match`` then ``Layout.line`` give, on the corpus (each file one stream, then
+    all in one) and the layouts' own lines; and events are the same."""
+    files = [[split_header(raw, 2020).message
+              for raw in path.read_text(errors="replace").splitlines()]
+             for path in _corpus_logs(corpus)]
+    streams = [*files, [msg for lines in files for msg in lines],
+               [split_header(raw, 2020).message for raw in EDGE_LINES + _layout_lines()] * 2]
+    fast = [_read_all(lines) for lines in streams]
+    events = _parsed(corpus)
+    monkeypatch.setattr(oslo, "USUAL_FIRST", False)
+    assert [_read_all(lines) for lines in streams] == fast
+    assert _parsed(corpus) == events
+    assert sum(x is not None for lines in fast for x in lines) > 3000
