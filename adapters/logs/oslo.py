@@ -258,27 +258,24 @@ class Layout:
                 f"(?>{self.head}){self.lookahead}" + body, re.DOTALL)
         return regex
 
-    def fitting_values(self, g: Sequence[str | None]) -> Values | None:
+    def fitting_values(self, g: Sequence[str | None], check: bool = True) -> Values | None:
         """``values(g)`` when ``fits(g)``, else None, the usual one-run context split once
-        for both (the fused access line's one call). A context that ends in an empty
-        token, which ``fits`` lets by, is None here too: the caller reads it the plain way.
-        """
-        one = self._width1
-        if one is None or one[0] != self._one_run:
-            return self.values(g) if not self._widths or self.fits(g) else None
-        tokens = g[one[0]].split(" ")  # type: ignore[union-attr]  # a run always takes part
-        if len(tokens) != one[1] + 1 or "" in tokens or tokens[0].startswith("instance:"):
-            return None
-        return self.values(g, tokens)
-
-    def values(self, g: Sequence[str | None], tokens: list[str] | None = None) -> Values:
-        """(time, severity, level, logger, ids, instance, names) of a match's groups
-        (``tokens``: its runs' tokens, when the caller split them)."""
+        for both, in one call (the usual line's). A context that ends in an empty token,
+        which ``fits`` lets by, is None here too: the caller reads it the plain way.
+        ``check=False``: ``values(g)``, fitting or not."""
         date, frac, level, logger, instance = self._head(g)
-        if tokens is None:
-            one = self._one_run
-            tokens = g[one].split(" ") if one >= 0 else [  # type: ignore[union-attr]
-                t for i in self._runs for t in g[i].split(" ")]  # type: ignore[union-attr]
+        one = self._one_run
+        if one >= 0:
+            tokens = g[one].split(" ")  # type: ignore[union-attr]  # a run always takes part
+            width = self._width1
+            if check and width is not None and (
+                    len(tokens) != width[1] + 1 or "" in tokens
+                    or tokens[0].startswith("instance:")):
+                return None
+        else:
+            if check and self._widths and not self.fits(g):
+                return None
+            tokens = [t for i in self._runs for t in g[i].split(" ")]  # type: ignore[union-attr]
         tokens.append("-")
         request, global_request, user, project, user_name, project_name = self._slots(tokens)
         if not level:
@@ -295,6 +292,12 @@ class Layout:
             (None if user_name in null else user_name,
              None if project_name in null else project_name) if self.has_names else _NO_NAMES,
         )
+
+    def values(self, g: Sequence[str | None]) -> Values:
+        """(time, severity, level, logger, ids, instance, names) of a match's groups."""
+        read = self.fitting_values(g, check=False)
+        assert read is not None  # nothing is refused unchecked
+        return read
 
     def line(self, g: Sequence[str | None], message: str) -> OsloLine:
         """The ``OsloLine`` of a match's groups (head groups first) and its message."""
