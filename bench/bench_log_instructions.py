@@ -8,6 +8,12 @@ count repeats within a fraction of a percent whatever else the machine runs, so
 ``--before`` (another checkout's code, e.g. the commit before a change) can be
 compared with this one on a busy machine. ``parse`` is raw line -> Event,
 ``full`` adds ``Engine.process_many`` per delivery with the shipped rules.
+
+``--rate 150000`` also runs ``bench_parsers.py --only-full`` (CPU time, one core) on
+every checkout, in the same run, and turns that rate into instructions: the
+``full`` count per line that makes the given lines/s on this machine, from each
+checkout's instructions and seconds per line (instructions/s is about the same
+whatever the code, so the checkouts' figures agree when the machine is steady).
 """
 
 from __future__ import annotations
@@ -74,11 +80,27 @@ def _instructions(root: Path, mode: str, lines: int) -> tuple[float, int]:
     return collected / count, count
 
 
+def _rate(root: Path, lines: int) -> float:
+    """``bench_parsers.py --only-full``'s raw line -> rules lines/s for ``root``'s code."""
+    done = subprocess.run(
+        [sys.executable, str(root / "bench" / "bench_parsers.py"), "--only-full",
+         "--lines", str(lines)],
+        capture_output=True, text=True, check=True, cwd=root,
+        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(root)})
+    for line in done.stdout.splitlines():
+        if line.startswith("raw line -> rules"):
+            return float(line.split()[4].replace(",", ""))
+    raise SystemExit(f"no rate in bench_parsers.py's output:\n{done.stdout}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", type=Path, help="another checkout, measured alike")
     parser.add_argument("--lines", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, help="lines/s to express as instructions/line")
+    parser.add_argument("--rate-lines", type=int, default=100_000,
+                        help="lines of the wall-clock run behind --rate")
     parser.add_argument("--root", type=Path, default=HERE.parents[1], help=argparse.SUPPRESS)
     parser.add_argument("--count", choices=("parse", "full"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -88,10 +110,17 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed")
     roots = {"after": HERE.parents[1], **({"before": args.before} if args.before else {})}
+    full: dict[str, float] = {}
     for mode in ("parse", "full"):
         for label, root in roots.items():
             per, count = _instructions(root.resolve(), mode, args.lines)
+            full[label] = per
             print(f"{label:6} {mode:5} {per:9,.0f} instructions/line ({count} lines)")
+    if args.rate:
+        for label, root in roots.items():
+            rate = _rate(root.resolve(), args.rate_lines)
+            print(f"{label:6} full  {rate:9,.0f} lines/s (CPU time): {args.rate:,.0f} lines/s "
+                  f"is {full[label] * rate / args.rate:,.0f} instructions/line here")
     return 0
 
 

@@ -190,6 +190,10 @@ def format_pattern(fmt: str, user_identity: str = DEFAULT_USER_IDENTITY) -> str:
 
 #: The id and name slots a layout fills from its runs, in ``line``'s order.
 _SLOTS = ("request_id", "global_request_id", "user", "project", "user_name", "project_name")
+#: What ``Layout.values`` reads of a line: (time, severity, level, logger, ids, instance,
+#: (user name, project name)).
+Values = tuple[datetime | None, str | None, str, str, IdTuple, str | None,
+               tuple[str | None, str | None]]
 #: Head fields taken from their own groups (a field the format lacks: an empty group).
 _HEAD = ("date", "frac", "level", "logger", "instance")
 
@@ -254,14 +258,24 @@ class Layout:
                 f"(?>{self.head}){self.lookahead}" + body, re.DOTALL)
         return regex
 
-    def values(self, g: Sequence[str | None]) -> tuple[
-            datetime | None, str | None, str, str, IdTuple, str | None,
-            tuple[str | None, str | None]]:
-        """(time, severity, level, logger, ids, instance, names) of a match's groups."""
+    def fitting_values(self, g: Sequence[str | None], check: bool = True) -> Values | None:
+        """``values(g)`` when ``fits(g)``, else None, the usual one-run context split once
+        for both, in one call (the usual line's). A context that ends in an empty token,
+        which ``fits`` lets by, is None here too: the caller reads it the plain way.
+        ``check=False``: ``values(g)``, fitting or not."""
         date, frac, level, logger, instance = self._head(g)
         one = self._one_run
-        tokens = g[one].split(" ") if one >= 0 else [  # type: ignore[union-attr]
-            t for i in self._runs for t in g[i].split(" ")]  # type: ignore[union-attr]
+        if one >= 0:
+            tokens = g[one].split(" ")  # type: ignore[union-attr]  # a run always takes part
+            width = self._width1
+            if check and width is not None and (
+                    len(tokens) != width[1] + 1 or "" in tokens
+                    or tokens[0].startswith("instance:")):
+                return None
+        else:
+            if check and self._widths and not self.fits(g):
+                return None
+            tokens = [t for i in self._runs for t in g[i].split(" ")]  # type: ignore[union-attr]
         tokens.append("-")
         request, global_request, user, project, user_name, project_name = self._slots(tokens)
         if not level:
@@ -278,6 +292,12 @@ class Layout:
             (None if user_name in null else user_name,
              None if project_name in null else project_name) if self.has_names else _NO_NAMES,
         )
+
+    def values(self, g: Sequence[str | None]) -> Values:
+        """(time, severity, level, logger, ids, instance, names) of a match's groups."""
+        read = self.fitting_values(g, check=False)
+        assert read is not None  # nothing is refused unchecked
+        return read
 
     def line(self, g: Sequence[str | None], message: str) -> OsloLine:
         """The ``OsloLine`` of a match's groups (head groups first) and its message."""
@@ -427,6 +447,26 @@ JSON_FORMAT = OsloFormat("json", ())
 AUTO: tuple[OsloFormat, ...] = (*KNOWN_FORMATS, LEGACY)
 
 
+def record_twin(layout: Layout) -> Layout | None:
+    """The other record layout of ``layout``'s known format (its ``[-]`` layout for its
+    context one, and back), or None: a site's own format, or one without two.
+
+    A line the twin reads (and ``fits``) is read so by ``OsloReader.parse`` too, whatever
+    its state, so a parser may try the twin first without asking the reader: the known
+    formats' record layouts exclude each other (a context of four or more tokens, or
+    ``[-]``, after the same head; Grizzly's and DevStack's heads differ from the start)
+    but for identical ones (the ``[-]`` layouts of oslo.log's own formats, the contexts
+    of pre-Pike and Kilo), which read a line alike; and the reader refuses an exception
+    prefix's match that leaves a bracket (``[-]``, a context) after the logger name.
+    """
+    for fmt in KNOWN_FORMATS:
+        if layout in fmt.layouts:
+            records = [other for other in fmt.layouts if other.role == "record"]
+            if len(records) == 2:
+                return records[1] if records[0] is layout else records[0]
+    return None
+
+
 #: Per stream origin, the format and record layout that read its last line: a stream
 #: read in batches (``parse_lines`` per delivery) starts where the last batch left off.
 #: The known formats exclude each other, so the start changes no result, only its cost.
@@ -440,6 +480,11 @@ def remember_layout(origin: str, fmt: OsloFormat, layout: Layout) -> None:
     _origin_layouts[origin] = (fmt, layout)
 
 
+#: Whether ``OsloReader.parse`` reads a line of the stream's usual layout itself (one
+#: ``groups``, the context split once) before ``match``; the same line either way.
+USUAL_FIRST = True
+
+
 class OsloReader:
     """One stream's reader: its formats (``AUTO`` unless the site declared one).
 
@@ -449,7 +494,7 @@ class OsloReader:
     take the request ids of the record they belong to (same time and logger).
     """
 
-    __slots__ = ("_last", "_layout", "_trace", "formats", "json", "origin")
+    __slots__ = ("_last", "_layout", "_trace", "formats", "json", "origin", "usual")
 
     def __init__(self, formats: OsloFormat | Sequence[OsloFormat] | None = None,
                  origin: str | None = None) -> None:
@@ -462,19 +507,19 @@ class OsloReader:
         self._last: OsloLine | None = None  # the last record line with ids
         #: the record layout that read the last record line, the prefix of the last trace
         self._layout: tuple[OsloFormat, Layout] | None = None
+        #: The record layout that read the stream's last record line (None at first): a
+        #: slot, kept with ``_layout``, since the nova-api parser reads it every line.
+        self.usual: Layout | None = None
         self._trace: tuple[OsloFormat, Layout] | None = None
         self.origin = origin
         known = _origin_layouts.get(origin) if origin is not None else None
         if known is not None and known[0] in self.formats:  # a new parser of a known stream
             self._layout = known
+            self.usual = known[1]
             self.formats = (known[0], *(f for f in self.formats if f is not known[0]))
 
-    @property
-    def usual(self) -> Layout | None:
-        """The record layout that read the stream's last record line (None at first)."""
-        return self._layout[1] if self._layout is not None else None
-
-    def match(self, text: str) -> tuple[OsloFormat, Layout, re.Match[str]] | None:
+    def match(self, text: str, skip_usual: bool = False,
+              ) -> tuple[OsloFormat, Layout, re.Match[str]] | None:
         """The first layout that reads ``text``, its format moved to the front.
 
         Every format's record layouts are tried before any exception prefix: a prefix
@@ -484,7 +529,7 @@ class OsloReader:
         what it leaves is no bracketed context (a record line of another layout).
         """
         last = self._layout
-        if last is not None:  # the stream's usual line
+        if last is not None and not skip_usual:  # the stream's usual line
             layout = last[1]
             m = layout.regex.match(text)
             if m is not None and (not layout._widths or layout.fits(m.groups())):
@@ -511,6 +556,7 @@ class OsloReader:
                                 self._trace = (fmt, layout)
                             else:
                                 self._layout = (fmt, layout)
+                                self.usual = layout
                                 if self.origin is not None:
                                     remember_layout(self.origin, fmt, layout)
                         return fmt, layout, m
@@ -526,12 +572,27 @@ class OsloReader:
             text = _ANSI.sub("", text)
         if text[:1] == "{" and self.json:
             return parse_json(text)
-        found = self.match(text)
-        if found is None:
-            return None
-        fmt, layout, m = found
-        g = m.groups()
-        line = layout.line(g, g[-1] or "")
+        line = None
+        usual = self._layout
+        m = None
+        if usual is not None and USUAL_FIRST:  # the stream's usual line, its groups taken once
+            fmt, layout = usual
+            m = layout.regex.match(text)
+            if m is not None:
+                g = m.groups()
+                read = layout.fitting_values(g)
+                if read is not None:
+                    time, severity, level, logger, ids, instance, names = read
+                    line = OsloLine(time, severity, level, logger, g[-1] or "", ids, instance,
+                                    names, layout.trace)
+        if line is None:
+            # (the usual layout need not be tried again when its regex refused the line)
+            found = self.match(text, skip_usual=usual is not None and USUAL_FIRST and m is None)
+            if found is None:
+                return None
+            fmt, layout, m = found
+            g = m.groups()
+            line = layout.line(g, g[-1] or "")
         if line.level == "DEBUG":
             line.message = fmt.strip_debug_suffix(line.message)
         if line.trace:

@@ -25,7 +25,7 @@ from adapters.logs.build import StreamEvents
 from adapters.logs.errors import BadTime
 from adapters.logs.fastre import compile_ascii_first
 from adapters.logs.header import Header
-from adapters.logs.oslo import Layout, OsloReader, is_trace
+from adapters.logs.oslo import Layout, OsloReader, is_trace, record_twin
 from adapters.logs.timeparse import bsd_time, clf_time
 
 #: Optional parts as ``(?:x|)``, which ``re`` matches cheaper than ``(?:x)?``: both try
@@ -36,6 +36,11 @@ _ACCESS_BODY = (
     r"time: (?P<dur>[\d.]+)"
 )
 _ACCESS = compile_ascii_first(_ACCESS_BODY)  # ``remote`` keeps the space before the quote
+#: Whether the oslo access line is read by the fused regex (tests compare it with the plain
+#: way: ``OsloReader.parse``, then ``_ACCESS``).
+FAST = True
+#: Whether a line the usual layout's fused regex refuses is tried with its twin's.
+TWIN = True
 #: The remote user ``(...)`` and the ``{N vars in M bytes}`` are each skipped to the first
 #: ``) {`` / ``} [`` after them, atomically: two nested lazy ``.*?`` made a failing line
 #: cubic (a 16 KB line of ``() {`` took 3 s). Every repeat here is possessive or atomic.
@@ -125,7 +130,9 @@ class NovaApiParser(Parser):
         self._events = StreamEvents(ctx.origin, "nova-api")
         self._oslo = OsloReader(ctx.log_format, ctx.origin)
         self._fast_layout: Layout | None = None
-        self._fast: re.Pattern[str] | None = None
+        #: the fused regexes of the usual layout and of its twin (``oslo.record_twin``)
+        self._fast: tuple[re.Pattern[str], Layout] | None = None
+        self._twin: tuple[re.Pattern[str], Layout] | None = None
 
     def parse(self, head: Header, raw: str, position: Position) -> Result:
         """An access line of any layout; the oslo one is read and built here in one go.
@@ -141,17 +148,25 @@ class NovaApiParser(Parser):
         if c.isdigit() and msg[4:5] != "-":
             return self._apache(head, raw, position)
         reader = self._oslo
-        layout = reader.usual
-        if layout is not self._fast_layout:  # the stream's format changed (or first line)
-            self._fast_layout = layout
-            self._fast = layout.fused(_ACCESS_BODY) if layout is not None else None
-        m = self._fast.match(msg) if self._fast is not None and "\x1b" not in msg else None
-        g = m.groups() if m is not None else None
-        if g is not None and layout is not None and (not layout._widths or layout.fits(g)):
+        if reader.usual is not self._fast_layout:  # the stream's format changed (or first line)
+            self._set_fast(reader.usual)
+        fast = self._fast
+        read = g = None
+        if fast is not None and "\x1b" not in msg:
+            m = fast[0].match(msg)
+            if m is not None:
+                g = m.groups()
+                read = fast[1].fitting_values(g)
+            twin = self._twin
+            if read is None and twin is not None:  # a ``[-]`` line among context ones
+                m = twin[0].match(msg)
+                if m is not None:
+                    g = m.groups()
+                    read = twin[1].fitting_values(g)
+        if read is not None and g is not None:
             # the common line: one regex for head and access part, no OsloLine
-            n = layout.ngroups
-            time, severity, _level, module, ids, _instance, names = layout.values(g)
-            remote, method, path, status, length, mv, dur = g[n:n + 7]
+            time, severity, _level, module, ids, _instance, names = read
+            remote, method, path, status, length, mv, dur = g[-7:]  # the access part's
         else:
             line = reader.parse(msg)
             if line is None:
@@ -182,6 +197,17 @@ class NovaApiParser(Parser):
             ids = (ids[0], ids[1], ids[2], project)
         return self._events.make(position, "nova.api.request", time or self.time_of(head), raw,
                                  data, head.host or self.ctx.host, severity, ids, instance)
+
+    def _set_fast(self, layout: Layout | None) -> None:
+        """Fuse the access part to the stream's usual layout and to its twin (the other
+        record layout of its known format, which reads the same as the plain way would)."""
+        self._fast_layout = layout
+        self._fast = self._twin = None
+        if layout is not None and FAST:
+            self._fast = (layout.fused(_ACCESS_BODY), layout)
+            twin = record_twin(layout) if TWIN else None
+            if twin is not None:
+                self._twin = (twin.fused(_ACCESS_BODY), twin)
 
     def _request(
         self, head: Header, raw: str, position: Position, method: str, path: str, status: str,
