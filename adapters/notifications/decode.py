@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from adapters.notifications.bounds import MAX_BYTES, check_depth, check_parsed, check_size
+from adapters.notifications.bounds import check_depth, check_parsed, check_size
 from adapters.notifications.errors import DecodeError
 
 ENVELOPE_KEY = "oslo.message"
@@ -44,30 +44,22 @@ def _decode_wire(body: bytes | str) -> dict[str, Any] | None:
     """``decode_body`` of what the bus carries (a 2.0 envelope or a bare object, within
     the bounds) with no check it does not need; None for anything else, which
     ``decode_body_plain`` then decodes or refuses with its reason."""
-    if len(body) > MAX_BYTES:
-        return None
     try:
-        outer = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if outer.__class__ is not dict:
+        outer = _json_object(body, "body")
+    except DecodeError:
         return None
     inner = outer.get(ENVELOPE_KEY, _NO_ENVELOPE)
     if inner is _NO_ENVELOPE:
         check_parsed(body, outer)
-        result: dict[str, Any] = outer
-        return result
-    if inner.__class__ is not str or len(inner) > MAX_BYTES or outer.get(VERSION_KEY) != "2.0":
+        return outer
+    if inner.__class__ is not str or outer.get(VERSION_KEY) != "2.0":
         return None
     try:
-        message = orjson.loads(inner)
-    except orjson.JSONDecodeError:
-        return None
-    if message.__class__ is not dict:
+        message = _json_object(inner, ENVELOPE_KEY)
+    except DecodeError:
         return None
     check_parsed(inner, message)
-    result = message
-    return result
+    return message
 
 
 def decode_body_plain(body: bytes | str | dict[str, Any]) -> dict[str, Any]:
@@ -169,33 +161,18 @@ class FlatContext(Mapping[str, Any]):
 
 #: the ``metadata`` of a message without one (bus and bare shapes): read, never written
 _NO_METADATA: dict[str, Any] = {}
-_PUBLISHERS: dict[str, tuple[str | None, str | None]] = {}
-
-
-def _publisher_parts(publisher_id: Any) -> tuple[str | None, str | None]:
-    """``split_publisher``, remembered per publisher id: a site has a few hundred (one per
-    service and host), each seen on every message it sends; bounded like the mapping cache."""
-    if publisher_id.__class__ is not str:
-        return split_publisher(publisher_id)
-    found = _PUBLISHERS.get(publisher_id)
-    if found is None:
-        if len(_PUBLISHERS) > 10_000:
-            _PUBLISHERS.clear()
-        found = _PUBLISHERS[publisher_id] = split_publisher(publisher_id)
-    return found
-
-
 _PUBLISHER_VIEWS: dict[str, dict[str, str | None]] = {}
 
 
 def _publisher_view(publisher_id: Any) -> dict[str, str | None]:
-    """``{"prefix", "host"}`` of ``_publisher_parts``, one dict per publisher id, shared by
-    its messages' views: paths only read it (bounded like the parts' memo)."""
+    """``{"prefix", "host"}`` of ``split_publisher``, one dict per publisher id, shared by
+    its messages' views (paths only read it): a site has a few hundred ids (one per
+    service and host), each on every message it sends; bounded like the mapping cache."""
     if publisher_id.__class__ is str:
         found = _PUBLISHER_VIEWS.get(publisher_id)
         if found is not None:
             return found
-    prefix, host = _publisher_parts(publisher_id)
+    prefix, host = split_publisher(publisher_id)
     view = {"prefix": prefix, "host": host}
     if publisher_id.__class__ is str:
         if len(_PUBLISHER_VIEWS) > 10_000:
